@@ -1,0 +1,419 @@
+/* Child processes for plugins: no shell, own session and process group,
+ * stdin fed from memory, stdout/stderr read line by line into the log (or
+ * the plugin), a timeout that sends TERM and then KILL to the whole group,
+ * and completion reported when the child itself exits, so a hook that
+ * leaves a daemon behind does not hold its queue. */
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+
+#include "nlevd.h"
+
+#define CHILD_LINE_MAX 1024
+#define KILL_GRACE 2.0
+
+struct outbuf {
+	ev_io w;
+	char buf[CHILD_LINE_MAX + 1];
+	size_t len;
+	bool skipping; /* rest of an over-long line */
+};
+
+struct nlevd_child {
+	struct nlevd_child *next, *prev;
+	struct instance *owner;
+	struct ev_loop *loop;
+	pid_t pid;
+	char *name; /* argv[0], for the log */
+	ev_child cw;
+	ev_timer tw;
+	ev_io in_w;
+	struct outbuf out[2];
+	char *input;
+	size_t in_len, in_off;
+	int kill_stage; /* 0 none, 1 TERM sent, 2 KILL sent */
+	bool timed_out;
+	void (*line)(void *arg, int fd, const char *line);
+	void (*done)(void *arg, const struct nlevd_child_result *res);
+	void *arg;
+};
+
+void (*child_idle_hook)(void);
+static struct nlevd_child *children;
+static int nchildren;
+
+int child_count(void)
+{
+	return nchildren;
+}
+
+static void emit_line(struct nlevd_child *c, int fd, const char *line)
+{
+	if (c->line) {
+		c->line(c->arg, fd, line);
+		return;
+	}
+	log_msg(NLEVD_LOG_NOTICE, "[%s] %s%s: %s", c->owner ? c->owner->name : "-",
+		c->name, fd == 2 ? " (stderr)" : "", line);
+}
+
+static void out_close(struct nlevd_child *c, int i)
+{
+	struct outbuf *o = &c->out[i];
+	if (o->w.fd < 0)
+		return;
+	ev_io_stop(c->loop, &o->w);
+	close(o->w.fd);
+	o->w.fd = -1;
+	if (o->len) {
+		o->buf[o->len] = 0;
+		emit_line(c, i + 1, o->buf);
+		o->len = 0;
+	}
+}
+
+/* Read what is there now; split into bounded lines. */
+static void out_drain(struct nlevd_child *c, int i)
+{
+	struct outbuf *o = &c->out[i];
+	char tmp[4096];
+	while (o->w.fd >= 0) {
+		ssize_t n = read(o->w.fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			out_close(c, i);
+			return;
+		}
+		if (n < 0)
+			return;
+		for (ssize_t k = 0; k < n; k++) {
+			char ch = tmp[k];
+			if (ch == '\n') {
+				if (!o->skipping) {
+					o->buf[o->len] = 0;
+					emit_line(c, i + 1, o->buf);
+				}
+				o->len = 0;
+				o->skipping = false;
+			} else if (o->skipping) {
+				continue;
+			} else if (o->len == CHILD_LINE_MAX) {
+				o->buf[o->len] = 0;
+				emit_line(c, i + 1, o->buf);
+				emit_line(c, i + 1, "(line truncated)");
+				o->len = 0;
+				o->skipping = true;
+			} else {
+				o->buf[o->len++] = ch;
+			}
+		}
+	}
+}
+
+static void out_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct nlevd_child *c = w->data;
+	out_drain(c, w == &c->out[0].w ? 0 : 1);
+}
+
+static void in_close(struct nlevd_child *c)
+{
+	if (c->in_w.fd < 0)
+		return;
+	ev_io_stop(c->loop, &c->in_w);
+	close(c->in_w.fd);
+	c->in_w.fd = -1;
+}
+
+static void in_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct nlevd_child *c = w->data;
+	while (c->in_off < c->in_len) {
+		ssize_t n = write(w->fd, c->input + c->in_off, c->in_len - c->in_off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) /* EPIPE: the child does not read its input */
+			break;
+		c->in_off += (size_t)n;
+	}
+	in_close(c);
+}
+
+static void child_free(struct nlevd_child *c)
+{
+	ev_child_stop(c->loop, &c->cw);
+	ev_timer_stop(c->loop, &c->tw);
+	in_close(c);
+	out_close(c, 0);
+	out_close(c, 1);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		children = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	nchildren--;
+	free(c->input);
+	free(c->name);
+	free(c);
+}
+
+static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct nlevd_child *c = w->data;
+	/* Take what the child wrote before it exited; whatever a grandchild
+	 * still holds open is not waited for. */
+	out_drain(c, 0);
+	out_drain(c, 1);
+	struct nlevd_child_result res = {
+		.pid = c->pid, .status = w->rstatus, .timed_out = c->timed_out,
+	};
+	void (*done)(void *, const struct nlevd_child_result *) = c->done;
+	void *arg = c->arg;
+	child_free(c);
+	if (done)
+		done(arg, &res);
+	if (nchildren == 0 && child_idle_hook)
+		child_idle_hook();
+}
+
+static void signal_group(struct nlevd_child *c, int sig)
+{
+	if (kill(-c->pid, sig) < 0 && errno == ESRCH)
+		kill(c->pid, sig);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct nlevd_child *c = w->data;
+	if (c->kill_stage == 0) {
+		c->timed_out = true;
+		log_msg(NLEVD_LOG_WARNING, "[%s] %s (pid %d) timed out; sending TERM",
+			c->owner ? c->owner->name : "-", c->name, (int)c->pid);
+		signal_group(c, SIGTERM);
+		c->kill_stage = 1;
+		ev_timer_set(w, KILL_GRACE, 0.);
+		ev_timer_start(loop, w);
+	} else if (c->kill_stage == 1) {
+		log_msg(NLEVD_LOG_WARNING, "[%s] %s (pid %d) ignored TERM; sending KILL",
+			c->owner ? c->owner->name : "-", c->name, (int)c->pid);
+		signal_group(c, SIGKILL);
+		c->kill_stage = 2;
+	}
+}
+
+void child_kill(struct nlevd_child *c)
+{
+	if (!c || c->kill_stage)
+		return;
+	signal_group(c, SIGTERM);
+	c->kill_stage = 1;
+	ev_timer_stop(c->loop, &c->tw);
+	ev_timer_set(&c->tw, KILL_GRACE, 0.);
+	ev_timer_start(c->loop, &c->tw);
+}
+
+void child_disown_all(struct instance *owner)
+{
+	for (struct nlevd_child *c = children; c; c = c->next) {
+		if (c->owner != owner)
+			continue;
+		c->done = NULL;
+		c->line = NULL;
+		child_kill(c);
+	}
+	for (struct nlevd_child *c = children; c; c = c->next)
+		if (c->owner == owner)
+			c->owner = NULL;
+}
+
+void child_kill_all(void)
+{
+	for (struct nlevd_child *c = children; c; c = c->next)
+		child_kill(c);
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+child_exec(const struct nlevd_child_spec *spec, int in, int out, int err, int errpipe,
+	   const uid_t *uid, gid_t gid, const gid_t *groups, int ngroups)
+{
+	int e;
+	sigset_t none;
+	sigemptyset(&none);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setsid() < 0)
+		goto fail;
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		goto fail;
+	/* Nothing of the daemon's leaks into the hook. */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (uid) {
+		if (setgroups((size_t)ngroups, groups) < 0 || setgid(gid) < 0 ||
+		    setuid(*uid) < 0)
+			goto fail;
+		if (*uid != 0 && setuid(0) == 0) {
+			errno = EPERM;
+			goto fail;
+		}
+	}
+	if (chdir(spec->cwd ? spec->cwd : "/") < 0)
+		goto fail;
+	static const char *const empty[] = {NULL};
+	execve(spec->argv[0], (char *const *)spec->argv,
+	       (char *const *)(spec->envp ? spec->envp : empty));
+fail:
+	e = errno;
+	if (write(errpipe, &e, sizeof(e)) < 0) {
+		/* the parent sees EOF and a 127 exit */
+	}
+	_exit(127);
+}
+
+struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child_spec *spec)
+{
+	if (!spec || !spec->argv || !spec->argv[0] || spec->argv[0][0] != '/') {
+		errno = EINVAL;
+		return NULL;
+	}
+	uid_t uid = 0;
+	gid_t gid = 0, groups[256];
+	int ngroups = (int)ARRAY_SIZE(groups);
+	if (spec->user) {
+		struct passwd pw, *pwp = NULL;
+		char pbuf[4096];
+		int rc = getpwnam_r(spec->user, &pw, pbuf, sizeof(pbuf), &pwp);
+		if (!pwp) {
+			errno = rc ? rc : ENOENT;
+			return NULL;
+		}
+		uid = pw.pw_uid;
+		gid = pw.pw_gid;
+		if (getgrouplist(spec->user, gid, groups, &ngroups) < 0) {
+			errno = E2BIG;
+			return NULL;
+		}
+	}
+	struct nlevd_child *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, pe[2] = {-1, -1};
+	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 ||
+	    pipe2(perr, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+		goto fail;
+	if (spec->input_len) {
+		if (!(c->input = malloc(spec->input_len)))
+			goto fail;
+		memcpy(c->input, spec->input, spec->input_len);
+		c->in_len = spec->input_len;
+	}
+	const char *base = strrchr(spec->argv[0], '/');
+	if (!(c->name = strdup(base ? base + 1 : spec->argv[0])))
+		goto fail;
+	pid_t pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0)
+		child_exec(spec, pin[0], pout[1], perr[1], pe[1], spec->user ? &uid : NULL, gid,
+			   groups, ngroups);
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	close(pe[1]);
+	pin[0] = pout[1] = perr[1] = pe[1] = -1;
+	/* exec (or its failure) closes the other end at once. */
+	int child_errno = 0;
+	ssize_t n;
+	do
+		n = read(pe[0], &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	close(pe[0]);
+	if (n == (ssize_t)sizeof(child_errno)) {
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		close(pin[1]);
+		close(pout[0]);
+		close(perr[0]);
+		free(c->input);
+		free(c->name);
+		free(c);
+		errno = child_errno;
+		return NULL;
+	}
+	c->pid = pid;
+	c->owner = owner;
+	c->loop = EV_DEFAULT;
+	c->line = spec->line;
+	c->done = spec->done;
+	c->arg = spec->arg;
+	set_nonblock(pin[1]);
+	set_nonblock(pout[0]);
+	set_nonblock(perr[0]);
+	ev_child_init(&c->cw, child_exit_cb, pid, 0);
+	c->cw.data = c;
+	ev_child_start(c->loop, &c->cw);
+	ev_io_init(&c->in_w, in_cb, pin[1], EV_WRITE);
+	c->in_w.data = c;
+	if (c->in_len)
+		ev_io_start(c->loop, &c->in_w);
+	else
+		in_close(c);
+	for (int i = 0; i < 2; i++) {
+		ev_io_init(&c->out[i].w, out_cb, i ? perr[0] : pout[0], EV_READ);
+		c->out[i].w.data = c;
+		ev_io_start(c->loop, &c->out[i].w);
+	}
+	ev_timer_init(&c->tw, timer_cb, 0., 0.);
+	c->tw.data = c;
+	if (spec->timeout_ms) {
+		ev_timer_set(&c->tw, (double)spec->timeout_ms / 1000., 0.);
+		ev_timer_start(c->loop, &c->tw);
+	}
+	c->next = children;
+	if (children)
+		children->prev = c;
+	children = c;
+	nchildren++;
+	return c;
+fail:;
+	int e = errno;
+	for (int i = 0; i < 2; i++) {
+		if (pin[i] >= 0) close(pin[i]);
+		if (pout[i] >= 0) close(pout[i]);
+		if (perr[i] >= 0) close(perr[i]);
+		if (pe[i] >= 0) close(pe[i]);
+	}
+	free(c->input);
+	free(c->name);
+	free(c);
+	errno = e;
+	return NULL;
+}

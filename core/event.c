@@ -1,0 +1,273 @@
+/* The event encoder: one list of fields (the SPEC's names), rendered as
+ * JSON, as text, or handed to a plugin (exec turns it into NLEVD_*). */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "nlevd.h"
+
+static const char *const names[NLEVD_EV_COUNT] = {
+	[NLEVD_EV_ADDR_ADD] = "addr-add",     [NLEVD_EV_ADDR_DEL] = "addr-del",
+	[NLEVD_EV_ADDR_CHANGE] = "addr-change", [NLEVD_EV_LINK_ADD] = "link-add",
+	[NLEVD_EV_LINK_DEL] = "link-del",     [NLEVD_EV_LINK_UP] = "link-up",
+	[NLEVD_EV_LINK_DOWN] = "link-down",   [NLEVD_EV_LINK_RENAME] = "link-rename",
+};
+
+const char *event_name(enum nlevd_event_type t)
+{
+	return (unsigned)t < NLEVD_EV_COUNT ? names[t] : "unknown";
+}
+
+int event_parse(const char *s)
+{
+	for (int i = 0; i < NLEVD_EV_COUNT; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+const char *scope_name(uint8_t scope)
+{
+	switch (scope) {
+	case RT_SCOPE_UNIVERSE: return "global";
+	case RT_SCOPE_SITE: return "site";
+	case RT_SCOPE_LINK: return "link";
+	case RT_SCOPE_HOST: return "host";
+	case RT_SCOPE_NOWHERE: return "nowhere";
+	default: return "other";
+	}
+}
+
+const char *operstate_name(uint8_t op)
+{
+	static const char *const ops[] = {"unknown", "notpresent", "down",
+					  "lowerlayerdown", "testing", "dormant", "up"};
+	return op < ARRAY_SIZE(ops) ? ops[op] : "unknown";
+}
+
+struct flagname {
+	uint32_t bit;
+	const char *name;
+};
+
+static size_t flags_str(const struct flagname *fn, size_t n, uint32_t flags,
+			char *buf, size_t len)
+{
+	size_t used = 0;
+	if (len)
+		buf[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!(flags & fn[i].bit))
+			continue;
+		int w = snprintf(buf + (used < len ? used : len),
+				 used < len ? len - used : 0, "%s%s",
+				 used ? " " : "", fn[i].name);
+		used += (size_t)w;
+	}
+	return used;
+}
+
+size_t addr_flags_str(uint32_t flags, int family, char *buf, size_t len)
+{
+	static const struct flagname fn[] = {
+		{0x01, "temporary"}, {0x02, "nodad"}, {0x04, "optimistic"},
+		{0x08, "dadfailed"}, {0x10, "homeaddress"}, {0x20, "deprecated"},
+		{0x40, "tentative"}, {0x80, "permanent"}, {0x100, "mngtmpaddr"},
+		{0x200, "noprefixroute"}, {0x400, "autojoin"},
+		{0x800, "stable-privacy"},
+	};
+	static const struct flagname sec = {0x01, "secondary"};
+	/* 0x01 means "secondary" for IPv4 and "temporary" for IPv6. */
+	size_t used = 0;
+	if (family == AF_INET && (flags & 0x01)) {
+		used = flags_str(&sec, 1, flags, buf, len);
+		if (used && used < len && (flags & ~0x01u)) {
+			buf[used++] = ' ';
+			buf[used] = 0;
+		}
+		flags &= ~0x01u;
+	}
+	return used + flags_str(fn, ARRAY_SIZE(fn), flags, buf + (used < len ? used : len),
+				used < len ? len - used : 0);
+}
+
+size_t link_flags_str(uint32_t flags, char *buf, size_t len)
+{
+	static const struct flagname fn[] = {
+		{0x1, "up"}, {0x2, "broadcast"}, {0x8, "loopback"},
+		{0x10, "pointopoint"}, {0x40, "running"}, {0x80, "noarp"},
+		{0x100, "promisc"}, {0x200, "allmulti"}, {0x400, "master"},
+		{0x800, "slave"}, {0x1000, "multicast"}, {0x10000, "lower_up"},
+		{0x20000, "dormant"}, {0x40000, "echo"},
+	};
+	return flags_str(fn, ARRAY_SIZE(fn), flags, buf, len);
+}
+
+static bool is_addr_event(enum nlevd_event_type t)
+{
+	return t == NLEVD_EV_ADDR_ADD || t == NLEVD_EV_ADDR_DEL ||
+	       t == NLEVD_EV_ADDR_CHANGE;
+}
+
+static void lft(uint32_t v, char *buf, size_t len)
+{
+	if (v == NLEVD_LFT_FOREVER)
+		snprintf(buf, len, "forever");
+	else
+		snprintf(buf, len, "%" PRIu32, v);
+}
+
+void event_fields(const struct nlevd_event *ev, nlevd_field_cb cb, void *arg)
+{
+	char buf[256];
+	cb("event", event_name(ev->type), true, arg);
+	cb("ifname", ev->link.ifname, true, arg);
+	snprintf(buf, sizeof(buf), "%d", ev->link.ifindex);
+	cb("ifindex", buf, false, arg);
+	cb("initial", ev->initial ? "true" : "false", false, arg);
+	if (is_addr_event(ev->type)) {
+		const struct nlevd_addr *a = &ev->addr;
+		int af = a->family == AF_INET ? AF_INET : AF_INET6;
+		cb("family", af == AF_INET ? "ipv4" : "ipv6", true, arg);
+		inet_ntop(af, a->addr, buf, sizeof(buf));
+		cb("address", buf, true, arg);
+		snprintf(buf, sizeof(buf), "%u", a->prefixlen);
+		cb("prefixlen", buf, false, arg);
+		cb("scope", scope_name(a->scope), true, arg);
+		addr_flags_str(a->flags, af, buf, sizeof(buf));
+		cb("flags", buf, true, arg);
+		lft(a->valid_lft, buf, sizeof(buf));
+		cb("valid_lft", buf, a->valid_lft == NLEVD_LFT_FOREVER, arg);
+		lft(a->preferred_lft, buf, sizeof(buf));
+		cb("preferred_lft", buf, a->preferred_lft == NLEVD_LFT_FOREVER, arg);
+		if (a->has_peer) {
+			inet_ntop(af, a->peer, buf, sizeof(buf));
+			cb("peer", buf, true, arg);
+		}
+		return;
+	}
+	const struct nlevd_link *l = &ev->link;
+	cb("operstate", operstate_name(l->operstate), true, arg);
+	link_flags_str(l->flags, buf, sizeof(buf));
+	cb("flags", buf, true, arg);
+	size_t n = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < l->mac_len && i < sizeof(l->mac); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%02x", i ? ":" : "",
+				      l->mac[i]);
+	cb("mac", buf, true, arg);
+	snprintf(buf, sizeof(buf), "%" PRIu32, l->mtu);
+	cb("mtu", buf, false, arg);
+	if (ev->type == NLEVD_EV_LINK_RENAME)
+		cb("old_ifname", ev->old_ifname, true, arg);
+}
+
+/* snprintf-style appender: counts what the whole output needs. */
+struct sbuf {
+	char *buf;
+	size_t len, used;
+};
+
+static void sb_putc(struct sbuf *s, char c)
+{
+	if (s->used + 1 < s->len)
+		s->buf[s->used] = c;
+	s->used++;
+}
+
+static void sb_puts(struct sbuf *s, const char *str)
+{
+	while (*str)
+		sb_putc(s, *str++);
+}
+
+static void sb_end(struct sbuf *s)
+{
+	if (s->len)
+		s->buf[s->used < s->len ? s->used : s->len - 1] = 0;
+}
+
+static void json_string(struct sbuf *s, const char *str)
+{
+	sb_putc(s, '"');
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			sb_putc(s, '\\');
+			sb_putc(s, (char)*p);
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			/* Bytes >= 0x80 as Latin-1 code points: the output stays
+			 * valid JSON whatever an interface name holds. */
+			char esc[8];
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			sb_puts(s, esc);
+		} else {
+			sb_putc(s, (char)*p);
+		}
+	}
+	sb_putc(s, '"');
+}
+
+static void json_field(const char *name, const char *value, bool quoted, void *arg)
+{
+	struct sbuf *s = arg;
+	sb_putc(s, ',');
+	json_string(s, name);
+	sb_putc(s, ':');
+	if (quoted)
+		json_string(s, value);
+	else
+		sb_puts(s, value);
+}
+
+size_t event_json(const struct nlevd_event *ev, char *buf, size_t len)
+{
+	struct sbuf s = {buf, len, 0};
+	struct tm tm;
+	char t[64];
+	time_t sec = ev->time.tv_sec;
+	gmtime_r(&sec, &tm);
+	size_t n = strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t + n, sizeof(t) - n, ".%03ldZ", ev->time.tv_nsec / 1000000);
+	sb_puts(&s, "{\"time\":");
+	json_string(&s, t);
+	event_fields(ev, json_field, &s);
+	sb_putc(&s, '}');
+	sb_end(&s);
+	return s.used;
+}
+
+static void text_field(const char *name, const char *value, bool quoted, void *arg)
+{
+	struct sbuf *s = arg;
+	(void)quoted;
+	if (!strcmp(name, "event")) {
+		sb_puts(s, value);
+		return;
+	}
+	sb_putc(s, ' ');
+	sb_puts(s, name);
+	sb_putc(s, '=');
+	if (!*value || strpbrk(value, " \"\\")) {
+		sb_putc(s, '"');
+		for (const char *p = value; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				sb_putc(s, '\\');
+			sb_putc(s, *p);
+		}
+		sb_putc(s, '"');
+	} else {
+		sb_puts(s, value);
+	}
+}
+
+size_t event_text(const struct nlevd_event *ev, char *buf, size_t len)
+{
+	struct sbuf s = {buf, len, 0};
+	event_fields(ev, text_field, &s);
+	sb_end(&s);
+	return s.used;
+}

@@ -1,0 +1,87 @@
+/* Logging to stderr or syslog, with levels. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nlevd.h"
+
+static enum log_target target = LOG_TARGET_STDERR;
+static int max_level = NLEVD_LOG_INFO;
+static bool syslog_open;
+
+static const char *const level_names[] = {
+	[NLEVD_LOG_ERR] = "error",   [NLEVD_LOG_WARNING] = "warning",
+	[NLEVD_LOG_NOTICE] = "notice", [NLEVD_LOG_INFO] = "info",
+	[NLEVD_LOG_DEBUG] = "debug",
+};
+
+int log_level_parse(const char *s)
+{
+	for (int i = NLEVD_LOG_ERR; i <= NLEVD_LOG_DEBUG; i++)
+		if (!strcmp(s, level_names[i]))
+			return i;
+	return -1;
+}
+
+void log_setup(enum log_target t, int level)
+{
+	if (level < NLEVD_LOG_ERR)
+		level = NLEVD_LOG_ERR;
+	if (level > NLEVD_LOG_DEBUG)
+		level = NLEVD_LOG_DEBUG;
+	max_level = level;
+	if (t == LOG_TARGET_SYSLOG && !syslog_open) {
+		openlog("nlevd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		syslog_open = true;
+	}
+	target = t;
+}
+
+int log_level_get(void)
+{
+	return max_level;
+}
+
+void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
+{
+	if (level > max_level)
+		return;
+	char msg[2048];
+	int n = 0;
+	if (prefix)
+		n = snprintf(msg, sizeof(msg), "[%s] ", prefix);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		n = 0;
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	/* Never let a control character from the outside (an interface name,
+	 * a hook's output) forge a log line. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (target == LOG_TARGET_SYSLOG) {
+		syslog(level, "%s", msg);
+		return;
+	}
+	char line[2200];
+	int len = snprintf(line, sizeof(line), "nlevd: %s: %s\n",
+			   level_names[level], msg);
+	if (len > (int)sizeof(line) - 1) {
+		len = (int)sizeof(line) - 1;
+		line[len - 1] = '\n';
+	}
+	/* One write() per line, so lines from hooks and events never mix. */
+	if (write(STDERR_FILENO, line, (size_t)len) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, NULL, fmt, ap);
+	va_end(ap);
+}

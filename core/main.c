@@ -1,0 +1,417 @@
+/* nlevd: command line, daemon life cycle, signals and reload. */
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nlevd.h"
+
+#ifndef NLEVD_CONFIG_FILE
+#define NLEVD_CONFIG_FILE "/etc/nlevd/nlevd.conf"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+#define EX_OK_ 0
+#define EX_FAIL 1
+#define EX_USAGE_ 64
+#define EX_CONFIG_ 78
+#define STOP_GRACE 2.0
+
+static struct {
+	struct ev_loop *loop;
+	const char *config;
+	const char *plugin_dir;
+	const char *pidfile;
+	bool foreground, check, once;
+	int verbosity;
+	struct instances running;
+	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
+	ev_timer stop_timer;
+	int stop_phase;
+	int exit_code;
+} d;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nlevd [OPTION]...\n"
+		"Route the kernel's rtnetlink link and address events to plugins.\n\n"
+		"  -c, --config FILE      config file (default " NLEVD_CONFIG_FILE ")\n"
+		"  -P, --plugin-dir DIR   load plugins from DIR (overrides plugin_dir)\n"
+		"  -f, --foreground       do not daemonize; log to stderr\n"
+		"  -t, --check            check the config and every instance, then exit\n"
+		"  -1, --once             deliver the current state, wait, exit 0 if all succeeded\n"
+		"  -p, --pidfile FILE     write a pid file\n"
+		"  -v, -q                 more / less logging (repeatable)\n"
+		"  -V, --version          print the version\n"
+		"  -h, --help             print this help\n\n"
+		"Exit status: 0 ok, 64 usage error, 78 configuration error, 1 other failure.\n"
+		"Signals: HUP reloads, TERM/INT stop, USR1 logs the state.\n");
+}
+
+static void apply_log(const struct cfg *c)
+{
+	enum log_target t = d.foreground || d.check ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG;
+	if (c->log_target >= 0)
+		t = (enum log_target)c->log_target;
+	log_setup(t, c->log_level + d.verbosity);
+}
+
+static void dispatch(const struct nlevd_event *ev, void *arg)
+{
+	(void)arg;
+	instances_dispatch(&d.running, ev);
+}
+
+static void reload(void)
+{
+	log_notice("reloading %s", d.config);
+	struct cfg *c = cfg_load(d.config, d.plugin_dir);
+	if (!c) {
+		log_err("reload failed: out of memory; the old configuration stays");
+		return;
+	}
+	struct instances neu = {NULL};
+	if (c->nerrors || instances_create(c, d.loop, &d.running, &neu) < 0) {
+		cfg_log_errors(c);
+		log_err("reload failed: %d error%s; the old configuration stays", c->nerrors,
+			c->nerrors == 1 ? "" : "s");
+		cfg_free(c);
+		return;
+	}
+	apply_log(c);
+	instances_commit(&d.running, &neu);
+	d.running = neu;
+	cfg_free(c);
+	log_notice("reloaded");
+}
+
+static void stop_step(void);
+
+static void stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	stop_step();
+}
+
+static void children_idle(void)
+{
+	if (d.stop_phase)
+		stop_step();
+}
+
+/* Stopping: let running children finish for a grace time, then destroy
+ * the instances (TERM to what still runs, KILL after 2 s), then leave. */
+static void stop_step(void)
+{
+	ev_timer_stop(d.loop, &d.stop_timer);
+	if (d.stop_phase == 1) {
+		d.stop_phase = 2;
+		instances_destroy(&d.running);
+		if (child_count()) {
+			ev_timer_set(&d.stop_timer, STOP_GRACE + 0.5, 0.);
+			ev_timer_start(d.loop, &d.stop_timer);
+			return;
+		}
+	}
+	if (d.stop_phase == 2 && child_count() && ev_is_active(&d.stop_timer))
+		return;
+	ev_break(d.loop, EVBREAK_ALL);
+}
+
+static void stop(void)
+{
+	if (d.stop_phase)
+		return;
+	d.stop_phase = 1;
+	log_notice("stopping");
+	netlink_close();
+	child_idle_hook = children_idle;
+	if (child_count()) {
+		ev_timer_set(&d.stop_timer, STOP_GRACE, 0.);
+		ev_timer_start(d.loop, &d.stop_timer);
+		return;
+	}
+	stop_step();
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	switch (w->signum) {
+	case SIGHUP:
+		if (!d.stop_phase)
+			reload();
+		break;
+	case SIGUSR1:
+		state_dump_log();
+		netlink_stats_log();
+		instances_status(&d.running);
+		break;
+	default:
+		stop();
+	}
+}
+
+static void once_check(void)
+{
+	int r = instances_once_result(&d.running);
+	if (r != 0) {
+		d.exit_code = r > 0 ? EX_OK_ : EX_FAIL;
+		ev_break(d.loop, EVBREAK_ALL);
+	}
+}
+
+static int drop_privileges(const struct cfg *c)
+{
+	if (!c->user && !c->group)
+		return 0;
+	gid_t gid = getgid();
+	uid_t uid = getuid();
+	const char *uname = NULL;
+	if (c->user) {
+		struct passwd *pw = getpwnam(c->user);
+		if (!pw) {
+			log_err("user '%s' not found", c->user);
+			return -1;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		uname = c->user;
+	}
+	if (c->group) {
+		struct group *gr = getgrnam(c->group);
+		if (!gr) {
+			log_err("group '%s' not found", c->group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if ((uname ? initgroups(uname, gid) : setgroups(1, &gid)) < 0 || setgid(gid) < 0 ||
+	    setuid(uid) < 0) {
+		log_err("cannot drop privileges: %s", strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && setuid(0) == 0) {
+		log_err("privileges could be regained after dropping them");
+		return -1;
+	}
+	log_info("running as uid %u gid %u", (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+/* Fork into the background; the parent exits with the status the daemon
+ * reports through the pipe once it has started (or failed to). */
+static int daemonize(void)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		unsigned char code = EX_FAIL;
+		ssize_t n;
+		do
+			n = read(p[0], &code, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 ? code : EX_FAIL);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (chdir("/") < 0)
+		return -1;
+	umask(022);
+	return p[1];
+}
+
+static void ready(int fd, int code)
+{
+	if (fd < 0)
+		return;
+	unsigned char c = (unsigned char)code;
+	if (write(fd, &c, 1) < 0) {
+		/* the parent is gone: nothing to tell */
+	}
+	close(fd);
+}
+
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	int rc = write(fd, buf, (size_t)n) == n ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+static int run(struct cfg *c)
+{
+	int ready_fd = -1;
+	if (!d.foreground && !d.once) {
+		ready_fd = daemonize();
+		if (ready_fd < 0) {
+			log_err("cannot daemonize: %s", strerror(errno));
+			return EX_FAIL;
+		}
+		ev_loop_fork(d.loop);
+	}
+	const char *pidfile = d.pidfile ? d.pidfile : c->pidfile;
+	if (pidfile && write_pidfile(pidfile) < 0) {
+		log_err("pid file %s: %s", pidfile, strerror(errno));
+		ready(ready_fd, EX_FAIL);
+		return EX_FAIL;
+	}
+	state_init(dispatch, NULL);
+	if (netlink_open(d.loop, c->netlink_rcvbuf) < 0 || drop_privileges(c) < 0 ||
+	    netlink_initial_dump() < 0) {
+		ready(ready_fd, EX_FAIL);
+		return EX_FAIL;
+	}
+	ev_signal_init(&d.sig_hup, signal_cb, SIGHUP);
+	ev_signal_init(&d.sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&d.sig_int, signal_cb, SIGINT);
+	ev_signal_init(&d.sig_usr1, signal_cb, SIGUSR1);
+	ev_signal_start(d.loop, &d.sig_term);
+	ev_signal_start(d.loop, &d.sig_int);
+	ev_timer_init(&d.stop_timer, stop_timer_cb, 0., 0.);
+
+	if (d.once) {
+		once_done_hook = once_check;
+		instances_once(&d.running);
+		d.exit_code = -1;
+		once_check();
+		if (d.exit_code < 0)
+			ev_run(d.loop, 0);
+		if (d.exit_code < 0) /* stopped by a signal */
+			d.exit_code = EX_FAIL;
+		netlink_close();
+		instances_destroy(&d.running);
+		return d.exit_code;
+	}
+	ev_signal_start(d.loop, &d.sig_hup);
+	ev_signal_start(d.loop, &d.sig_usr1);
+	struct instances none = {NULL};
+	instances_commit(&none, &d.running);
+	log_notice("nlevd %s started: %zu interfaces, %zu addresses", PACKAGE_VERSION,
+		   state_count_links(), state_count_addrs());
+	ready(ready_fd, EX_OK_);
+	ev_run(d.loop, 0);
+	netlink_close();
+	instances_destroy(&d.running);
+	if (pidfile)
+		unlink(pidfile);
+	log_notice("stopped");
+	return EX_OK_;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"plugin-dir", required_argument, NULL, 'P'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"check", no_argument, NULL, 't'},
+		{"once", no_argument, NULL, '1'},
+		{"pidfile", required_argument, NULL, 'p'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int o;
+	d.config = NLEVD_CONFIG_FILE;
+	while ((o = getopt_long(argc, argv, "c:P:ft1p:vqVh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': d.config = optarg; break;
+		case 'P': d.plugin_dir = optarg; break;
+		case 'f': d.foreground = true; break;
+		case 't': d.check = true; break;
+		case '1': d.once = true; break;
+		case 'p': d.pidfile = optarg; break;
+		case 'v': d.verbosity++; break;
+		case 'q': d.verbosity--; break;
+		case 'V': printf("nlevd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+				 NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR);
+			return EX_OK_;
+		case 'h': usage(stdout); return EX_OK_;
+		default: usage(stderr); return EX_USAGE_;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nlevd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	if (d.plugin_dir && d.plugin_dir[0] != '/') {
+		fprintf(stderr, "nlevd: --plugin-dir must be an absolute path\n");
+		return EX_USAGE_;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_INFO + d.verbosity);
+
+	struct cfg *c = cfg_load(d.config, d.plugin_dir);
+	if (!c) {
+		fprintf(stderr, "nlevd: out of memory\n");
+		return EX_FAIL;
+	}
+	d.loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d.loop) {
+		fprintf(stderr, "nlevd: cannot initialise libev\n");
+		cfg_free(c);
+		return EX_FAIL;
+	}
+	if (!c->nerrors)
+		instances_create(c, d.loop, NULL, &d.running);
+	if (c->nerrors) {
+		cfg_print_errors(c, stderr);
+		fprintf(stderr, "nlevd: %s: %d error%s\n", d.config, c->nerrors,
+			c->nerrors == 1 ? "" : "s");
+		cfg_free(c);
+		return EX_CONFIG_;
+	}
+	if (d.check) {
+		instances_destroy(&d.running);
+		printf("%s: configuration ok\n", d.config);
+		cfg_free(c);
+		return EX_OK_;
+	}
+	apply_log(c);
+	int rc = run(c);
+	cfg_free(c);
+	state_free();
+	ev_loop_destroy(d.loop);
+	return rc;
+}

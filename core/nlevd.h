@@ -1,0 +1,222 @@
+/* Core-private declarations.  Data flows one way:
+ * netlink.c (socket) -> nlmsg.c (bytes -> records) -> state.c (table, diff
+ * -> events) -> router.c (filters, settle) -> plugin.c (instances). */
+#ifndef NLEVD_CORE_H
+#define NLEVD_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "nlevd/plugin.h"
+
+#define container_of(p, type, member)                                           \
+	((type *)(void *)((char *)(p)-offsetof(type, member)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- log.c ---- */
+enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
+void log_setup(enum log_target target, int level);
+int log_level_get(void);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap);
+#define log_err(...) log_msg(NLEVD_LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(NLEVD_LOG_WARNING, __VA_ARGS__)
+#define log_notice(...) log_msg(NLEVD_LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(NLEVD_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(NLEVD_LOG_DEBUG, __VA_ARGS__)
+int log_level_parse(const char *s);
+
+/* ---- util.c: value parsers, pure ---- */
+int parse_bool(const char *s, bool *out);
+int parse_uint(const char *s, uint64_t max, uint64_t *out);
+int parse_duration_ms(const char *s, uint64_t *out);
+int parse_size(const char *s, uint64_t *out);
+/* Split on blanks into a NULL-terminated vector of strdup'd words. */
+char **split_words(const char *s, size_t *n);
+void free_words(char **v);
+struct prefix {
+	uint8_t family;
+	uint8_t len;
+	uint8_t addr[16];
+};
+int parse_prefix(const char *s, struct prefix *p);
+bool prefix_match(const struct prefix *p, int family, const uint8_t *addr);
+bool name_valid(const char *s); /* [A-Za-z0-9_.-]+ */
+uint64_t now_ms(void);
+
+/* ---- event.c: the one encoder for text, JSON and env ---- */
+const char *event_name(enum nlevd_event_type t);
+int event_parse(const char *s);
+void event_fields(const struct nlevd_event *ev, nlevd_field_cb cb, void *arg);
+size_t event_json(const struct nlevd_event *ev, char *buf, size_t len);
+size_t event_text(const struct nlevd_event *ev, char *buf, size_t len);
+size_t addr_flags_str(uint32_t flags, int family, char *buf, size_t len);
+size_t link_flags_str(uint32_t flags, char *buf, size_t len);
+const char *scope_name(uint8_t scope);
+const char *operstate_name(uint8_t op);
+
+/* ---- config.c ---- */
+struct cfg_kv {
+	struct cfg_kv *next;
+	char *key, *value;
+	const char *file;
+	int line;
+	bool used;
+};
+struct cfg_section {
+	struct cfg_section *next;
+	char *name;
+	const char *file;
+	int line;
+	struct cfg_kv *kvs;
+};
+struct cfg_error {
+	struct cfg_error *next;
+	char *msg;
+};
+struct cfg {
+	struct cfg_section *sections; /* [nlevd] excluded */
+	struct cfg_section *global;
+	struct cfg_error *errors, **errors_tail;
+	int nerrors;
+	char **files; /* owned file names */
+	size_t nfiles;
+	/* [nlevd] values */
+	char *plugin_dir;
+	int log_level;
+	int log_target; /* -1 = not set */
+	char *user, *group, *pidfile;
+	uint64_t netlink_rcvbuf;
+};
+struct cfg *cfg_load(const char *path, const char *plugin_dir_override);
+/* Parse a buffer (for tests and the fuzzer); name is used in messages. */
+struct cfg *cfg_load_buffer(const char *name, const char *buf, size_t len);
+void cfg_free(struct cfg *c);
+void cfg_error(struct cfg *c, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+struct cfg_kv *cfg_find(struct cfg_section *s, const char *key);
+void cfg_print_errors(const struct cfg *c, FILE *f);
+void cfg_log_errors(const struct cfg *c);
+
+/* ---- nlmsg.c: pure decoder over bytes ---- */
+enum nl_kind { NL_LINK_NEW, NL_LINK_DEL, NL_ADDR_NEW, NL_ADDR_DEL, NL_DONE, NL_ERROR };
+struct nl_rec {
+	enum nl_kind kind;
+	uint16_t nlflags;
+	uint32_t seq;
+	int error; /* NL_ERROR: -errno or 0 (ack) */
+	struct nlevd_link link;
+	struct nlevd_addr addr;
+};
+struct nl_stats {
+	uint64_t messages, malformed, ignored, foreign, resyncs, overruns;
+};
+typedef void (*nl_rec_cb)(const struct nl_rec *rec, void *arg);
+/* Decode every message in buf.  Returns the number of records delivered;
+ * malformed messages are counted in st and skipped. */
+int nlmsg_decode(const void *buf, size_t len, nl_rec_cb cb, void *arg,
+		 struct nl_stats *st);
+
+/* ---- state.c ---- */
+struct state_link;
+typedef void (*state_event_cb)(const struct nlevd_event *ev, void *arg);
+void state_init(state_event_cb cb, void *arg);
+void state_free(void);
+void state_apply(const struct nl_rec *rec);
+void state_mark(void);  /* begin a resync: everything unseen */
+void state_sweep(void); /* end it: what was not seen is gone */
+bool state_link_known(int ifindex);
+const struct nlevd_link *state_link_get(int ifindex);
+int state_link_foreach(nlevd_link_cb cb, void *arg);
+int state_addr_foreach(int ifindex, nlevd_addr_cb cb, void *arg);
+void state_replay(state_event_cb cb, void *arg); /* initial events */
+void state_dump_log(void);
+size_t state_count_links(void);
+size_t state_count_addrs(void);
+bool addr_usable(uint32_t flags);
+extern bool state_resync_wanted; /* a message referred to an unknown object */
+
+/* ---- netlink.c ---- */
+struct ev_loop;
+int netlink_open(struct ev_loop *loop, uint64_t rcvbuf);
+int netlink_initial_dump(void);
+void netlink_close(void);
+void netlink_stats_log(void);
+extern struct nl_stats nl_stats;
+
+/* ---- filter (router.c) ---- */
+struct filter {
+	uint32_t events; /* bit per enum nlevd_event_type */
+	char **ifpat;    /* patterns; "!" prefix excludes */
+	uint8_t families; /* 1 = ipv4, 2 = ipv6 */
+	uint8_t scopes;   /* NLEVD_SCOPE_* */
+	struct prefix *prefixes;
+	bool *prefix_neg;
+	size_t nprefixes;
+	bool temporary;
+	bool startup;
+	uint64_t settle_ms;
+};
+bool filter_ifname(const struct filter *f, const char *ifname);
+bool filter_addr(const struct filter *f, const struct nlevd_addr *a);
+bool filter_event(const struct filter *f, const struct nlevd_event *ev);
+void filter_free(struct filter *f);
+
+/* ---- router.c: per-instance settle queues ---- */
+struct router;
+typedef void (*router_deliver_cb)(const struct nlevd_event *ev, void *arg);
+struct router *router_new(struct ev_loop *loop, const struct filter *f,
+			  router_deliver_cb cb, void *arg);
+void router_free(struct router *r);
+void router_push(struct router *r, const struct nlevd_event *ev);
+void router_flush(struct router *r); /* deliver what is pending now */
+size_t router_pending(const struct router *r);
+
+/* ---- child.c ---- */
+struct instance;
+struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child_spec *spec);
+void child_kill(struct nlevd_child *c);
+void child_disown_all(struct instance *owner); /* instance going away */
+int child_count(void);
+void child_kill_all(void);
+extern void (*child_idle_hook)(void); /* the last child was reaped */
+
+/* ---- plugin.c: loader, instances, host table ---- */
+struct module;
+struct instance {
+	struct instance *next;
+	char *name;
+	struct cfg_section *section; /* private copy of the [section] */
+	struct cfg *errs;            /* where cfg_error goes while creating */
+	char *fingerprint;           /* plugin + keys: unchanged across a reload? */
+	struct instance *reuse;      /* stub standing for a kept old instance */
+	struct module *mod;
+	const struct nlevd_plugin *p;
+	void *priv;
+	struct filter filter;
+	struct router *router;
+	bool created, started;
+	int once_state; /* 0 running, 1 ok, -1 failed */
+};
+struct instances {
+	struct instance *head;
+};
+extern struct nlevd_host host_table;
+/* Create every instance of cfg; errors go to cfg.  Sections identical to
+ * one of old's become stubs that instances_commit() resolves.  0 or -1. */
+int instances_create(struct cfg *cfg, struct ev_loop *loop, const struct instances *old,
+		     struct instances *out);
+/* Make neu the running set: kept instances move over (and reopen), the
+ * rest of old is destroyed, new instances start with their replay. */
+void instances_commit(struct instances *old, struct instances *neu);
+void instances_destroy(struct instances *set);
+void instances_dispatch(struct instances *set, const struct nlevd_event *ev);
+void instances_status(struct instances *set);
+/* --once: replay to every instance, flush, ask each to finish. */
+void instances_once(struct instances *set);
+int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
+extern void (*once_done_hook)(void);
+#endif

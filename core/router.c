@@ -1,0 +1,354 @@
+/* Per-instance routing: filters, and settle coalescing.  While an instance
+ * settles, events are folded per object (an address, a link's presence,
+ * its up/down state, its name): the state before the window is compared
+ * with the state after it, so the later state wins and an add and a del of
+ * the same address cancel out. */
+#include <ev.h>
+#include <fnmatch.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nlevd.h"
+
+bool filter_ifname(const struct filter *f, const char *ifname)
+{
+	bool any_pos = false, pos = false;
+	for (char **p = f->ifpat; p && *p; p++) {
+		if (**p == '!') {
+			if (!fnmatch(*p + 1, ifname, 0))
+				return false;
+		} else {
+			any_pos = true;
+			if (!fnmatch(*p, ifname, 0))
+				pos = true;
+		}
+	}
+	return pos || !any_pos;
+}
+
+static uint8_t scope_bit(uint8_t scope)
+{
+	switch (scope) {
+	case RT_SCOPE_UNIVERSE: return NLEVD_SCOPE_GLOBAL;
+	case RT_SCOPE_SITE: return NLEVD_SCOPE_SITE;
+	case RT_SCOPE_LINK: return NLEVD_SCOPE_LINK;
+	case RT_SCOPE_HOST: return NLEVD_SCOPE_HOST;
+	default: return 0;
+	}
+}
+
+bool filter_addr(const struct filter *f, const struct nlevd_addr *a)
+{
+	if (!(f->families & (a->family == AF_INET ? 1 : 2)))
+		return false;
+	uint8_t sb = scope_bit(a->scope);
+	if (f->scopes != 0x0f && !(f->scopes & sb))
+		return false;
+	if (!f->temporary && a->family == AF_INET6 && (a->flags & 0x01))
+		return false;
+	bool any_pos = false, pos = false;
+	for (size_t i = 0; i < f->nprefixes; i++) {
+		bool m = prefix_match(&f->prefixes[i], a->family, a->addr);
+		if (f->prefix_neg[i]) {
+			if (m)
+				return false;
+		} else {
+			any_pos = true;
+			pos = pos || m;
+		}
+	}
+	return pos || !any_pos;
+}
+
+bool filter_event(const struct filter *f, const struct nlevd_event *ev)
+{
+	if (!(f->events & (1u << ev->type)))
+		return false;
+	bool name_ok = filter_ifname(f, ev->link.ifname) ||
+		       (ev->type == NLEVD_EV_LINK_RENAME && filter_ifname(f, ev->old_ifname));
+	if (!name_ok)
+		return false;
+	if (ev->type <= NLEVD_EV_ADDR_CHANGE)
+		return filter_addr(f, &ev->addr);
+	return true;
+}
+
+void filter_free(struct filter *f)
+{
+	free_words(f->ifpat);
+	free(f->prefixes);
+	free(f->prefix_neg);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- settle ---- */
+
+enum pend_kind { PK_ADDR, PK_PRESENCE, PK_UPDOWN, PK_NAME };
+
+struct pkey {
+	int ifindex;
+	uint8_t kind, family, prefixlen, pad;
+	uint8_t addr[16];
+};
+
+struct pend {
+	struct pend *hnext;
+	struct pend *next, *prev;
+	struct pkey key;
+	bool before, now, changed;
+	uint32_t before_flags;
+	char before_name[NLEVD_IFNAMSIZ];
+	struct nlevd_event last;
+};
+
+struct router {
+	struct ev_loop *loop;
+	const struct filter *f;
+	router_deliver_cb cb;
+	void *arg;
+	ev_timer timer;
+	uint64_t first_ms;
+	struct pend *head, *tail;
+	struct pend **b;
+	size_t nb, count;
+};
+
+static uint32_t pkey_hash(const struct pkey *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static void make_key(const struct nlevd_event *ev, struct pkey *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = ev->link.ifindex;
+	switch (ev->type) {
+	case NLEVD_EV_ADDR_ADD:
+	case NLEVD_EV_ADDR_DEL:
+	case NLEVD_EV_ADDR_CHANGE:
+		k->kind = PK_ADDR;
+		k->family = ev->addr.family;
+		k->prefixlen = ev->addr.family == AF_INET ? ev->addr.prefixlen : 0;
+		memcpy(k->addr, ev->addr.addr, 16);
+		break;
+	case NLEVD_EV_LINK_ADD:
+	case NLEVD_EV_LINK_DEL:
+		k->kind = PK_PRESENCE;
+		break;
+	case NLEVD_EV_LINK_UP:
+	case NLEVD_EV_LINK_DOWN:
+		k->kind = PK_UPDOWN;
+		break;
+	default:
+		k->kind = PK_NAME;
+	}
+}
+
+static struct pend *pend_find(struct router *r, const struct pkey *k)
+{
+	if (!r->nb)
+		return NULL;
+	struct pend *p = r->b[pkey_hash(k) & (r->nb - 1)];
+	while (p && memcmp(&p->key, k, sizeof(*k)))
+		p = p->hnext;
+	return p;
+}
+
+static void pend_unlink(struct router *r, struct pend *p)
+{
+	struct pend **pp = &r->b[pkey_hash(&p->key) & (r->nb - 1)];
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		r->head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		r->tail = p->prev;
+	r->count--;
+	free(p);
+}
+
+static int pend_grow(struct router *r)
+{
+	if (r->count < r->nb)
+		return 0;
+	size_t n = r->nb ? r->nb * 2 : 16;
+	struct pend **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return r->nb ? 0 : -1;
+	for (struct pend *p = r->head; p; p = p->next) {
+		size_t i = pkey_hash(&p->key) & (n - 1);
+		p->hnext = nb[i];
+		nb[i] = p;
+	}
+	free(r->b);
+	r->b = nb;
+	r->nb = n;
+	return 0;
+}
+
+static bool ev_present(enum nlevd_event_type t)
+{
+	return t == NLEVD_EV_ADDR_ADD || t == NLEVD_EV_ADDR_CHANGE ||
+	       t == NLEVD_EV_LINK_ADD || t == NLEVD_EV_LINK_UP;
+}
+
+/* A link that came and went within the window: forget its other entries. */
+static void drop_link_entries(struct router *r, int ifindex)
+{
+	for (struct pend *p = r->head, *n; p; p = n) {
+		n = p->next;
+		if (p->key.ifindex == ifindex &&
+		    (p->key.kind == PK_UPDOWN || p->key.kind == PK_NAME))
+			pend_unlink(r, p);
+	}
+}
+
+static void coalesce(struct router *r, const struct nlevd_event *ev)
+{
+	struct pkey k;
+	make_key(ev, &k);
+	struct pend *p = pend_find(r, &k);
+	if (!p) {
+		if (pend_grow(r) < 0 || !(p = calloc(1, sizeof(*p)))) {
+			log_err("out of memory: event delivered without settling");
+			r->cb(ev, r->arg);
+			return;
+		}
+		p->key = k;
+		if (k.kind == PK_NAME) {
+			memcpy(p->before_name, ev->old_ifname, sizeof(p->before_name));
+		} else {
+			/* What held before the first event of the window. */
+			p->before = !(ev->type == NLEVD_EV_ADDR_ADD || ev->type == NLEVD_EV_LINK_ADD ||
+				      ev->type == NLEVD_EV_LINK_UP);
+			p->before_flags = ev->addr.flags;
+		}
+		size_t i = pkey_hash(&k) & (r->nb - 1);
+		p->hnext = r->b[i];
+		r->b[i] = p;
+		p->prev = r->tail;
+		if (r->tail)
+			r->tail->next = p;
+		else
+			r->head = p;
+		r->tail = p;
+		r->count++;
+	}
+	p->now = ev_present(ev->type);
+	if (ev->type == NLEVD_EV_ADDR_CHANGE)
+		p->changed = true;
+	p->last = *ev;
+	if (ev->type == NLEVD_EV_LINK_DEL && !p->before)
+		drop_link_entries(r, ev->link.ifindex);
+}
+
+void router_flush(struct router *r)
+{
+	ev_timer_stop(r->loop, &r->timer);
+	while (r->head) {
+		struct pend *p = r->head;
+		struct nlevd_event ev = p->last;
+		bool emit = false;
+		switch (p->key.kind) {
+		case PK_NAME:
+			emit = strcmp(p->before_name, ev.link.ifname) != 0;
+			memcpy(ev.old_ifname, p->before_name, sizeof(ev.old_ifname));
+			break;
+		case PK_ADDR:
+			if (p->before != p->now) {
+				emit = true;
+				ev.type = p->now ? NLEVD_EV_ADDR_ADD : NLEVD_EV_ADDR_DEL;
+			} else if (p->now && (p->changed || p->before_flags != ev.addr.flags)) {
+				emit = true;
+				ev.type = NLEVD_EV_ADDR_CHANGE;
+			}
+			break;
+		case PK_PRESENCE:
+			emit = p->before != p->now;
+			ev.type = p->now ? NLEVD_EV_LINK_ADD : NLEVD_EV_LINK_DEL;
+			break;
+		case PK_UPDOWN:
+			emit = p->before != p->now;
+			ev.type = p->now ? NLEVD_EV_LINK_UP : NLEVD_EV_LINK_DOWN;
+			break;
+		}
+		pend_unlink(r, p);
+		if (emit)
+			r->cb(&ev, r->arg);
+	}
+}
+
+static void settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	router_flush(container_of(w, struct router, timer));
+}
+
+void router_push(struct router *r, const struct nlevd_event *ev)
+{
+	if (!filter_event(r->f, ev))
+		return;
+	if (!r->f->settle_ms) {
+		r->cb(ev, r->arg);
+		return;
+	}
+	uint64_t now = now_ms();
+	if (!r->head)
+		r->first_ms = now;
+	coalesce(r, ev);
+	/* Quiet for settle_ms, but never held longer than 10 windows (at least
+	 * 1 s), so a constant churn cannot starve the instance. */
+	uint64_t max_hold = r->f->settle_ms * 10 > 1000 ? r->f->settle_ms * 10 : 1000;
+	uint64_t deadline = r->first_ms + max_hold;
+	uint64_t wait = r->f->settle_ms;
+	if (now + wait > deadline)
+		wait = deadline > now ? deadline - now : 0;
+	ev_timer_stop(r->loop, &r->timer);
+	ev_timer_set(&r->timer, (double)wait / 1000., 0.);
+	ev_timer_start(r->loop, &r->timer);
+}
+
+size_t router_pending(const struct router *r)
+{
+	return r->count;
+}
+
+struct router *router_new(struct ev_loop *loop, const struct filter *f,
+			  router_deliver_cb cb, void *arg)
+{
+	struct router *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->loop = loop;
+	r->f = f;
+	r->cb = cb;
+	r->arg = arg;
+	ev_timer_init(&r->timer, settle_cb, 0., 0.);
+	return r;
+}
+
+void router_free(struct router *r)
+{
+	if (!r)
+		return;
+	ev_timer_stop(r->loop, &r->timer);
+	while (r->head) {
+		struct pend *p = r->head;
+		r->head = p->next;
+		free(p);
+	}
+	free(r->b);
+	free(r);
+}

@@ -1,0 +1,191 @@
+/* log: write each event as a line of text or JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nlevd/plugin.h>
+
+enum { FMT_TEXT, FMT_JSON };
+enum { OUT_LOG, OUT_SYSLOG, OUT_STDERR, OUT_STDOUT, OUT_FILE };
+
+struct lg {
+	const struct nlevd_host *host;
+	struct nlevd_instance *inst;
+	int format, output;
+	const char *path;
+	int fd;
+	unsigned long long lines, failed;
+	int last_errno;
+};
+
+static const char *const keys[] = {"format", "output", NULL};
+
+static int lg_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
+{
+	static const char *const formats[] = {"text", "json", NULL};
+	struct lg *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->host = host;
+	l->inst = inst;
+	l->fd = -1;
+	const char *out;
+	int rc = host->cfg_enum(inst, "format", formats, FMT_TEXT, &l->format);
+	host->cfg_string(inst, "output", NULL, &out);
+	if (!out)
+		l->output = OUT_LOG;
+	else if (!strcmp(out, "syslog"))
+		l->output = OUT_SYSLOG;
+	else if (!strcmp(out, "stderr"))
+		l->output = OUT_STDERR;
+	else if (!strcmp(out, "stdout"))
+		l->output = OUT_STDOUT;
+	else if (out[0] == '/') {
+		l->output = OUT_FILE;
+		l->path = out;
+	} else {
+		host->cfg_error(inst, "output",
+				"'%s' is not syslog, stderr, stdout or an absolute path", out);
+		rc = -EINVAL;
+	}
+	if (rc < 0) {
+		free(l);
+		return rc;
+	}
+	*priv = l;
+	return 0;
+}
+
+static int lg_open(struct lg *l)
+{
+	int fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0) {
+		int e = errno;
+		l->host->log(l->inst, NLEVD_LOG_ERR, "cannot open %s: %s", l->path, strerror(e));
+		return -e;
+	}
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = fd;
+	return 0;
+}
+
+static int lg_start(struct nlevd_instance *inst, void *priv)
+{
+	struct lg *l = priv;
+	(void)inst;
+	if (l->output == OUT_FILE)
+		return lg_open(l);
+	l->fd = l->output == OUT_STDOUT ? STDOUT_FILENO : STDERR_FILENO;
+	return 0;
+}
+
+static void lg_reopen(struct nlevd_instance *inst, void *priv)
+{
+	struct lg *l = priv;
+	(void)inst;
+	if (l->output == OUT_FILE)
+		lg_open(l); /* on failure the old file stays open */
+}
+
+static void write_line(struct lg *l, const char *buf, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(l->fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			l->failed++;
+			/* Report the first failure of a streak, not every line. */
+			if (e != l->last_errno)
+				l->host->log(l->inst, NLEVD_LOG_ERR, "writing %s: %s (%llu lines lost)",
+					     l->path ? l->path : "output", strerror(e), l->failed);
+			l->last_errno = e;
+			return;
+		}
+		off += (size_t)n;
+	}
+	if (l->last_errno) {
+		l->host->log(l->inst, NLEVD_LOG_NOTICE, "writing works again (%llu lines lost)",
+			     l->failed);
+		l->last_errno = 0;
+	}
+	l->lines++;
+}
+
+static void lg_event(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)
+{
+	struct lg *l = priv;
+	char stack[1024], *buf = stack;
+	size_t prefix = 0;
+	if (l->format == FMT_TEXT && (l->output >= OUT_STDERR)) {
+		struct tm tm;
+		time_t sec = ev->time.tv_sec;
+		gmtime_r(&sec, &tm);
+		prefix = strftime(stack, sizeof(stack), "%Y-%m-%dT%H:%M:%S", &tm);
+		prefix += (size_t)snprintf(stack + prefix, sizeof(stack) - prefix, ".%03ldZ ",
+					   ev->time.tv_nsec / 1000000);
+	}
+	size_t (*enc)(const struct nlevd_event *, char *, size_t) =
+		l->format == FMT_JSON ? l->host->event_json : l->host->event_text;
+	size_t need = prefix + enc(ev, NULL, 0) + 2;
+	if (need > sizeof(stack)) {
+		if (!(buf = malloc(need))) {
+			l->host->log(inst, NLEVD_LOG_ERR, "out of memory: event not logged");
+			return;
+		}
+		memcpy(buf, stack, prefix);
+	}
+	size_t n = prefix + enc(ev, buf + prefix, need - prefix);
+	switch (l->output) {
+	case OUT_LOG:
+		l->host->log(inst, NLEVD_LOG_INFO, "%s", buf);
+		l->lines++;
+		break;
+	case OUT_SYSLOG:
+		syslog(LOG_DAEMON | LOG_INFO, "%s", buf);
+		l->lines++;
+		break;
+	default:
+		buf[n++] = '\n';
+		write_line(l, buf, n);
+	}
+	if (buf != stack)
+		free(buf);
+}
+
+static void lg_status(struct nlevd_instance *inst, void *priv)
+{
+	struct lg *l = priv;
+	l->host->log(inst, NLEVD_LOG_NOTICE, "%llu lines written, %llu lost%s%s", l->lines,
+		     l->failed, l->path ? " to " : "", l->path ? l->path : "");
+}
+
+static void lg_destroy(struct nlevd_instance *inst, void *priv)
+{
+	struct lg *l = priv;
+	(void)inst;
+	if (l->output == OUT_FILE && l->fd >= 0)
+		close(l->fd);
+	free(l);
+}
+
+const struct nlevd_plugin nlevd_plugin = {
+	NLEVD_PLUGIN_INIT,
+	.name = "log",
+	.version = PACKAGE_VERSION,
+	.keys = keys,
+	.create = lg_create,
+	.start = lg_start,
+	.event = lg_event,
+	.reopen = lg_reopen,
+	.status = lg_status,
+	.destroy = lg_destroy,
+};
