@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <grp.h>
+#include <pwd.h>
 #include <ini.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -385,7 +387,11 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 				cfg_error(c, kv->file, kv->line, "%s: empty", kv->key);
 				continue;
 			}
-			char **dst = kv->key[0] == 'u' ? &c->user : &c->group;
+			bool is_user = kv->key[0] == 'u';
+			if (is_user ? !getpwnam(kv->value) : !getgrnam(kv->value))
+				cfg_error(c, kv->file, kv->line, "%s: '%s' does not exist", kv->key,
+					  kv->value);
+			char **dst = is_user ? &c->user : &c->group;
 			*dst = dup_or_err(c, kv);
 		}
 	}
