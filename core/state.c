@@ -197,8 +197,6 @@ static void emit(enum nlevd_event_type type, const struct nlevd_link *l,
 static void addr_remove(struct addr_ent *e, bool announce)
 {
 	struct link_ent *l = e->link;
-	if (e->announced && announce)
-		emit(NLEVD_EV_ADDR_DEL, &l->l, &e->a, NULL);
 	htab_remove(&st.addrs, e, addr_hash(&e->a));
 	if (e->prev)
 		e->prev->next = e->next;
@@ -208,6 +206,9 @@ static void addr_remove(struct addr_ent *e, bool announce)
 		e->next->prev = e->prev;
 	else
 		l->addrs_tail = e->prev;
+	/* Announced once gone, so plugins reading the table see it without. */
+	if (e->announced && announce)
+		emit(NLEVD_EV_ADDR_DEL, &l->l, &e->a, NULL);
 	free(e);
 }
 

@@ -1,0 +1,92 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "argv.h"
+
+void argv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+char **argv_split(const char *s, size_t *argc, const char **err)
+{
+	size_t cap = 8, n = 0, len = strlen(s);
+	char **v = calloc(cap, sizeof(*v));
+	char *word = malloc(len + 1);
+	*err = NULL;
+	if (!v || !word) {
+		*err = "out of memory";
+		goto fail;
+	}
+	const char *p = s;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		size_t w = 0;
+		while (*p && *p != ' ' && *p != '\t') {
+			if (*p == '\'') {
+				const char *e = strchr(p + 1, '\'');
+				if (!e) {
+					*err = "unbalanced single quote";
+					goto fail;
+				}
+				memcpy(word + w, p + 1, (size_t)(e - p - 1));
+				w += (size_t)(e - p - 1);
+				p = e + 1;
+			} else if (*p == '"') {
+				p++;
+				while (*p && *p != '"') {
+					if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+						p++;
+					word[w++] = *p++;
+				}
+				if (*p != '"') {
+					*err = "unbalanced double quote";
+					goto fail;
+				}
+				p++;
+			} else if (*p == '\\') {
+				if (!p[1]) {
+					*err = "backslash at the end";
+					goto fail;
+				}
+				word[w++] = p[1];
+				p += 2;
+			} else {
+				word[w++] = *p++;
+			}
+		}
+		if (n + 2 > cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+			if (!nv) {
+				*err = "out of memory";
+				goto fail;
+			}
+			v = nv;
+		}
+		if (!(v[n] = strndup(word, w))) {
+			*err = "out of memory";
+			goto fail;
+		}
+		v[++n] = NULL;
+	}
+	free(word);
+	if (n == 0) {
+		*err = "empty command";
+		argv_free(v);
+		return NULL;
+	}
+	if (argc)
+		*argc = n;
+	return v;
+fail:
+	free(word);
+	argv_free(v);
+	return NULL;
+}

@@ -1,0 +1,514 @@
+/* exec: run the admin's hook programs on events.  No shell is ever used:
+ * `command` is split once at configure time by a strict splitter, and
+ * `directory` runs each executable file in it (run-parts style).  The event
+ * goes into NLEVD_* variables and, as one JSON line, to stdin. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <nlevd/plugin.h>
+
+#include "argv.h"
+
+#define SAFE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define MAX_PARALLEL 32
+#define MAX_ENV 40
+
+enum { ORDER_SERIAL, ORDER_PARALLEL };
+
+struct job {
+	struct job *next;
+	struct nlevd_event ev;
+	char *addresses; /* NLEVD_ADDRESSES, taken when the event happened */
+};
+
+struct run {
+	struct run *next;
+	struct ex *ex;
+	struct job *job;
+	char **progs; /* absolute paths; NULL-terminated */
+	size_t idx;
+	char *json;
+	char *env[MAX_ENV + 1];
+	struct nlevd_child *child;
+	unsigned dropped;
+};
+
+struct ex {
+	const struct nlevd_host *host;
+	struct nlevd_instance *inst;
+	char **cmd;
+	const char *dir;
+	const char *user;
+	uid_t owner_ok; /* files may be owned by root or by this uid */
+	uint64_t timeout_ms, queue_max;
+	int order;
+	struct job *head, *tail;
+	size_t qlen;
+	unsigned dropped; /* not yet reported to a hook */
+	struct run *runs;
+	size_t nruns;
+	unsigned long long started, failed, dropped_total;
+	bool once_waiting;
+	unsigned long long once_failed; /* failures before --once began */
+};
+
+static const char *const keys[] = {"command", "directory", "timeout", "order", "queue", "user",
+				   NULL};
+
+/* A bare program name is looked up in the safe PATH, once, at configure
+ * time: what runs never depends on the daemon's environment. */
+static char *resolve(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return prog[0] == '/' ? strdup(prog) : NULL;
+	const char *p = SAFE_PATH;
+	while (*p) {
+		const char *e = strchr(p, ':');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char buf[4096];
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
+		if (access(buf, X_OK) == 0)
+			return strdup(buf);
+		p += n + (e ? 1 : 0);
+	}
+	return NULL;
+}
+
+static int ex_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
+{
+	static const char *const orders[] = {"serial", "parallel", NULL};
+	struct ex *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->host = host;
+	x->inst = inst;
+	x->owner_ok = geteuid();
+	const char *cmd;
+	int rc = 0;
+	host->cfg_string(inst, "command", NULL, &cmd);
+	host->cfg_string(inst, "directory", NULL, &x->dir);
+	host->cfg_string(inst, "user", NULL, &x->user);
+	if (host->cfg_duration_ms(inst, "timeout", 30000, &x->timeout_ms) < 0 ||
+	    host->cfg_enum(inst, "order", orders, ORDER_SERIAL, &x->order) < 0 ||
+	    host->cfg_uint(inst, "queue", 1024, 1, 1000000, &x->queue_max) < 0)
+		rc = -EINVAL;
+	if (!cmd && !x->dir) {
+		host->cfg_error(inst, NULL, "exec needs 'command' or 'directory'");
+		rc = -EINVAL;
+	}
+	if (cmd) {
+		const char *err;
+		x->cmd = argv_split(cmd, NULL, &err);
+		if (!x->cmd) {
+			host->cfg_error(inst, "command", "%s", err);
+			rc = -EINVAL;
+		} else {
+			char *path = resolve(x->cmd[0]);
+			if (!path || access(path, X_OK) < 0) {
+				host->cfg_error(inst, "command", "'%s' is not an executable program%s",
+						x->cmd[0],
+						strchr(x->cmd[0], '/') && x->cmd[0][0] != '/'
+							? " (give an absolute path)" : "");
+				free(path);
+				rc = -EINVAL;
+			} else {
+				free(x->cmd[0]);
+				x->cmd[0] = path;
+			}
+		}
+	}
+	struct stat st;
+	if (x->dir && (x->dir[0] != '/' || stat(x->dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		host->cfg_error(inst, "directory", "'%s' is not an absolute path to a directory",
+				x->dir);
+		rc = -EINVAL;
+	}
+	if (x->user) {
+		struct passwd *pw = getpwnam(x->user);
+		if (!pw) {
+			host->cfg_error(inst, "user", "'%s' does not exist", x->user);
+			rc = -EINVAL;
+		} else {
+			x->owner_ok = pw->pw_uid;
+		}
+	}
+	if (rc < 0) {
+		argv_free(x->cmd);
+		free(x);
+		return rc;
+	}
+	*priv = x;
+	return 0;
+}
+
+/* run-parts: skip dotfiles and what editors and dpkg leave behind. */
+static bool skipped_name(const char *n)
+{
+	static const char *const suffixes[] = {"~", ".bak", ".swp", ".orig", ".rej", ".tmp",
+					       ".dpkg-old", ".dpkg-new", ".dpkg-dist",
+					       ".dpkg-tmp", ".ucf-old", ".ucf-new", ".ucf-dist",
+					       ".rpmsave", ".rpmnew", ".disabled"};
+	size_t len = strlen(n);
+	if (n[0] == '.' || n[0] == '#')
+		return true;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t sl = strlen(suffixes[i]);
+		if (len >= sl && !strcmp(n + len - sl, suffixes[i]))
+			return true;
+	}
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The programs of one run: the command, then the directory's files. */
+static char **programs(struct ex *x)
+{
+	size_t n = 0, cap = 8;
+	char **v = calloc(cap, sizeof(*v));
+	if (!v)
+		return NULL;
+	if (x->cmd)
+		v[n++] = strdup(x->cmd[0]);
+	if (x->dir) {
+		int dfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		if (!d) {
+			x->host->log(x->inst, NLEVD_LOG_ERR, "cannot read directory %s: %s", x->dir,
+				     strerror(errno));
+			if (dfd >= 0)
+				close(dfd);
+		}
+		size_t first = n;
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (skipped_name(de->d_name))
+				continue;
+			struct stat st;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
+				continue;
+			if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+				x->host->log(x->inst, NLEVD_LOG_ERR,
+					     "refusing %s/%s: writable by group or others", x->dir,
+					     de->d_name);
+				continue;
+			}
+			if (st.st_uid != 0 && st.st_uid != x->owner_ok) {
+				x->host->log(x->inst, NLEVD_LOG_ERR,
+					     "refusing %s/%s: owned by uid %u, not root or the hook's user",
+					     x->dir, de->d_name, (unsigned)st.st_uid);
+				continue;
+			}
+			if (n + 2 > cap) {
+				char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s", x->dir, de->d_name);
+			if (!(v[n] = strdup(path)))
+				break;
+			n++;
+		}
+		if (d)
+			closedir(d);
+		qsort(v + first, n - first, sizeof(*v), cmp_str);
+	}
+	v[n] = NULL;
+	return v;
+}
+
+struct envb {
+	char **env;
+	size_t n;
+};
+
+static void env_add(struct envb *e, const char *name, const char *value)
+{
+	if (e->n >= MAX_ENV)
+		return;
+	size_t len = strlen(name) + strlen(value) + 8;
+	char *s = malloc(len);
+	if (!s)
+		return;
+	snprintf(s, len, "NLEVD_%s=%s", name, value);
+	for (char *p = s + 6; *p && *p != '='; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	e->env[e->n++] = s;
+}
+
+static void env_field(const char *name, const char *value, bool quoted, void *arg)
+{
+	(void)quoted;
+	env_add(arg, name, value);
+}
+
+static void run_free(struct run *r)
+{
+	for (size_t i = 0; r->env[i]; i++)
+		free(r->env[i]);
+	if (r->progs)
+		for (char **p = r->progs; *p; p++)
+			free(*p);
+	free(r->progs);
+	free(r->json);
+	free(r->job->addresses);
+	free(r->job);
+	free(r);
+}
+
+static void pump(struct ex *x);
+static void run_next(struct run *r);
+
+static void run_done(struct run *r)
+{
+	struct ex *x = r->ex;
+	for (struct run **pp = &x->runs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	x->nruns--;
+	run_free(r);
+	pump(x);
+}
+
+static void child_done(void *arg, const struct nlevd_child_result *res)
+{
+	struct run *r = arg;
+	struct ex *x = r->ex;
+	const char *prog = r->progs[r->idx];
+	r->child = NULL;
+	if (res->timed_out) {
+		x->failed++;
+		x->host->log(x->inst, NLEVD_LOG_WARNING, "%s timed out after %llu ms (%s %s)", prog,
+			     (unsigned long long)x->timeout_ms, x->host->event_name(r->job->ev.type),
+			     r->job->ev.link.ifname);
+	} else if (WIFSIGNALED(res->status)) {
+		x->failed++;
+		x->host->log(x->inst, NLEVD_LOG_WARNING, "%s killed by signal %d", prog,
+			     WTERMSIG(res->status));
+	} else if (WIFEXITED(res->status) && WEXITSTATUS(res->status)) {
+		x->failed++;
+		x->host->log(x->inst, NLEVD_LOG_WARNING, "%s exited with status %d", prog,
+			     WEXITSTATUS(res->status));
+	}
+	r->idx++;
+	run_next(r);
+}
+
+static void run_next(struct run *r)
+{
+	struct ex *x = r->ex;
+	while (r->progs && r->progs[r->idx]) {
+		const char *prog = r->progs[r->idx];
+		const char *one[] = {prog, NULL};
+		struct nlevd_child_spec spec = {
+			.argv = r->idx == 0 && x->cmd ? (const char *const *)x->cmd : one,
+			.envp = (const char *const *)r->env,
+			.input = r->json,
+			.input_len = strlen(r->json),
+			.timeout_ms = x->timeout_ms,
+			.user = x->user,
+			.done = child_done,
+			.arg = r,
+		};
+		x->started++;
+		r->child = x->host->child_spawn(x->inst, &spec);
+		if (r->child)
+			return;
+		x->failed++;
+		x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog, strerror(errno));
+		r->idx++;
+	}
+	run_done(r);
+}
+
+static void run_start(struct ex *x, struct job *j)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	if (!r) {
+		x->host->log(x->inst, NLEVD_LOG_ERR, "out of memory: %s not run",
+			     x->host->event_name(j->ev.type));
+		free(j->addresses);
+		free(j);
+		return;
+	}
+	r->ex = x;
+	r->job = j;
+	r->dropped = x->dropped;
+	x->dropped = 0;
+	struct envb e = {r->env, 0};
+	x->host->event_fields(&j->ev, env_field, &e);
+	env_add(&e, "instance", x->host->instance_name(x->inst));
+	env_add(&e, "addresses", j->addresses ? j->addresses : "");
+	if (r->dropped) {
+		char n[32];
+		snprintf(n, sizeof(n), "%u", r->dropped);
+		env_add(&e, "dropped", n);
+	}
+	if (e.n < MAX_ENV)
+		r->env[e.n++] = strdup("PATH=" SAFE_PATH);
+	r->env[e.n] = NULL;
+	size_t need = x->host->event_json(&j->ev, NULL, 0) + 2;
+	if ((r->json = malloc(need))) {
+		size_t n = x->host->event_json(&j->ev, r->json, need);
+		r->json[n] = '\n';
+		r->json[n + 1] = 0;
+	}
+	r->progs = programs(x);
+	r->next = x->runs;
+	x->runs = r;
+	x->nruns++;
+	if (!r->json) {
+		run_done(r);
+		return;
+	}
+	run_next(r);
+}
+
+static void pump(struct ex *x)
+{
+	size_t max = x->order == ORDER_SERIAL ? 1 : MAX_PARALLEL;
+	while (x->head && x->nruns < max) {
+		struct job *j = x->head;
+		x->head = j->next;
+		if (!x->head)
+			x->tail = NULL;
+		x->qlen--;
+		run_start(x, j);
+	}
+	if (x->once_waiting && !x->head && !x->nruns) {
+		x->once_waiting = false;
+		x->host->once_done(x->inst, x->failed == x->once_failed);
+	}
+}
+
+static int ex_once(struct nlevd_instance *inst, void *priv)
+{
+	struct ex *x = priv;
+	(void)inst;
+	if (!x->head && !x->nruns)
+		return x->failed ? -1 : 0;
+	x->once_waiting = true;
+	x->once_failed = 0;
+	return NLEVD_ONCE_PENDING;
+}
+
+struct addrs {
+	char *buf;
+	size_t len, cap;
+};
+
+static int addr_cb(const struct nlevd_link *link, const struct nlevd_addr *a, void *arg)
+{
+	struct addrs *s = arg;
+	char ip[INET6_ADDRSTRLEN], item[64];
+	(void)link;
+	inet_ntop(a->family == AF_INET ? AF_INET : AF_INET6, a->addr, ip, sizeof(ip));
+	int n = snprintf(item, sizeof(item), "%s%s/%u", s->len ? " " : "", ip, a->prefixlen);
+	if (s->len + (size_t)n + 1 > s->cap) {
+		size_t cap = (s->cap + (size_t)n + 1) * 2;
+		char *nb = realloc(s->buf, cap);
+		if (!nb)
+			return 1;
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, item, (size_t)n + 1);
+	s->len += (size_t)n;
+	return 0;
+}
+
+static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)
+{
+	struct ex *x = priv;
+	(void)inst;
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		x->dropped++;
+		x->dropped_total++;
+		return;
+	}
+	j->ev = *ev;
+	struct addrs s = {NULL, 0, 0};
+	x->host->addr_foreach(ev->link.ifindex, addr_cb, &s);
+	j->addresses = s.buf;
+	if (x->qlen >= x->queue_max) {
+		struct job *old = x->head;
+		x->head = old->next;
+		if (!x->head)
+			x->tail = NULL;
+		x->qlen--;
+		x->dropped++;
+		x->dropped_total++;
+		x->host->log(x->inst, NLEVD_LOG_WARNING,
+			     "queue full (%llu): dropped the oldest event (%s %s)",
+			     (unsigned long long)x->queue_max, x->host->event_name(old->ev.type),
+			     old->ev.link.ifname);
+		free(old->addresses);
+		free(old);
+	}
+	if (x->tail)
+		x->tail->next = j;
+	else
+		x->head = j;
+	x->tail = j;
+	x->qlen++;
+	pump(x);
+}
+
+static void ex_status(struct nlevd_instance *inst, void *priv)
+{
+	struct ex *x = priv;
+	x->host->log(inst, NLEVD_LOG_NOTICE,
+		     "%zu running, %zu queued; %llu started, %llu failed, %llu events dropped",
+		     x->nruns, x->qlen, x->started, x->failed, x->dropped_total);
+}
+
+static void ex_destroy(struct nlevd_instance *inst, void *priv)
+{
+	struct ex *x = priv;
+	(void)inst;
+	/* The core has already disowned our children: no callback follows. */
+	while (x->runs) {
+		struct run *r = x->runs;
+		x->runs = r->next;
+		run_free(r);
+	}
+	while (x->head) {
+		struct job *j = x->head;
+		x->head = j->next;
+		free(j->addresses);
+		free(j);
+	}
+	argv_free(x->cmd);
+	free(x);
+}
+
+const struct nlevd_plugin nlevd_plugin = {
+	NLEVD_PLUGIN_INIT,
+	.name = "exec",
+	.version = PACKAGE_VERSION,
+	.keys = keys,
+	.create = ex_create,
+	.event = ex_event,
+	.once = ex_once,
+	.status = ex_status,
+	.destroy = ex_destroy,
+};
