@@ -403,6 +403,12 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 		c->plugin_dir = strdup(NLEVD_PLUGIN_DIR);
 }
 
+static int glob_err(const char *epath, int eerrno)
+{
+	(void)epath;
+	return eerrno != ENOENT && eerrno != ENOTDIR;
+}
+
 static void read_includes(struct cfg *c, const char *main_path)
 {
 	struct cfg_kv *inc = cfg_find(c->global, "include");
@@ -425,7 +431,9 @@ static void read_includes(struct cfg *c, const char *main_path)
 		else
 			snprintf(pat, sizeof(pat), "%s/%s", dir, globs[i]);
 		glob_t g;
-		int rc = glob(pat, GLOB_ERR, NULL, &g); /* sorted by glob() */
+		/* sorted by glob(); a directory that does not exist matches
+		 * nothing, one that cannot be read is an error */
+		int rc = glob(pat, 0, glob_err, &g);
 		if (rc == GLOB_NOMATCH)
 			continue;
 		if (rc) {

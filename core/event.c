@@ -85,11 +85,15 @@ size_t addr_flags_str(uint32_t flags, int family, char *buf, size_t len)
 	size_t used = 0;
 	if (family == AF_INET && (flags & 0x01)) {
 		used = flags_str(&sec, 1, flags, buf, len);
-		if (used && used < len && (flags & ~0x01u)) {
-			buf[used++] = ' ';
-			buf[used] = 0;
-		}
 		flags &= ~0x01u;
+		if (flags) {
+			/* The blank counts even when it does not fit (snprintf). */
+			if (used + 1 < len) {
+				buf[used] = ' ';
+				buf[used + 1] = 0;
+			}
+			used++;
+		}
 	}
 	return used + flags_str(fn, ARRAY_SIZE(fn), flags, buf + (used < len ? used : len),
 				used < len ? len - used : 0);

@@ -83,7 +83,7 @@ static void reload(void)
 		return;
 	}
 	struct instances neu = {NULL};
-	if (c->nerrors || instances_create(c, d.loop, &d.running, &neu) < 0) {
+	if (instances_create(c, d.loop, &d.running, &neu) < 0) {
 		cfg_log_errors(c);
 		log_err("reload failed: %d error%s; the old configuration stays", c->nerrors,
 			c->nerrors == 1 ? "" : "s");
@@ -393,8 +393,8 @@ int main(int argc, char **argv)
 		cfg_free(c);
 		return EX_FAIL;
 	}
-	if (!c->nerrors)
-		instances_create(c, d.loop, NULL, &d.running);
+	/* Instances are checked even after other errors: -t reports them all. */
+	instances_create(c, d.loop, NULL, &d.running);
 	if (c->nerrors) {
 		cfg_print_errors(c, stderr);
 		fprintf(stderr, "nlevd: %s: %d error%s\n", d.config, c->nerrors,

@@ -31,7 +31,17 @@ static int parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen, struct attr_tb
 	t->max = max;
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + MNL_ALIGN(hdrlen))
 		return -1;
-	return mnl_attr_parse(nlh, (unsigned)hdrlen, attr_cb, t) == MNL_CB_ERROR ? -1 : 0;
+	/* mnl_attr_parse() stops quietly at an attribute whose length does
+	 * not fit, and lets the last one reach into the alignment padding
+	 * past nlmsg_len: walk ourselves, bounded by nlmsg_len, and call a
+	 * message whose attributes do not end where it ends malformed. */
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
+	const struct nlattr *attr = mnl_nlmsg_get_payload_offset(nlh, hdrlen);
+	while (mnl_attr_ok(attr, (int)(end - (const char *)attr))) {
+		attr_cb(attr, t);
+		attr = mnl_attr_next(attr);
+	}
+	return (const void *)attr == mnl_nlmsg_get_payload_tail(nlh) ? 0 : -1;
 }
 
 static int decode_link(const struct nlmsghdr *nlh, struct nl_rec *rec, struct nl_stats *st)
@@ -55,7 +65,7 @@ static int decode_link(const struct nlmsghdr *nlh, struct nl_rec *rec, struct nl
 		uint16_t n = mnl_attr_get_payload_len(a);
 		const char *s = mnl_attr_get_payload(a);
 		size_t slen = strnlen(s, n);
-		if (slen == 0 || slen >= NLEVD_IFNAMSIZ)
+		if (slen == 0 || slen == n || slen >= NLEVD_IFNAMSIZ) /* empty, no NUL, long */
 			return -1;
 		memcpy(l->ifname, s, slen);
 	} else if (rec->kind == NL_LINK_NEW) {
@@ -145,7 +155,8 @@ int nlmsg_decode(const void *buf, size_t len, nl_rec_cb cb, void *arg, struct nl
 		st->malformed++;
 		return 0;
 	}
-	while (mnl_nlmsg_ok(nlh, remaining)) {
+	/* mnl_nlmsg_ok() compares nlmsg_len as an int: 2^31 and above pass. */
+	while (mnl_nlmsg_ok(nlh, remaining) && nlh->nlmsg_len <= (uint32_t)remaining) {
 		struct nl_rec rec;
 		int rc = 0;
 		memset(&rec, 0, sizeof(rec));

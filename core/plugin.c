@@ -323,29 +323,34 @@ static int parse_filter(struct instance *i)
 		}
 	}
 	if ((kv = inst_kv(i, "addresses"))) {
-		size_t n;
+		size_t n = 0;
 		char **w = split_words(kv->value, &n);
 		f->prefixes = calloc(n ? n : 1, sizeof(*f->prefixes));
 		f->prefix_neg = calloc(n ? n : 1, sizeof(*f->prefix_neg));
-		if (!w || !f->prefixes || !f->prefix_neg || !n) {
-			inst_error(i, kv, n ? "out of memory" : "no prefix given");
-			bad = 1;
-		}
-		for (size_t k = 0; !bad && k < n; k++) {
+		/* Its own flag: an earlier bad key must not skip these checks. */
+		bool nomem = !w || !f->prefixes || !f->prefix_neg, pbad = nomem || !n;
+		if (pbad)
+			inst_error(i, kv, nomem ? "out of memory" : "no prefix given");
+		for (size_t k = 0; !nomem && k < n; k++) {
 			bool neg = w[k][0] == '!';
 			if (parse_prefix(w[k] + neg, &f->prefixes[k])) {
 				inst_error(i, kv, "'%s' is not an address prefix (e.g. 192.0.2.0/24, "
 					   "2001:db8::/32, !10.0.0.0/8)", w[k]);
-				bad = 1;
+				pbad = true;
 			}
 			f->prefix_neg[k] = neg;
 		}
-		f->nprefixes = bad ? 0 : n;
+		f->nprefixes = pbad ? 0 : n;
+		if (pbad)
+			bad = 1;
 		free_words(w);
 	}
-	if (h_cfg_bool(P(i), "temporary", !p->default_no_temporary, &f->temporary) ||
-	    h_cfg_bool(P(i), "startup", true, &f->startup) ||
-	    h_cfg_duration(P(i), "settle", p->default_settle_ms, &f->settle_ms))
+	/* not ||: every bad key is reported */
+	if (h_cfg_bool(P(i), "temporary", !p->default_no_temporary, &f->temporary))
+		bad = 1;
+	if (h_cfg_bool(P(i), "startup", true, &f->startup))
+		bad = 1;
+	if (h_cfg_duration(P(i), "settle", p->default_settle_ms, &f->settle_ms))
 		bad = 1;
 	return bad ? -EINVAL : 0;
 }
@@ -533,8 +538,9 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		for (const char *const *k = i->p->keys; k && *k && !known; k++)
 			known = !strcmp(*k, kv->key);
 		if (!known) {
-			inst_error(i, NULL, "unknown key '%s' for plugin %s (at %s:%d)", kv->key,
-				   type, kv->file, kv->line);
+			/* FILE:LINE of the key itself, like every other key error */
+			cfg_error(cfg, kv->file, kv->line, "[%s] unknown key '%s' for plugin %s",
+				  i->name, kv->key, type);
 			bad = 1;
 		}
 	}

@@ -58,6 +58,8 @@ struct ex {
 	size_t nruns;
 	unsigned long long started, failed, dropped_total;
 	bool once_waiting;
+	char **refused; /* files already reported as unsafe */
+	size_t nrefused;
 	unsigned long long once_failed; /* failures before --once began */
 };
 
@@ -168,6 +170,26 @@ static bool skipped_name(const char *n)
 	return false;
 }
 
+/* An unsafe hook is reported once (error), then at debug level. */
+static void refuse(struct ex *x, const char *name, const char *why)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", x->dir, name);
+	int level = NLEVD_LOG_ERR;
+	for (size_t i = 0; i < x->nrefused; i++)
+		if (!strcmp(x->refused[i], path))
+			level = NLEVD_LOG_DEBUG;
+	if (level == NLEVD_LOG_ERR) {
+		char **nr = realloc(x->refused, (x->nrefused + 1) * sizeof(*nr));
+		if (nr) {
+			x->refused = nr;
+			if ((nr[x->nrefused] = strdup(path)))
+				x->nrefused++;
+		}
+	}
+	x->host->log(x->inst, level, "refusing %s: %s", path, why);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -201,15 +223,14 @@ static char **programs(struct ex *x)
 			    !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
 				continue;
 			if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-				x->host->log(x->inst, NLEVD_LOG_ERR,
-					     "refusing %s/%s: writable by group or others", x->dir,
-					     de->d_name);
+				refuse(x, de->d_name, "writable by group or others");
 				continue;
 			}
 			if (st.st_uid != 0 && st.st_uid != x->owner_ok) {
-				x->host->log(x->inst, NLEVD_LOG_ERR,
-					     "refusing %s/%s: owned by uid %u, not root or the hook's user",
-					     x->dir, de->d_name, (unsigned)st.st_uid);
+				char why[96];
+				snprintf(why, sizeof(why), "owned by uid %u, not root or the hook's user",
+					 (unsigned)st.st_uid);
+				refuse(x, de->d_name, why);
 				continue;
 			}
 			if (n + 2 > cap) {
@@ -498,6 +519,9 @@ static void ex_destroy(struct nlevd_instance *inst, void *priv)
 		free(j);
 	}
 	argv_free(x->cmd);
+	for (size_t i = 0; i < x->nrefused; i++)
+		free(x->refused[i]);
+	free(x->refused);
 	free(x);
 }
 

@@ -1,1 +1,312 @@
-int main(void){return 0;}
+/* Unit tests for core/plugin.c: loading plugin modules with libltdl,
+ * refusing bad ones, and configuring instances.
+ *
+ * Environment (set by make check):
+ *   NLEVD_TEST_PLUGINS  directory with badabi.la and nosym.la
+ *   NLEVD_PLUGINS       directory with the real plugins (log.la)
+ * Without them, both are found relative to this program. */
+#include <errno.h>
+#include <ev.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlevd.h"
+#include "tap.h"
+
+static char test_dir[PATH_MAX], plugins_dir[PATH_MAX];
+static struct ev_loop *loop;
+
+static const char *errors_of(const struct cfg *c)
+{
+	static char out[8192];
+	size_t used = 0;
+	out[0] = 0;
+	for (const struct cfg_error *e = c->errors; e && used < sizeof(out) - 1; e = e->next)
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "%s\n", e->msg);
+	return out;
+}
+
+/* Load text as loader.conf with plugin_dir = dir, create its instances. */
+static struct cfg *create(const char *dir, const char *text, struct instances *out, int *rc)
+{
+	char buf[8192];
+	snprintf(buf, sizeof(buf), "[nlevd]\nplugin_dir = %s\n%s", dir, text);
+	struct cfg *c = cfg_load_buffer("loader.conf", buf, strlen(buf));
+	if (!c)
+		abort();
+	out->head = NULL;
+	*rc = c->nerrors ? -2 : instances_create(c, loop, NULL, out);
+	return c;
+}
+
+/* One error starting with prefix and containing every needle. */
+static bool error_with(const struct cfg *c, const char *prefix, const char *const *needles)
+{
+	for (const struct cfg_error *e = c->errors; e; e = e->next) {
+		if (strncmp(e->msg, prefix, strlen(prefix)))
+			continue;
+		bool all = true;
+		for (const char *const *n = needles; *n && all; n++)
+			all = strstr(e->msg, *n) != NULL;
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+#define expect_error(c, prefix, ...)                                           \
+	do {                                                                   \
+		const char *const nd_[] = {__VA_ARGS__, NULL};                 \
+		if (!ok(error_with((c), (prefix), nd_), "error %s ... %s", (prefix), nd_[0])) \
+			diag("errors:\n%s", errors_of(c));                     \
+	} while (0)
+
+static void test_refused(void)
+{
+	struct instances set;
+	int rc;
+	char major_bad[32], major_ok[32];
+	snprintf(major_bad, sizeof(major_bad), "%d.0", NLEVD_ABI_MAJOR + 1);
+	snprintf(major_ok, sizeof(major_ok), "%d.%d", NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR);
+
+	struct cfg *c = create(test_dir, "[x]\nplugin = badabi\n", &set, &rc);
+	is_int(rc, -1, "badabi: instances_create fails");
+	ok(set.head == NULL, "badabi: no instance left");
+	expect_error(c, "loader.conf:4: ", "plugin 'badabi'", "/badabi", major_bad, major_ok,
+		     "not compatible");
+	is_int(c->nerrors, 1, "badabi: one error");
+	cfg_free(c);
+
+	c = create(test_dir, "\n[badabi]\nformat = json\n", &set, &rc);
+	is_int(rc, -1, "type from the section name: refused too");
+	expect_error(c, "loader.conf:4: ", "badabi", major_bad, major_ok);
+	cfg_free(c);
+
+	c = create(test_dir, "[y]\nplugin = nosym\n", &set, &rc);
+	is_int(rc, -1, "nosym: refused");
+	expect_error(c, "loader.conf:4: ", "plugin 'nosym'", "/nosym", "nlevd_plugin");
+	cfg_free(c);
+
+	c = create(test_dir, "[z]\n\nplugin = no-such-plugin\n", &set, &rc);
+	is_int(rc, -1, "missing plugin: refused");
+	expect_error(c, "loader.conf:5: ", "no-such-plugin", test_dir);
+	cfg_free(c);
+
+	c = create(test_dir, "[w]\nplugin = ../log\n", &set, &rc);
+	is_int(rc, -1, "a plugin type with '/' is refused");
+	expect_error(c, "loader.conf:4: ", "'../log' is not a plugin name");
+	cfg_free(c);
+
+	/* several bad instances: each reported */
+	c = create(test_dir, "[a]\nplugin = badabi\n[b]\nplugin = nosym\n[c]\nplugin = nothere\n",
+		   &set, &rc);
+	is_int(rc, -1, "three bad instances: refused");
+	is_int(c->nerrors, 3, "three bad instances: three errors");
+	expect_error(c, "loader.conf:4: ", "badabi");
+	expect_error(c, "loader.conf:6: ", "nosym");
+	expect_error(c, "loader.conf:8: ", "nothere");
+	cfg_free(c);
+}
+
+static void test_log_plugin(void)
+{
+	struct instances set;
+	int rc;
+	struct cfg *c = create(plugins_dir, "[log]\nformat = json\noutput = stdout\n", &set, &rc);
+	is_int(rc, 0, "log plugin: created");
+	if (rc)
+		diag("%s", errors_of(c));
+	struct instance *i = set.head;
+	ok(i && !i->next, "one instance");
+	if (i) {
+		is_str(i->name, "log", "instance name");
+		is_str(i->p->name, "log", "plugin descriptor name");
+		is_int(i->p->abi_major, NLEVD_ABI_MAJOR, "plugin ABI major");
+		ok(i->created && !i->started, "created, not started");
+		const struct filter *f = &i->filter;
+		is_int(f->events, (1u << NLEVD_EV_COUNT) - 1, "default events: all");
+		ok(f->ifpat && !strcmp(f->ifpat[0], "!lo") && !f->ifpat[1], "default interfaces: !lo");
+		ok(!filter_ifname(f, "lo") && filter_ifname(f, "eth0"), "default filter drops lo only");
+		is_int(f->families, 3, "default family: both");
+		is_int(f->scopes, 0x0f, "default scope: all");
+		ok(f->temporary && f->startup, "default temporary and startup: yes");
+		is_int(f->settle_ms, 0, "default settle for log: 0");
+		is_int(f->nprefixes, 0, "default addresses: all");
+	}
+	instances_destroy(&set);
+	ok(set.head == NULL, "instances_destroy empties the set");
+	cfg_free(c);
+
+	c = create(plugins_dir,
+		   "[l2]\n"
+		   "plugin = log\n"
+		   "events = addr-add link-up\n"
+		   "interfaces = eth* !eth1\n"
+		   "family = ipv6\n"
+		   "scope = global link\n"
+		   "addresses = 2001:db8::/32 !2001:db8:1::/48\n"
+		   "temporary = no\n"
+		   "startup = no\n"
+		   "settle = 250ms\n",
+		   &set, &rc);
+	is_int(rc, 0, "core keys: accepted");
+	if (rc)
+		diag("%s", errors_of(c));
+	i = set.head;
+	if (i) {
+		const struct filter *f = &i->filter;
+		is_int(f->events, 1u << NLEVD_EV_ADDR_ADD | 1u << NLEVD_EV_LINK_UP, "events");
+		ok(filter_ifname(f, "eth0") && !filter_ifname(f, "eth1") && !filter_ifname(f, "wlan0"),
+		   "interfaces");
+		is_int(f->families, 2, "family ipv6");
+		is_int(f->scopes, NLEVD_SCOPE_GLOBAL | NLEVD_SCOPE_LINK, "scope global link");
+		ok(f->nprefixes == 2 && !f->prefix_neg[0] && f->prefix_neg[1] &&
+			   f->prefixes[1].len == 48,
+		   "addresses: two prefixes, the second excluding");
+		ok(!f->temporary && !f->startup, "temporary and startup no");
+		is_int(f->settle_ms, 250, "settle 250ms");
+	}
+	instances_destroy(&set);
+	cfg_free(c);
+
+	/* unknown keys, at their own FILE:LINE */
+	c = create(plugins_dir, "[log]\nformat = text\nbogus = 1\n\nalso_bogus = 2\n", &set, &rc);
+	is_int(rc, -1, "unknown key: refused");
+	expect_error(c, "loader.conf:5: ", "[log]", "unknown key 'bogus'", "log");
+	expect_error(c, "loader.conf:7: ", "unknown key 'also_bogus'");
+	is_int(c->nerrors, 2, "both unknown keys reported");
+	ok(set.head == NULL, "nothing created");
+	cfg_free(c);
+
+	/* every bad value in one section reported */
+	c = create(plugins_dir,
+		   "[bad]\n"                       /* 3 */
+		   "plugin = log\n"                /* 4 */
+		   "format = yaml\n"               /* 5 */
+		   "output = relative/file\n"      /* 6 */
+		   "events = addr-add link-flap\n" /* 7 */
+		   "family = ipv5\n"               /* 8 */
+		   "scope = universe\n"            /* 9 */
+		   "addresses = 10.0.0.1/8\n"      /* 10 */
+		   "temporary = perhaps\n"         /* 11 */
+		   "startup = 2\n"                 /* 12 */
+		   "settle = soon\n"               /* 13 */
+		   "interfaces =\n",               /* 14 */
+		   &set, &rc);
+	is_int(rc, -1, "bad values: refused");
+	expect_error(c, "loader.conf:5: ", "[bad]", "format", "yaml");
+	expect_error(c, "loader.conf:6: ", "output", "relative/file");
+	expect_error(c, "loader.conf:7: ", "events", "link-flap");
+	expect_error(c, "loader.conf:8: ", "family", "ipv5");
+	expect_error(c, "loader.conf:9: ", "scope", "universe");
+	expect_error(c, "loader.conf:10: ", "addresses", "10.0.0.1/8");
+	expect_error(c, "loader.conf:11: ", "temporary", "perhaps");
+	expect_error(c, "loader.conf:12: ", "startup", "'2'");
+	expect_error(c, "loader.conf:13: ", "settle", "soon");
+	expect_error(c, "loader.conf:14: ", "interfaces");
+	is_int(c->nerrors, 10, "ten errors, all reported");
+	if (c->nerrors != 10)
+		diag("%s", errors_of(c));
+	cfg_free(c);
+
+	c = create(plugins_dir,
+		   "[p]\nplugin = log\naddresses = 10.0.0.1/8 192.0.2.0/24 !::1/200 lan\n", &set, &rc);
+	expect_error(c, "loader.conf:5: ", "[p] addresses", "'10.0.0.1/8'");
+	expect_error(c, "loader.conf:5: ", "[p] addresses", "'!::1/200'");
+	expect_error(c, "loader.conf:5: ", "[p] addresses", "'lan'");
+	is_int(c->nerrors, 3, "each bad prefix reported");
+	cfg_free(c);
+
+	c = create(plugins_dir, "[a]\nplugin = log\nevents =\n[b]\nplugin = log\nfamily =\n", &set,
+		   &rc);
+	expect_error(c, "loader.conf:5: ", "events", "no event");
+	expect_error(c, "loader.conf:8: ", "family", "no family");
+	cfg_free(c);
+}
+
+static void test_deliver(void)
+{
+	char path[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(path, sizeof(path), "%s/nlevd-test-loader.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		abort();
+	close(fd);
+	char text[PATH_MAX + 128];
+	snprintf(text, sizeof(text), "[out]\nplugin = log\nformat = json\noutput = %s\n", path);
+	struct instances set, none = {NULL};
+	int rc;
+	struct cfg *c = create(plugins_dir, text, &set, &rc);
+	is_int(rc, 0, "log to a file: created");
+	if (rc) {
+		diag("%s", errors_of(c));
+		cfg_free(c);
+		return;
+	}
+	state_init(NULL, NULL);
+	instances_commit(&none, &set);
+	ok(set.head && set.head->started, "committed and started");
+
+	struct nlevd_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = NLEVD_EV_LINK_UP;
+	ev.time.tv_sec = 1700000000;
+	ev.link.ifindex = 4;
+	strcpy(ev.link.ifname, "eth0");
+	ev.link.operstate = 6;
+	ev.link.flags = 1;
+	ev.link.mtu = 1500;
+	instances_dispatch(&set, &ev);
+	strcpy(ev.link.ifname, "lo");
+	instances_dispatch(&set, &ev); /* filtered: lo */
+
+	/* identical config on reload: the instance is kept */
+	struct instances neu;
+	rc = instances_create(c, loop, &set, &neu);
+	ok(rc == 0 && neu.head && neu.head->reuse == set.head, "unchanged section: reused on reload");
+	struct instance *kept = set.head;
+	instances_commit(&set, &neu);
+	ok(neu.head == kept, "reload keeps the running instance");
+	instances_destroy(&neu);
+	cfg_free(c);
+	state_free();
+
+	FILE *f = fopen(path, "r");
+	char line[1024] = "", extra[8];
+	ok(f && fgets(line, sizeof(line), f), "the log file has a line");
+	is_str(line,
+	       "{\"time\":\"2023-11-14T22:13:20.000Z\",\"event\":\"link-up\",\"ifname\":\"eth0\","
+	       "\"ifindex\":4,\"initial\":false,\"operstate\":\"up\",\"flags\":\"up\","
+	       "\"mac\":\"\",\"mtu\":1500}\n",
+	       "the event as one JSON line");
+	ok(!f || !fgets(extra, sizeof(extra), f), "nothing for lo");
+	if (f)
+		fclose(f);
+	unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_ERR);
+	const char *t = getenv("NLEVD_TEST_PLUGINS"), *p = getenv("NLEVD_PLUGINS");
+	char self[PATH_MAX];
+	if (!realpath(argv[0], self))
+		snprintf(self, sizeof(self), "%s", argv[0]);
+	char *d = dirname(self);
+	snprintf(test_dir, sizeof(test_dir), "%s", t && *t ? t : d);
+	snprintf(plugins_dir, sizeof(plugins_dir), "%s", p && *p ? p : "");
+	if (!*plugins_dir)
+		snprintf(plugins_dir, sizeof(plugins_dir), "%s/../../plugins", d);
+	diag("test plugins from %s, plugins from %s", test_dir, plugins_dir);
+	loop = ev_default_loop(0);
+	ok(loop != NULL, "ev_default_loop");
+	test_refused();
+	test_log_plugin();
+	test_deliver();
+	return tap_done();
+}
