@@ -195,21 +195,61 @@ static void sb_end(struct sbuf *s)
 		s->buf[s->used < s->len ? s->used : s->len - 1] = 0;
 }
 
+/* Length of the valid UTF-8 sequence at p (code point in *cp), or 0. */
+static int utf8_seq(const unsigned char *p, uint32_t *cp)
+{
+	int n;
+	uint32_t c, min;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2, c = p[0] & 0x1f, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3, c = p[0] & 0x0f, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4, c = p[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* ASCII-only JSON: anything else as \uXXXX, so the output stays valid and
+ * one line whatever an interface name holds; a byte that is not UTF-8
+ * becomes U+FFFD. */
 static void json_string(struct sbuf *s, const char *str)
 {
 	sb_putc(s, '"');
 	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		char esc[16];
+		uint32_t cp;
+		int n;
 		if (*p == '"' || *p == '\\') {
 			sb_putc(s, '\\');
 			sb_putc(s, (char)*p);
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			/* Bytes >= 0x80 as Latin-1 code points: the output stays
-			 * valid JSON whatever an interface name holds. */
-			char esc[8];
+		} else if (*p >= 0x20 && *p < 0x7f) {
+			sb_putc(s, (char)*p);
+		} else if (*p < 0x80) {
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
 			sb_puts(s, esc);
+		} else if ((n = utf8_seq(p, &cp)) == 0) {
+			sb_puts(s, "\\ufffd");
 		} else {
-			sb_putc(s, (char)*p);
+			if (cp >= 0x10000) {
+				cp -= 0x10000;
+				snprintf(esc, sizeof(esc), "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+					 0xdc00 + (cp & 0x3ff));
+			} else {
+				snprintf(esc, sizeof(esc), "\\u%04x", cp);
+			}
+			sb_puts(s, esc);
+			p += n - 1;
 		}
 	}
 	sb_putc(s, '"');

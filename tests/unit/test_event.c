@@ -346,9 +346,9 @@ static void test_json_hostile(void)
 	memcpy(ev.old_ifname, hostile, sizeof(hostile));
 	const char *j = json(&ev);
 	ok(json_valid(j), "hostile names: still valid JSON");
-	like(j, "\"ifname\":\"a\\\"b\\\\c\\u0001\\u001f\\u000a\\u007f\\u00c3\\u00a9\\u00ff}{\"",
-	     "hostile ifname escaped (bytes >= 0x7f as \\u00XX)");
-	like(j, "\"old_ifname\":\"a\\\"b\\\\c\\u0001\\u001f\\u000a\\u007f\\u00c3\\u00a9\\u00ff}{\"}",
+	like(j, "\"ifname\":\"a\\\"b\\\\c\\u0001\\u001f\\u000a\\u007f\\u00e9\\ufffd}{\"",
+	     "hostile ifname escaped (UTF-8 as code points, a stray byte as U+FFFD)");
+	like(j, "\"old_ifname\":\"a\\\"b\\\\c\\u0001\\u001f\\u000a\\u007f\\u00e9\\ufffd}{\"}",
 	     "hostile old_ifname escaped");
 	for (const char *p = j; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) {
@@ -356,6 +356,12 @@ static void test_json_hostile(void)
 			break;
 		}
 	ok(!strchr(j, '\n'), "one line");
+
+	/* Beyond the BMP: a surrogate pair; an overlong or truncated sequence: U+FFFD. */
+	memset(ev.link.ifname, 0, sizeof(ev.link.ifname));
+	memcpy(ev.link.ifname, "e\xf0\x9f\x98\x80\xc0\xaf\xe2\x82", 9);
+	like(json(&ev), "\"ifname\":\"e\\ud83d\\ude00\\ufffd\\ufffd\\ufffd\\ufffd\"",
+	     "4-byte UTF-8 as a surrogate pair; overlong and truncated sequences replaced");
 
 	/* Every single byte value as an interface name. */
 	int bad = 0;
