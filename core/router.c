@@ -97,7 +97,7 @@ struct pend {
 	struct pend *hnext;
 	struct pend *next, *prev;
 	struct pkey key;
-	bool before, now, changed;
+	bool before, now;
 	uint32_t before_flags;
 	char before_name[NLEVD_IFNAMSIZ];
 	struct nlevd_event last;
@@ -232,7 +232,8 @@ static void coalesce(struct router *r, const struct nlevd_event *ev)
 			/* What held before the first event of the window. */
 			p->before = !(ev->type == NLEVD_EV_ADDR_ADD || ev->type == NLEVD_EV_LINK_ADD ||
 				      ev->type == NLEVD_EV_LINK_UP);
-			p->before_flags = ev->addr.flags;
+			p->before_flags = ev->type == NLEVD_EV_ADDR_CHANGE ? ev->old_flags
+									    : ev->addr.flags;
 		}
 		size_t i = pkey_hash(&k) & (r->nb - 1);
 		p->hnext = r->b[i];
@@ -246,8 +247,6 @@ static void coalesce(struct router *r, const struct nlevd_event *ev)
 		r->count++;
 	}
 	p->now = ev_present(ev->type);
-	if (ev->type == NLEVD_EV_ADDR_CHANGE)
-		p->changed = true;
 	p->last = *ev;
 	if (ev->type == NLEVD_EV_LINK_DEL && !p->before)
 		drop_link_entries(r, ev->link.ifindex);
@@ -269,9 +268,10 @@ void router_flush(struct router *r)
 			if (p->before != p->now) {
 				emit = true;
 				ev.type = p->now ? NLEVD_EV_ADDR_ADD : NLEVD_EV_ADDR_DEL;
-			} else if (p->now && (p->changed || p->before_flags != ev.addr.flags)) {
+			} else if (p->now && p->before_flags != ev.addr.flags) {
 				emit = true;
 				ev.type = NLEVD_EV_ADDR_CHANGE;
+				ev.old_flags = p->before_flags;
 			}
 			break;
 		case PK_PRESENCE:

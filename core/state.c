@@ -194,6 +194,20 @@ static void emit(enum nlevd_event_type type, const struct nlevd_link *l,
 		st.cb(&ev, st.arg);
 }
 
+static void emit_change(const struct nlevd_link *l, const struct nlevd_addr *a,
+			uint32_t old_flags)
+{
+	struct nlevd_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = NLEVD_EV_ADDR_CHANGE;
+	clock_gettime(CLOCK_REALTIME, &ev.time);
+	ev.link = *l;
+	ev.addr = *a;
+	ev.old_flags = old_flags;
+	if (st.cb)
+		st.cb(&ev, st.arg);
+}
+
 static void addr_remove(struct addr_ent *e, bool announce)
 {
 	struct link_ent *l = e->link;
@@ -298,7 +312,7 @@ static void apply_addr(const struct nlevd_addr *na)
 	} else if (e->announced && old.flags != na->flags) {
 		/* Lifetimes alone change on every router advertisement: only a
 		 * change of flags is an event. */
-		emit(NLEVD_EV_ADDR_CHANGE, &l->l, &e->a, NULL);
+		emit_change(&l->l, &e->a, old.flags);
 	}
 }
 

@@ -101,6 +101,7 @@ struct nlevd_event {
 	struct nlevd_link link; /* the interface (also for address events) */
 	struct nlevd_addr addr; /* address events only */
 	char old_ifname[NLEVD_IFNAMSIZ]; /* link-rename only */
+	uint32_t old_flags;              /* addr-change only: the flags before */
 };
 
 struct nlevd_instance; /* opaque: one configured [section] */

@@ -308,6 +308,23 @@ static void test_settle(void)
 	is_str(got_str(), "addr-change eth0 2001:db8::2/64 flags 0x20", "a lone change is delivered");
 
 	got.n = 0;
+	{
+		struct nlevd_event c1 = ev_addr(NLEVD_EV_ADDR_CHANGE, 2, "eth0", "2001:db8::2", 64,
+						IFA_F_DEPRECATED);
+		struct nlevd_event c2 = ev_addr(NLEVD_EV_ADDR_CHANGE, 2, "eth0", "2001:db8::2", 64, 0);
+		c2.old_flags = IFA_F_DEPRECATED;
+		push(r, c1);
+		push(r, c2);
+		router_flush(r);
+		is_str(got_str(), "", "change and change back within the window: nothing");
+		c2.old_flags = IFA_F_PERMANENT;
+		push(r, c2);
+		router_flush(r);
+		is_str(got_str(), "addr-change eth0 2001:db8::2/64 flags 0",
+		       "a lone change reports its old flags' difference");
+	}
+
+	got.n = 0;
 	push(r, ev_addr(NLEVD_EV_ADDR_CHANGE, 2, "eth0", "2001:db8::2", 64, IFA_F_DEPRECATED));
 	push(r, ev_addr(NLEVD_EV_ADDR_DEL, 2, "eth0", "2001:db8::2", 64, IFA_F_DEPRECATED));
 	router_flush(r);

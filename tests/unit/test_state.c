@@ -315,6 +315,7 @@ static void test_addrs(void)
 	addr_new_lft(2, "2001:db8::1", 64, IFA_F_DEPRECATED, 3000, 0);
 	is_str(rec_str(), "addr-change eth0 2001:db8::1/64", "deprecated: addr-change");
 	ok(rec.n == 1 && rec.ev[0].addr.flags == IFA_F_DEPRECATED, "addr-change has the new flags");
+	ok(rec.n == 1 && rec.ev[0].old_flags == 0, "addr-change has the old flags");
 	rec_clear();
 	addr_new_lft(2, "2001:db8::1", 64, IFA_F_DEPRECATED, 2000, 0);
 	is_str(rec_str(), "", "deprecated, refreshed: nothing");
