@@ -45,7 +45,7 @@ for fam in 4 6; do
 
 	# ---- renewing the lifetimes: no event ----
 	ip -n "$NS" addr change $A/$P dev v0 valid_lft 600 preferred_lft 500 $NODAD || fail "ip addr change $A"
-	ip -n "$NS" addr show dev v0 | grep -A1 "$A/$P" | grep -Eq 'valid_lft (59[0-9]|60[0-9])sec' ||
+	ip -n "$NS" addr show dev v0 | grep -A1 "$A/$P" | grep -E 'valid_lft (59[0-9]|60[0-9])sec' >/dev/null ||
 		fail "the kernel did not take the new lifetime of $A"
 	ip -n "$NS" addr change $A/$P dev v0 valid_lft 900 preferred_lft 800 $NODAD || fail "ip addr change $A"
 	marker v0 "$EV" "$AV"
@@ -54,7 +54,7 @@ for fam in 4 6; do
 
 	# ---- preferred_lft 0: deprecated, one addr-change ----
 	ip -n "$NS" addr change $A/$P dev v0 valid_lft 900 preferred_lft 0 $NODAD || fail "ip addr change $A"
-	ip -n "$NS" addr show dev v0 | grep -q "$A/$P.*deprecated" || fail "the kernel did not deprecate $A"
+	ip -n "$NS" addr show dev v0 | grep "$A/$P.*deprecated" >/dev/null || fail "the kernel did not deprecate $A"
 	wait_event "$EV" '.event == "addr-change" and .address == $a' 1 10 --arg a $A
 	wait_event "$AV" '.event == "addr-change" and .address == $a' 1 10 --arg a $A
 	marker v0 "$EV" "$AV"

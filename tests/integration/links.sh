@@ -43,7 +43,7 @@ assert_jq "$ev" 'has("address") or has("family") or has("old_ifname") | not' "li
 
 # ---- admin up without carrier is not link-up ----
 ip -n "$NS" link set v0 up || fail "v0 up"
-wait_for "ip -n '$NS' link show dev v0 | grep -q NO-CARRIER" 5 || fail "v0 has a carrier without its peer"
+wait_for "ip -n '$NS' link show dev v0 | grep NO-CARRIER >/dev/null" 5 || fail "v0 has a carrier without its peer"
 marker m0 "$EV"
 assert_count "$EV" '.event == "link-up" and .ifindex == $i' 0 "v0 up, peer down: not operationally up" \
 	--argjson i "$IDX0"
@@ -99,7 +99,7 @@ veth_pair p0 p1
 wait_event "$EV" '.event == "link-up" and .ifname == "p0"'
 IDXP=$(ifindex p0)
 ip -n "$NS" link set p0 master br0 || fail "enslave p0"
-wait_for "ip -n '$NS' link show dev p0 | grep -q 'master br0'" 5 || fail "p0 not enslaved"
+wait_for "ip -n '$NS' link show dev p0 | grep 'master br0' >/dev/null" 5 || fail "p0 not enslaved"
 ip -n "$NS" link set br0 up || fail "br0 up"
 marker m0 "$EV"
 assert_count "$EV" '.ifindex == $i and (.event == "link-del" or .event == "link-add")' 1 \

@@ -33,7 +33,7 @@ ip -n "$NS" addr add 10.5.0.1/24 dev v0 || fail "addr add"
 ip -n "$NS" addr add 10.5.1.1 peer 10.5.1.2 dev v0 || fail "addr add peer"
 ip -n "$NS" addr add 10.5.2.1/24 dev d0 || fail "addr add on a down link"
 ip -n "$NS" addr add 2001:db8:5::1/64 dev v0 nodad || fail "addr -6 add"
-wait_for no_tentative 10 || fail "addresses still tentative after 10 s"
+wait_for no_tentative 40 || fail "addresses still tentative after 40 s"
 IDX0=$(ifindex v0)
 LL0=$(ip -n "$NS" -6 -j addr show dev v0 scope link | jq -r '.[0].addr_info[] | select(.family == "inet6") | .local')
 [ -n "$LL0" ] || fail "no link-local address on v0"
