@@ -28,6 +28,13 @@ command = /bin/sh -c 'sleep 20 & echo "\$NLEVD_ADDRESS" >>$T/bg.log'
 events = addr-add
 addresses = 10.11.0.0/24
 startup = no
+
+[loud]
+plugin = exec
+command = /bin/sh -c 'echo "out \$NLEVD_ADDRESS"; echo "err \$NLEVD_ADDRESS" >&2; head -c 5000 /dev/zero | tr "\\0" x; echo; exit 3'
+events = addr-add
+addresses = 10.13.0.0/24
+startup = no
 EOF
 start_nlevd "$T/nlevd.conf"
 veth_pair v0 v1
@@ -62,6 +69,18 @@ grep -q '\[slow\] .*timed out after 1000 ms' "$NLEVD_ERR" || fail "plugin warnin
 # the serial queue: three runs complete quickly.
 for i in 1 2 3; do ip -n "$NS" addr add 10.11.0.$i/32 dev v0; done
 wait_for "[ \$(grep -c . $T/bg.log) -ge 3 ]" 5 || fail "background jobs held the queue: $(cat "$T/bg.log" 2>/dev/null)"
+# Output lines go to the log with the instance's name, bounded in length;
+# a non-zero exit is a warning.
+ip -n "$NS" addr add 10.13.0.1/32 dev v0
+wait_for "grep -q 'exited with status 3' '$NLEVD_ERR'" || fail "non-zero exit not logged"
+grep -q 'notice: \[loud\] sh: out 10.13.0.1$' "$NLEVD_ERR" || fail "stdout line not logged with the instance name"
+grep -q 'notice: \[loud\] sh (stderr): err 10.13.0.1$' "$NLEVD_ERR" || fail "stderr line not logged"
+grep -q 'warning: \[loud\] /bin/sh exited with status 3' "$NLEVD_ERR" || fail "exit warning"
+long=$(grep '\[loud\] sh: xxxx' "$NLEVD_ERR" | head -n 1)
+[ -n "$long" ] || fail "long line not logged"
+n=$(printf '%s' "$long" | tr -cd x | wc -c)
+[ "$n" -le 1024 ] && [ "$n" -ge 1000 ] || fail "long line not bounded to 1024 bytes ($n)"
+grep -q '\[loud\] sh: (line truncated)' "$NLEVD_ERR" || fail "truncation not marked"
 assert_running
 stop_nlevd
 pkill -f '^sleep 20$' 2>/dev/null
