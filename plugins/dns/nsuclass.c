@@ -1,0 +1,84 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "nsuclass.h"
+
+/* The line of output holding needle, copied to detail. */
+static bool find_line(const char *out, const char *needle, char *detail, size_t len)
+{
+	const char *p = strstr(out, needle);
+	if (!p)
+		return false;
+	while (p > out && p[-1] != '\n')
+		p--;
+	size_t n = strcspn(p, "\n");
+	snprintf(detail, len, "%.*s", (int)n, p);
+	return true;
+}
+
+enum dns_result nsu_classify(int status, bool timed_out, const char *out, char *detail,
+			     size_t len)
+{
+	static const char *const transient[] = {
+		"timed out", "connection refused", "network unreachable", "host unreachable",
+		"could not reach any name server", "Communication with", "couldn't get address",
+		"address not available", "operation canceled", "SERVFAIL"};
+	static const char *const permanent[] = {"TSIG error", "could not read key",
+						"invalid key", "syntax error"};
+	if (timed_out) {
+		snprintf(detail, len, "nsupdate timed out");
+		return DNS_TRANSIENT;
+	}
+	if (WIFSIGNALED(status)) {
+		snprintf(detail, len, "nsupdate killed by signal %d", WTERMSIG(status));
+		return DNS_TRANSIENT;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		snprintf(detail, len, "ok");
+		return DNS_OK;
+	}
+	/* "update failed: NOTAUTH(BADSIG)": the RCODE, or the TSIG error. */
+	const char *u = strstr(out, "update failed: ");
+	if (u) {
+		char rcode[32] = "", tsig[32] = "";
+		u += strlen("update failed: ");
+		size_t n = 0;
+		while (isalnum((unsigned char)u[n]) && n < sizeof(rcode) - 1) {
+			rcode[n] = u[n];
+			n++;
+		}
+		rcode[n] = 0;
+		if (u[n] == '(') {
+			size_t k = 0;
+			while (isalnum((unsigned char)u[n + 1 + k]) && k < sizeof(tsig) - 1) {
+				tsig[k] = u[n + 1 + k];
+				k++;
+			}
+			tsig[k] = 0;
+		}
+		snprintf(detail, len, "%s%s%s%s", rcode, tsig[0] ? " (" : "", tsig, tsig[0] ? ")" : "");
+		enum dns_result r = dns_rcode_class(tsig[0] ? tsig : rcode);
+		if (r == DNS_OK) /* "update failed: NOERROR"? should not be */
+			r = DNS_TRANSIENT;
+		return r;
+	}
+	for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
+		if (find_line(out, permanent[i], detail, len))
+			return DNS_PERMANENT;
+	for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
+		if (find_line(out, transient[i], detail, len))
+			return DNS_TRANSIENT;
+	/* Unknown: say what it printed last, and try again later. */
+	const char *last = out + strlen(out);
+	while (last > out && last[-1] == '\n')
+		last--;
+	const char *start = last;
+	while (start > out && start[-1] != '\n')
+		start--;
+	snprintf(detail, len, "nsupdate exited with status %d%s%.*s",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : -1, start < last ? ": " : "",
+		 (int)(last - start), start);
+	return DNS_TRANSIENT;
+}

@@ -1,0 +1,262 @@
+/* nsupdate: publish the host's addresses through BIND's nsupdate.  The
+ * engine decides what to send; this file turns a batch into an nsupdate
+ * script on stdin and its exit status and messages into a result.  The key
+ * is passed with -k only: a secret never appears in argv. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nlevd/plugin.h>
+
+#include "engine.h"
+#include "nsuclass.h"
+
+#ifndef NSUPDATE_PATH
+#define NSUPDATE_PATH "/usr/bin/nsupdate"
+#endif
+#define OUT_MAX 4096
+
+struct nsu {
+	const struct nlevd_host *host;
+	struct nlevd_instance *inst;
+	struct dns_config cfg;
+	const char *prog;
+	struct dns_engine *e;
+	struct nlevd_child *child;
+	bool cancelled;
+	char out[OUT_MAX];
+	size_t outlen;
+};
+
+static const char *const keys[] = {"name", "zone", "server", "key_file", "ttl", "ptr",
+				   "on_empty", "timeout", "retry", "retry_max", "tcp",
+				   "nsupdate", NULL};
+
+static const char *const type_names[] = {[DNS_T_A] = "A", [DNS_T_PTR] = "PTR",
+					 [DNS_T_AAAA] = "AAAA"};
+
+struct sb {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_printf(struct sb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sb *s, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			s->oom = true;
+			return;
+		}
+		if ((size_t)n < s->cap - s->len) {
+			s->len += (size_t)n;
+			return;
+		}
+		size_t cap = (s->cap + (size_t)n + 1) * 2;
+		char *nb = realloc(s->buf, cap);
+		if (!nb) {
+			s->oom = true;
+			return;
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+}
+
+static void nsu_line(void *arg, int fd, const char *line)
+{
+	struct nsu *n = arg;
+	n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate%s: %s", fd == 2 ? " (stderr)" : "", line);
+	size_t l = strlen(line);
+	if (n->outlen + l + 2 <= sizeof(n->out)) {
+		memcpy(n->out + n->outlen, line, l);
+		n->outlen += l;
+		n->out[n->outlen++] = '\n';
+		n->out[n->outlen] = 0;
+	}
+}
+
+static void nsu_done(void *arg, const struct nlevd_child_result *res)
+{
+	struct nsu *n = arg;
+	char detail[256];
+	n->child = NULL;
+	if (n->cancelled) {
+		n->cancelled = false;
+		return;
+	}
+	if (res->spawn_error) {
+		snprintf(detail, sizeof(detail), "cannot run %s: %s", n->prog,
+			 strerror(res->spawn_error));
+		dns_engine_result(n->e, DNS_TRANSIENT, detail);
+		return;
+	}
+	n->out[n->outlen] = 0;
+	enum dns_result r = nsu_classify(res->status, res->timed_out, n->out, detail, sizeof(detail));
+	dns_engine_result(n->e, r, detail);
+}
+
+static int nsu_send(void *ctx, const struct dns_batch *b)
+{
+	struct nsu *n = ctx;
+	struct sb s = {0};
+	if (b->server) {
+		if (b->server->port)
+			sb_printf(&s, "server %s %u\n", b->server->host, b->server->port);
+		else
+			sb_printf(&s, "server %s\n", b->server->host);
+	}
+	for (size_t i = 0; i < b->nmsgs; i++) {
+		const struct dns_msg *m = &b->msgs[i];
+		/* "zone" alone forgets the previous one: nsupdate finds it. */
+		sb_printf(&s, "zone %s\nttl %u\n", m->zone ? m->zone : "", b->ttl);
+		for (size_t k = 0; k < m->nops; k++) {
+			const struct dns_op *op = &m->ops[k];
+			if (op->kind == DNS_OP_DELETE_RRSET)
+				sb_printf(&s, "update delete %s %s\n", op->owner, type_names[op->type]);
+			else
+				sb_printf(&s, "update add %s %u %s %s\n", op->owner, b->ttl,
+					  type_names[op->type], op->rdata);
+		}
+		sb_printf(&s, "send\n");
+	}
+	if (s.oom) {
+		free(s.buf);
+		return -ENOMEM;
+	}
+	char t[32], u[32];
+	uint64_t secs = (n->cfg.timeout_ms + 999) / 1000;
+	snprintf(t, sizeof(t), "%llu", (unsigned long long)secs);
+	snprintf(u, sizeof(u), "%llu", (unsigned long long)(secs / 3 ? secs / 3 : 1));
+	const char *argv[12];
+	size_t a = 0;
+	argv[a++] = n->prog;
+	if (n->cfg.key_file) {
+		argv[a++] = "-k";
+		argv[a++] = n->cfg.key_file;
+	}
+	if (n->cfg.tcp)
+		argv[a++] = "-v";
+	argv[a++] = "-t";
+	argv[a++] = t;
+	argv[a++] = "-u";
+	argv[a++] = u;
+	argv[a] = NULL;
+	static const char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	struct nlevd_child_spec spec = {
+		.argv = argv,
+		.envp = env,
+		.input = s.buf,
+		.input_len = s.len,
+		/* nsupdate's own -t bounds each message; this bounds the run. */
+		.timeout_ms = n->cfg.timeout_ms * (b->nmsgs + 1) + 2000,
+		.line = nsu_line,
+		.done = nsu_done,
+		.arg = n,
+	};
+	n->outlen = 0;
+	n->out[0] = 0;
+	n->child = n->host->child_spawn(n->inst, &spec);
+	int e = errno;
+	n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script:\n%s", s.buf);
+	free(s.buf);
+	return n->child ? 0 : -e;
+}
+
+static void nsu_cancel(void *ctx)
+{
+	struct nsu *n = ctx;
+	if (n->child) {
+		n->cancelled = true;
+		n->host->child_kill(n->child);
+	}
+}
+
+static const struct dns_transport transport = {nsu_send, nsu_cancel};
+
+static int nsu_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
+{
+	struct nsu *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->host = host;
+	n->inst = inst;
+	int rc = dns_config_read(host, inst, &n->cfg);
+	host->cfg_string(inst, "nsupdate", NSUPDATE_PATH, &n->prog);
+	if (n->prog[0] != '/' || access(n->prog, X_OK) < 0) {
+		host->cfg_error(inst, "nsupdate",
+				"'%s' is not an executable program (install bind9-dnsutils, or "
+				"give its absolute path)", n->prog);
+		rc = -EINVAL;
+	}
+	if (rc == 0 && !(n->e = dns_engine_new(host, inst, &n->cfg, &transport, n)))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		dns_config_free(&n->cfg);
+		free(n);
+		return rc;
+	}
+	*priv = n;
+	return 0;
+}
+
+static int nsu_start(struct nlevd_instance *inst, void *priv)
+{
+	struct nsu *n = priv;
+	(void)inst;
+	dns_engine_start(n->e);
+	return 0;
+}
+
+static void nsu_event(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)
+{
+	struct nsu *n = priv;
+	(void)inst;
+	(void)ev;
+	dns_engine_changed(n->e);
+}
+
+static int nsu_once(struct nlevd_instance *inst, void *priv)
+{
+	(void)inst;
+	return dns_engine_once(((struct nsu *)priv)->e);
+}
+
+static void nsu_status(struct nlevd_instance *inst, void *priv)
+{
+	(void)inst;
+	dns_engine_status(((struct nsu *)priv)->e);
+}
+
+static void nsu_destroy(struct nlevd_instance *inst, void *priv)
+{
+	struct nsu *n = priv;
+	(void)inst;
+	dns_engine_free(n->e);
+	dns_config_free(&n->cfg);
+	free(n);
+}
+
+const struct nlevd_plugin nlevd_plugin = {
+	NLEVD_PLUGIN_INIT,
+	.name = "nsupdate",
+	.version = PACKAGE_VERSION,
+	.keys = keys,
+	.default_settle_ms = 200,
+	.default_scopes = NLEVD_SCOPE_GLOBAL,
+	.default_no_temporary = true,
+	.create = nsu_create,
+	.start = nsu_start,
+	.event = nsu_event,
+	.once = nsu_once,
+	.status = nsu_status,
+	.destroy = nsu_destroy,
+};

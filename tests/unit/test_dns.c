@@ -1,0 +1,345 @@
+/* The DNS record-set engine with a fake transport and a fake state table;
+ * the pure helpers; nsupdate's result classification. */
+#include <arpa/inet.h>
+#include <ev.h>
+#include <linux/if_addr.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "../../plugins/dns/engine.h"
+#include "../../plugins/dns/nsuclass.h"
+#include "tap.h"
+
+/* ---- a fake host ---- */
+static struct nlevd_link links[2] = {{.ifindex = 1, .ifname = "lo"}, {.ifindex = 2, .ifname = "eth0"}};
+static struct nlevd_addr addrs[16];
+static size_t naddrs;
+static int once_calls, once_ok;
+
+static void fake_log(struct nlevd_instance *inst, int level, const char *fmt, ...)
+{
+	va_list ap;
+	(void)inst;
+	printf("# log %d: ", level);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static int fake_foreach(int ifindex, nlevd_addr_cb cb, void *arg)
+{
+	(void)ifindex;
+	for (size_t i = 0; i < naddrs; i++)
+		if (cb(&links[addrs[i].ifindex - 1], &addrs[i], arg))
+			return 1;
+	return 0;
+}
+
+static bool fake_selected(const struct nlevd_instance *inst, const struct nlevd_link *l,
+			  const struct nlevd_addr *a)
+{
+	(void)inst;
+	(void)a;
+	return strcmp(l->ifname, "lo") != 0;
+}
+
+static void fake_once_done(struct nlevd_instance *inst, bool ok)
+{
+	(void)inst;
+	once_calls++;
+	once_ok = ok;
+}
+
+static struct nlevd_host host = {
+	.log = fake_log, .addr_foreach = fake_foreach, .selected = fake_selected,
+	.once_done = fake_once_done,
+};
+
+static void add_addr(int ifindex, const char *text, uint32_t flags)
+{
+	struct nlevd_addr *a = &addrs[naddrs++];
+	memset(a, 0, sizeof(*a));
+	a->ifindex = ifindex;
+	a->family = strchr(text, ':') ? AF_INET6 : AF_INET;
+	inet_pton(a->family, text, a->addr);
+	a->prefixlen = a->family == AF_INET ? 24 : 64;
+	a->flags = flags;
+}
+
+static void del_addr(const char *text)
+{
+	uint8_t b[16] = {0};
+	int af = strchr(text, ':') ? AF_INET6 : AF_INET;
+	inet_pton(af, text, b);
+	for (size_t i = 0; i < naddrs; i++)
+		if (addrs[i].family == af && !memcmp(addrs[i].addr, b, af == AF_INET ? 4 : 16)) {
+			addrs[i] = addrs[--naddrs];
+			return;
+		}
+	abort();
+}
+
+/* ---- a fake transport: the batch as text ---- */
+static char sent[8192];
+static int nsent;
+
+static int fake_send(void *ctx, const struct dns_batch *b)
+{
+	static const char *const tn[] = {[1] = "A", [12] = "PTR", [28] = "AAAA"};
+	(void)ctx;
+	size_t n = 0;
+	nsent++;
+	sent[0] = 0;
+	if (b->server)
+		n += (size_t)snprintf(sent + n, sizeof(sent) - n, "server %s;", b->server->host);
+	for (size_t i = 0; i < b->nmsgs; i++) {
+		n += (size_t)snprintf(sent + n, sizeof(sent) - n, "[%s]", b->msgs[i].zone ? b->msgs[i].zone : "?");
+		for (size_t k = 0; k < b->msgs[i].nops; k++) {
+			const struct dns_op *op = &b->msgs[i].ops[k];
+			n += (size_t)snprintf(sent + n, sizeof(sent) - n, " %s %s %s%s%s;",
+					      op->kind == DNS_OP_ADD ? "add" : "del", op->owner,
+					      tn[op->type], op->rdata[0] ? " " : "", op->rdata);
+		}
+	}
+	return 0;
+}
+
+static const struct dns_transport transport = {fake_send, NULL};
+
+static void run_loop(void)
+{
+	/* Fire zero timers. */
+	ev_run(host.loop, EVRUN_NOWAIT);
+	ev_run(host.loop, EVRUN_NOWAIT);
+}
+
+static struct dns_config config(void)
+{
+	static char *names[] = {"host.example.test."};
+	static struct dns_server servers[2] = {{"127.0.0.1", 0}, {"127.0.0.2", 5353}};
+	struct dns_config c = {
+		.names = names, .nnames = 1, .zone = "example.test.", .servers = servers,
+		.nservers = 1, .ttl = 300, .want4 = true, .want6 = true, .timeout_ms = 1000,
+		.retry_ms = 5000, .retry_max_ms = 600000,
+	};
+	return c;
+}
+
+static void test_engine(void)
+{
+	struct dns_config c = config();
+	naddrs = 0;
+	nsent = 0;
+	add_addr(1, "127.0.0.1", IFA_F_PERMANENT);
+	add_addr(2, "192.0.2.1", IFA_F_PERMANENT);
+	add_addr(2, "2001:db8::1", 0);
+	add_addr(2, "2001:db8::dead", IFA_F_DEPRECATED);
+	add_addr(2, "2001:db8::7", IFA_F_TENTATIVE);
+	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
+	dns_engine_start(e);
+	is_int(nsent, 0, "nothing before the loop runs (after the start-up replay)");
+	run_loop();
+	is_int(nsent, 1, "start-up push");
+	is_str(sent,
+	       "server 127.0.0.1;[example.test.] del host.example.test. A; del host.example.test. AAAA;"
+	       " add host.example.test. A 192.0.2.1; add host.example.test. AAAA 2001:db8::1;",
+	       "one message replaces both RRsets; lo, deprecated and tentative left out");
+	dns_engine_changed(e);
+	is_int(nsent, 1, "one update in flight: a change waits");
+	add_addr(2, "192.0.2.2", 0);
+	dns_engine_changed(e);
+	del_addr("192.0.2.2");
+	add_addr(2, "192.0.2.3", 0);
+	dns_engine_changed(e);
+	is_int(nsent, 1, "still one in flight");
+	dns_engine_result(e, DNS_OK, NULL);
+	is_int(nsent, 2, "the changes made meanwhile go out at once, coalesced");
+	ok(strstr(sent, "add host.example.test. A 192.0.2.3;") && !strstr(sent, "192.0.2.2"),
+	   "with the latest state");
+	dns_engine_result(e, DNS_OK, NULL);
+	dns_engine_changed(e);
+	is_int(nsent, 2, "no difference: no update");
+
+	/* Failures: back-off; the same state waits, a new change goes at once. */
+	add_addr(2, "192.0.2.4", 0);
+	dns_engine_changed(e);
+	is_int(nsent, 3, "a change: update");
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	dns_engine_changed(e);
+	is_int(nsent, 3, "in back-off, the same state waits for the timer");
+	add_addr(2, "192.0.2.5", 0);
+	dns_engine_changed(e);
+	is_int(nsent, 4, "in back-off, a new change is tried at once");
+	dns_engine_result(e, DNS_PERMANENT, "REFUSED");
+	del_addr("192.0.2.5");
+	dns_engine_changed(e);
+	is_int(nsent, 5, "back to an older state is also a change");
+	dns_engine_result(e, DNS_OK, NULL);
+
+	/* on_empty */
+	naddrs = 0;
+	c.keep_on_empty = true;
+	dns_engine_changed(e);
+	is_int(nsent, 5, "on_empty = keep: nothing sent when no address is left");
+	c.keep_on_empty = false;
+	dns_engine_changed(e);
+	is_int(nsent, 6, "on_empty = delete: an update");
+	is_str(sent, "server 127.0.0.1;[example.test.] del host.example.test. A; del host.example.test. AAAA;",
+	       "that deletes the RRsets");
+	dns_engine_result(e, DNS_OK, NULL);
+
+	/* --once */
+	once_calls = 0;
+	int rc = dns_engine_once(e);
+	ok(rc == 0 && once_calls == 0, "--once with nothing to do: done at once");
+	add_addr(2, "192.0.2.9", 0);
+	rc = dns_engine_once(e);
+	ok(rc == NLEVD_ONCE_PENDING && nsent == 7, "--once with a difference: pending, update sent");
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	ok(once_calls == 1 && !once_ok, "--once reports the failure");
+	dns_engine_free(e);
+}
+
+static void test_ptr_and_zones(void)
+{
+	struct dns_config c = config();
+	static char *names[] = {"a.example.test.", "b.other.test."};
+	c.names = names;
+	c.nnames = 2;
+	c.zone = NULL;
+	c.ptr = true;
+	c.nservers = 0;
+	naddrs = 0;
+	nsent = 0;
+	add_addr(2, "192.0.2.1", 0);
+	add_addr(2, "2001:db8::1", 0);
+	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
+	dns_engine_start(e);
+	run_loop();
+	is_str(sent,
+	       "[?] del a.example.test. A; del a.example.test. AAAA; add a.example.test. A 192.0.2.1;"
+	       " add a.example.test. AAAA 2001:db8::1;"
+	       "[?] del b.other.test. A; del b.other.test. AAAA; add b.other.test. A 192.0.2.1;"
+	       " add b.other.test. AAAA 2001:db8::1;"
+	       "[?] del 1.2.0.192.in-addr.arpa. PTR; add 1.2.0.192.in-addr.arpa. PTR a.example.test.;"
+	       "[?] del 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR;"
+	       " add 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR a.example.test.;",
+	       "no zone: a message per name; PTR per reverse group, to the first name");
+	dns_engine_result(e, DNS_OK, NULL);
+	del_addr("192.0.2.1");
+	add_addr(2, "198.51.100.7", 0);
+	dns_engine_changed(e);
+	ok(strstr(sent, "[?] del 1.2.0.192.in-addr.arpa. PTR;") != NULL,
+	   "the withdrawn address's PTR is deleted");
+	ok(strstr(sent, "add 7.100.51.198.in-addr.arpa. PTR a.example.test.;") != NULL,
+	   "the new address gets a PTR");
+	ok(strstr(sent, "ip6.arpa") == NULL, "an unchanged reverse group is left alone");
+	dns_engine_result(e, DNS_OK, NULL);
+	dns_engine_free(e);
+}
+
+static void test_failover(void)
+{
+	struct dns_config c = config();
+	c.nservers = 2;
+	naddrs = 0;
+	nsent = 0;
+	add_addr(2, "192.0.2.1", 0);
+	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
+	dns_engine_start(e);
+	run_loop();
+	ok(!strncmp(sent, "server 127.0.0.1;", 17), "first server first");
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	is_int(nsent, 2, "a transient failure fails over at once");
+	ok(!strncmp(sent, "server 127.0.0.2;", 17), "to the next server");
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	is_int(nsent, 2, "each server tried: now back-off");
+	dns_engine_free(e);
+}
+
+static void test_helpers(void)
+{
+	char b[300];
+	struct dns_server s;
+	ok(dns_name_normalize("Host.Example.TEST", b, sizeof(b)) == 0 && !strcmp(b, "host.example.test."),
+	   "normalize: lower case, trailing dot");
+	ok(dns_name_normalize("a..b", b, sizeof(b)) < 0, "empty label refused");
+	ok(dns_name_normalize("a b", b, sizeof(b)) < 0, "blank refused");
+	ok(dns_name_normalize("a;b", b, sizeof(b)) < 0, "';' refused (would inject into a script)");
+	ok(dns_name_normalize("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.t", b, sizeof(b)) < 0,
+	   "64-byte label refused");
+	ok(dns_name_under("a.example.test.", "example.test.") && dns_name_under("example.test.", "example.test.") &&
+	   !dns_name_under("aexample.test.", "example.test."), "name under zone");
+	ok(dns_server_parse("127.0.0.1", &s) == 0 && !strcmp(s.host, "127.0.0.1") && s.port == 0, "server");
+	ok(dns_server_parse("ns1.example:5353", &s) == 0 && !strcmp(s.host, "ns1.example") && s.port == 5353,
+	   "server:port");
+	ok(dns_server_parse("[::1]:5353", &s) == 0 && !strcmp(s.host, "::1") && s.port == 5353, "[v6]:port");
+	ok(dns_server_parse("2001:db8::53", &s) == 0 && !strcmp(s.host, "2001:db8::53") && s.port == 0,
+	   "bare v6");
+	ok(dns_server_parse("a:0", &s) < 0 && dns_server_parse("a:99999", &s) < 0 &&
+	   dns_server_parse("a;b", &s) < 0 && dns_server_parse("[::1", &s) < 0, "bad servers refused");
+	uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0xab};
+	dns_ptr_owner(AF_INET6, a6, b, sizeof(b));
+	is_str(b, "b.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "ip6.arpa nibbles");
+	dns_ptr_group(AF_INET6, a6, b, sizeof(b));
+	is_str(b, "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "v6 group: the /64");
+	/* back-off: doubling from retry to retry_max, with 80-120% jitter */
+	is_int(dns_backoff_ms(5000, 600000, 1, false, 0.5), 5000, "first retry: retry");
+	is_int(dns_backoff_ms(5000, 600000, 2, false, 0.5), 10000, "then doubled");
+	is_int(dns_backoff_ms(5000, 600000, 4, false, 0.5), 40000, "and doubled");
+	is_int(dns_backoff_ms(5000, 600000, 30, false, 0.5), 600000, "capped at retry_max");
+	is_int(dns_backoff_ms(5000, 600000, 30, false, 0.99), 600000, "jitter never above retry_max");
+	is_int(dns_backoff_ms(5000, 600000, 1, false, 0.0), 4000, "jitter down to 80%%");
+	is_int(dns_backoff_ms(5000, 600000, 1, false, 0.999), 5998, "jitter up to 120%%");
+	is_int(dns_backoff_ms(5000, 600000, 1, true, 0.5), 600000, "permanent: retry_max");
+}
+
+static void test_classify(void)
+{
+	char d[256];
+	struct {
+		int status;
+		bool to;
+		const char *out;
+		enum dns_result want;
+		const char *detail;
+	} cases[] = {
+		{0, false, "", DNS_OK, "ok"},
+		{2 << 8, false, "; TSIG error with server: tsig indicates error\nupdate failed: NOTAUTH(BADSIG)\n",
+		 DNS_PERMANENT, "NOTAUTH (BADSIG)"},
+		{2 << 8, false, "update failed: NOTAUTH(BADKEY)\n", DNS_PERMANENT, "NOTAUTH (BADKEY)"},
+		{2 << 8, false, "update failed: REFUSED\n", DNS_PERMANENT, "REFUSED"},
+		{2 << 8, false, "update failed: NOTZONE\n", DNS_PERMANENT, "NOTZONE"},
+		{2 << 8, false, "update failed: YXDOMAIN\n", DNS_PERMANENT, "YXDOMAIN"},
+		{2 << 8, false, "update failed: SERVFAIL\n", DNS_TRANSIENT, "SERVFAIL"},
+		{2 << 8, false, "; Communication with 127.0.0.2#5353 failed: connection refused\n",
+		 DNS_TRANSIENT, "; Communication with 127.0.0.2#5353 failed: connection refused"},
+		{2 << 8, false, "; Communication with 127.0.0.1#53 failed: timed out\n", DNS_TRANSIENT,
+		 "; Communication with 127.0.0.1#53 failed: timed out"},
+		{1 << 8, false, "could not reach any name server\n", DNS_TRANSIENT, "could not reach any name server"},
+		{1 << 8, false, "could not read key from /etc/k.key: file not found\n", DNS_PERMANENT,
+		 "could not read key from /etc/k.key: file not found"},
+		{0, true, "", DNS_TRANSIENT, "nsupdate timed out"},
+		{9, false, "", DNS_TRANSIENT, "nsupdate killed by signal 9"},
+		{3 << 8, false, "something new\n", DNS_TRANSIENT, "nsupdate exited with status 3: something new"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum dns_result r = nsu_classify(cases[i].status, cases[i].to, cases[i].out, d, sizeof(d));
+		ok(r == cases[i].want && !strcmp(d, cases[i].detail), "classify [%s] -> %d (%s)",
+		   cases[i].detail, r, d);
+	}
+}
+
+int main(void)
+{
+	host.loop = ev_default_loop(0);
+	test_helpers();
+	test_classify();
+	test_engine();
+	test_ptr_and_zones();
+	test_failover();
+	return tap_done();
+}
