@@ -1,0 +1,820 @@
+/* dnsupdate: publish the host's addresses with RFC 2136 UPDATE, TSIG-signed
+ * (RFC 8945), over non-blocking UDP/TCP sockets on the daemon's libev loop.
+ * Messages are built and parsed with ldns; nothing here blocks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nlevd/plugin.h>
+
+#include "engine.h"
+#include "keyfile.h"
+#include "verify.h"
+
+#define MAX_ADDRS 16
+#define UDP_TRIES 3
+#define RESOLV_CONF "/etc/resolv.conf"
+
+struct target {
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
+struct dnsu;
+
+/* One request to a list of addresses: retransmission, fail-over, TCP. */
+struct xchg {
+	struct dnsu *d;
+	uint8_t *wire;
+	size_t wlen;
+	struct dns_expect ex;
+	char qname[DNS_NAME_MAX];
+	uint8_t req_mac[64];
+	struct target addrs[MAX_ADDRS];
+	size_t naddrs, ai;
+	int fd;
+	bool tcp, force_tcp, active;
+	int sends;
+	ev_io io;
+	ev_timer tmr;
+	uint8_t *rbuf;
+	size_t rlen, rexp, woff;
+	char last_err[128];
+	void (*done)(struct dnsu *d, int err, struct dns_answer *a);
+};
+
+enum { PH_IDLE, PH_SOA, PH_A, PH_AAAA, PH_UPDATE };
+
+struct zone_info {
+	char owner[DNS_NAME_MAX];
+	char zone[DNS_NAME_MAX];
+	char mname[DNS_NAME_MAX];
+};
+
+struct dnsu {
+	const struct nlevd_host *host;
+	struct nlevd_instance *inst;
+	struct dns_config cfg;
+	struct tsig_key key;
+	bool has_key;
+	struct dns_engine *e;
+	struct target resolvers[MAX_ADDRS];
+	size_t nresolvers;
+	const struct dns_batch *batch;
+	size_t mi;
+	int phase;
+	struct zone_info zi; /* for the message being sent */
+	struct zone_info *cache;
+	size_t ncache;
+	struct target targets[MAX_ADDRS];
+	size_t ntargets;
+	struct xchg x;
+	unsigned long long ignored;
+};
+
+static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
+				   "ptr", "on_empty", "timeout", "retry", "retry_max", "tcp",
+				   NULL};
+
+static uint16_t random_id(void)
+{
+	uint16_t id;
+	if (getentropy(&id, sizeof(id)) < 0)
+		id = (uint16_t)(rand() ^ time(NULL));
+	return id;
+}
+
+static void sa_str(const struct target *t, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (t->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)&t->sa;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		port = ntohs(s->sin_port);
+		snprintf(buf, len, "%s#%u", ip, port);
+	} else {
+		const struct sockaddr_in6 *s = (const void *)&t->sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		port = ntohs(s->sin6_port);
+		snprintf(buf, len, "%s#%u", ip, port);
+	}
+}
+
+static bool target_from_ip(const char *ip, uint16_t port, struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	struct sockaddr_in *s4 = (void *)&t->sa;
+	struct sockaddr_in6 *s6 = (void *)&t->sa;
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port ? port : 53);
+		t->len = sizeof(*s4);
+		return true;
+	}
+	if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port ? port : 53);
+		t->len = sizeof(*s6);
+		return true;
+	}
+	return false;
+}
+
+/* ---- the exchange ---- */
+
+static void x_close(struct xchg *x)
+{
+	struct ev_loop *loop = x->d->host->loop;
+	ev_io_stop(loop, &x->io);
+	ev_timer_stop(loop, &x->tmr);
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	free(x->rbuf);
+	x->rbuf = NULL;
+	x->rlen = x->rexp = x->woff = 0;
+}
+
+static void x_finish(struct xchg *x, int err, struct dns_answer *a)
+{
+	x_close(x);
+	x->active = false;
+	free(x->wire);
+	x->wire = NULL;
+	x->done(x->d, err, a);
+}
+
+static void x_try(struct xchg *x);
+
+static void x_next(struct xchg *x, const char *why)
+{
+	char where[80];
+	sa_str(&x->addrs[x->ai], where, sizeof(where));
+	snprintf(x->last_err, sizeof(x->last_err), "%s: %s", where, why);
+	x->d->host->log(x->d->inst, NLEVD_LOG_DEBUG, "%s", x->last_err);
+	x_close(x);
+	x->ai++;
+	x->tcp = x->force_tcp;
+	x_try(x);
+}
+
+static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
+{
+	struct dns_answer a;
+	enum dns_verdict v = dns_response_check(buf, len, &x->ex, time(NULL), &a);
+	char where[80];
+	sa_str(&x->addrs[x->ai], where, sizeof(where));
+	if (v == DNS_V_IGNORE) {
+		x->d->ignored++;
+		x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s", where,
+				a.detail);
+		if (x->tcp) /* a TCP stream carries one answer: this was it */
+			x_next(x, a.detail);
+		return;
+	}
+	if (v == DNS_V_TRUNCATED) {
+		if (x->tcp) {
+			x_next(x, "truncated over TCP");
+			return;
+		}
+		x->d->host->log(x->d->inst, NLEVD_LOG_DEBUG, "%s: truncated, retrying over TCP", where);
+		x_close(x);
+		x->tcp = true;
+		x_try(x);
+		return;
+	}
+	x_finish(x, 0, &a);
+}
+
+static void x_udp_read(struct xchg *x)
+{
+	uint8_t buf[65536];
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(x->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			x_next(x, strerror(errno)); /* e.g. ECONNREFUSED from ICMP */
+			return;
+		}
+		/* Connected: the kernel already filters; be strict anyway. */
+		if (fl != x->addrs[x->ai].len || memcmp(&from, &x->addrs[x->ai].sa, fl)) {
+			x->d->ignored++;
+			continue;
+		}
+		x_handle(x, buf, (size_t)n);
+		return;
+	}
+}
+
+static void x_tcp_io(struct xchg *x, int revents)
+{
+	if (revents & EV_WRITE) {
+		if (x->woff == 0) {
+			int err = 0;
+			socklen_t l = sizeof(err);
+			getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+			if (err) {
+				x_next(x, strerror(err));
+				return;
+			}
+		}
+		uint8_t hdr[2] = {(uint8_t)(x->wlen >> 8), (uint8_t)x->wlen};
+		struct iovec iov[2] = {{hdr + (x->woff < 2 ? x->woff : 2), x->woff < 2 ? 2 - x->woff : 0},
+				       {x->wire + (x->woff > 2 ? x->woff - 2 : 0),
+					x->wlen - (x->woff > 2 ? x->woff - 2 : 0)}};
+		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+		ssize_t n = sendmsg(x->fd, &m, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				x_next(x, strerror(errno));
+			return;
+		}
+		x->woff += (size_t)n;
+		if (x->woff >= x->wlen + 2) {
+			ev_io_stop(x->d->host->loop, &x->io);
+			ev_io_set(&x->io, x->fd, EV_READ);
+			ev_io_start(x->d->host->loop, &x->io);
+		}
+		return;
+	}
+	if (!x->rbuf && !(x->rbuf = malloc(65535 + 2))) {
+		x_next(x, "out of memory");
+		return;
+	}
+	for (;;) {
+		size_t want = x->rlen < 2 ? 2 - x->rlen : x->rexp + 2 - x->rlen;
+		ssize_t n = read(x->fd, x->rbuf + x->rlen, want);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				x_next(x, strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			x_next(x, "connection closed");
+			return;
+		}
+		x->rlen += (size_t)n;
+		if (x->rlen == 2) {
+			x->rexp = ((size_t)x->rbuf[0] << 8) | x->rbuf[1];
+			if (x->rexp < 12) {
+				x_next(x, "bad TCP length");
+				return;
+			}
+		}
+		if (x->rlen >= 2 && x->rlen == x->rexp + 2) {
+			uint8_t *b = x->rbuf;
+			size_t l = x->rexp;
+			x->rbuf = NULL; /* x_handle may close and restart */
+			x_handle(x, b + 2, l);
+			free(b);
+			return;
+		}
+	}
+}
+
+static void x_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	struct xchg *x = w->data;
+	if (x->tcp)
+		x_tcp_io(x, revents);
+	else
+		x_udp_read(x);
+}
+
+static void x_tmr_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct xchg *x = w->data;
+	uint64_t timeout = x->d->cfg.timeout_ms;
+	if (!x->tcp && x->sends < UDP_TRIES) {
+		/* Retransmit within the attempt's timeout. */
+		if (send(x->fd, x->wire, x->wlen, 0) < 0 && errno != EAGAIN) {
+			x_next(x, strerror(errno));
+			return;
+		}
+		x->sends++;
+		ev_timer_set(w, (double)timeout / UDP_TRIES / 1000., 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
+	x_next(x, "timed out");
+}
+
+static void x_try(struct xchg *x)
+{
+	struct ev_loop *loop = x->d->host->loop;
+	if (x->ai >= x->naddrs) {
+		x_finish(x, -ETIMEDOUT, NULL);
+		return;
+	}
+	const struct target *t = &x->addrs[x->ai];
+	x->fd = socket(t->sa.ss_family, (x->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+						SOCK_CLOEXEC, 0);
+	if (x->fd < 0) {
+		x_next(x, strerror(errno));
+		return;
+	}
+	if (connect(x->fd, (const struct sockaddr *)&t->sa, t->len) < 0 && errno != EINPROGRESS) {
+		x_next(x, strerror(errno));
+		return;
+	}
+	uint64_t timeout = x->d->cfg.timeout_ms;
+	if (x->tcp) {
+		x->woff = 0;
+		ev_io_init(&x->io, x_io_cb, x->fd, EV_WRITE);
+		ev_timer_init(&x->tmr, x_tmr_cb, (double)timeout / 1000., 0.);
+	} else {
+		if (send(x->fd, x->wire, x->wlen, 0) < 0 && errno != EAGAIN) {
+			x_next(x, strerror(errno));
+			return;
+		}
+		x->sends = 1;
+		ev_io_init(&x->io, x_io_cb, x->fd, EV_READ);
+		ev_timer_init(&x->tmr, x_tmr_cb, (double)timeout / UDP_TRIES / 1000., 0.);
+	}
+	x->io.data = x->tmr.data = x;
+	ev_io_start(loop, &x->io);
+	ev_timer_start(loop, &x->tmr);
+}
+
+/* Send pkt (freed here) to addrs; sign it when key is given. */
+static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, size_t n,
+		   const char *qname, uint16_t qtype, bool sign, bool tcp,
+		   void (*done)(struct dnsu *, int, struct dns_answer *))
+{
+	struct xchg *x = &d->x;
+	memset(&x->ex, 0, sizeof(x->ex));
+	ldns_pkt_set_id(pkt, random_id());
+	if (sign && d->has_key) {
+		const char *alg = tsig_alg_name(d->key.algorithm, NULL);
+		if (ldns_pkt_tsig_sign(pkt, d->key.name, d->key.secret_b64, 300, alg, NULL) !=
+		    LDNS_STATUS_OK) {
+			ldns_pkt_free(pkt);
+			return -EINVAL;
+		}
+		const ldns_rdf *mac = ldns_rr_rdf(ldns_pkt_tsig(pkt), 3);
+		size_t ml = mac && ldns_rdf_size(mac) > 2 ? ldns_rdf_size(mac) - 2 : 0;
+		if (ml > sizeof(x->req_mac))
+			ml = sizeof(x->req_mac);
+		if (ml)
+			memcpy(x->req_mac, ldns_rdf_data(mac) + 2, ml);
+		x->ex.key = &d->key;
+		x->ex.req_mac = x->req_mac;
+		x->ex.req_mac_len = ml;
+	}
+	x->ex.id = ldns_pkt_id(pkt);
+	x->ex.opcode = (uint8_t)ldns_pkt_get_opcode(pkt);
+	snprintf(x->qname, sizeof(x->qname), "%s", qname);
+	x->ex.qname = x->qname;
+	x->ex.qtype = qtype;
+	free(x->wire);
+	x->wire = NULL;
+	ldns_status st = ldns_pkt2wire(&x->wire, pkt, &x->wlen);
+	ldns_pkt_free(pkt);
+	if (st != LDNS_STATUS_OK)
+		return -EINVAL;
+	x->d = d;
+	x->fd = -1;
+	x->naddrs = n > MAX_ADDRS ? MAX_ADDRS : n;
+	memcpy(x->addrs, addrs, x->naddrs * sizeof(*addrs));
+	x->ai = 0;
+	x->tcp = x->force_tcp = tcp;
+	x->done = done;
+	x->active = true;
+	snprintf(x->last_err, sizeof(x->last_err), "no server address");
+	x_try(x);
+	return 0;
+}
+
+/* ---- one batch: discovery, then an UPDATE per message ---- */
+
+static void next_msg(struct dnsu *d);
+
+static void batch_fail(struct dnsu *d, enum dns_result r, const char *detail)
+{
+	d->phase = PH_IDLE;
+	d->batch = NULL;
+	dns_engine_result(d->e, r, detail);
+}
+
+static const char *msg_owner(const struct dns_msg *m)
+{
+	return m->nops ? m->ops[0].owner : ".";
+}
+
+static void update_done(struct dnsu *d, int err, struct dns_answer *a)
+{
+	char detail[400];
+	if (err) {
+		snprintf(detail, sizeof(detail), "%s", d->x.last_err);
+		batch_fail(d, DNS_TRANSIENT, detail);
+		return;
+	}
+	ldns_pkt_free(a->pkt);
+	if (a->tsig_error) {
+		if (a->tsig_error == 18)
+			d->host->log(d->inst, NLEVD_LOG_ERR, "%s", a->detail);
+		batch_fail(d, DNS_PERMANENT, a->detail);
+		return;
+	}
+	if (a->rcode) {
+		const char *name = dns_rcode_name(a->rcode);
+		snprintf(detail, sizeof(detail), "%s from the server for zone %s", name, d->zi.zone);
+		batch_fail(d, dns_rcode_class(name), detail);
+		return;
+	}
+	d->mi++;
+	next_msg(d);
+}
+
+static void send_update(struct dnsu *d)
+{
+	const struct dns_msg *m = &d->batch->msgs[d->mi];
+	ldns_rr_list *up = ldns_rr_list_new();
+	bool bad = !up;
+	static const ldns_rr_type types[] = {[DNS_T_A] = LDNS_RR_TYPE_A,
+					     [DNS_T_PTR] = LDNS_RR_TYPE_PTR,
+					     [DNS_T_AAAA] = LDNS_RR_TYPE_AAAA};
+	for (size_t i = 0; !bad && i < m->nops; i++) {
+		const struct dns_op *op = &m->ops[i];
+		ldns_rr *rr = NULL;
+		if (op->kind == DNS_OP_DELETE_RRSET) {
+			/* RFC 2136 2.5.2: class ANY, TTL 0, no RDATA */
+			rr = ldns_rr_new();
+			ldns_rdf *owner = ldns_dname_new_frm_str(op->owner);
+			if (!rr || !owner) {
+				ldns_rr_free(rr);
+				ldns_rdf_deep_free(owner);
+				bad = true;
+				break;
+			}
+			ldns_rr_set_owner(rr, owner);
+			ldns_rr_set_ttl(rr, 0);
+			ldns_rr_set_class(rr, LDNS_RR_CLASS_ANY);
+			ldns_rr_set_type(rr, types[op->type]);
+		} else {
+			char text[DNS_NAME_MAX * 2 + 64];
+			snprintf(text, sizeof(text), "%s %u IN %s %s", op->owner, d->batch->ttl,
+				 op->type == DNS_T_A ? "A" : op->type == DNS_T_AAAA ? "AAAA" : "PTR",
+				 op->rdata);
+			if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+				bad = true;
+				break;
+			}
+		}
+		ldns_rr_list_push_rr(up, rr);
+	}
+	ldns_rdf *zone = bad ? NULL : ldns_dname_new_frm_str(d->zi.zone);
+	ldns_pkt *pkt = zone ? ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, NULL, up, NULL) : NULL;
+	ldns_rr_list_deep_free(up);
+	if (!pkt) {
+		ldns_rdf_deep_free(zone);
+		batch_fail(d, DNS_PERMANENT, "cannot build the UPDATE message");
+		return;
+	}
+	ldns_pkt_set_rd(pkt, false);
+	d->phase = PH_UPDATE;
+	if (x_start(d, pkt, d->targets, d->ntargets, d->zi.zone, LDNS_RR_TYPE_SOA, true,
+		    d->cfg.tcp, update_done) < 0)
+		batch_fail(d, DNS_PERMANENT, "cannot sign the UPDATE message");
+}
+
+static void resolve_next(struct dnsu *d);
+
+static void addr_done(struct dnsu *d, int err, struct dns_answer *a)
+{
+	if (!err) {
+		ldns_rr_list *an = ldns_pkt_answer(a->pkt);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < MAX_ADDRS; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(an, i);
+			ldns_rr_type t = ldns_rr_get_type(rr);
+			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
+				continue;
+			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+			if (ip && target_from_ip(ip, 0, &d->targets[d->ntargets]))
+				d->ntargets++;
+			free(ip);
+		}
+		ldns_pkt_free(a->pkt);
+	}
+	if (d->phase == PH_A) {
+		d->phase = PH_AAAA;
+		resolve_next(d);
+		return;
+	}
+	if (!d->ntargets) {
+		char detail[DNS_NAME_MAX + 64];
+		snprintf(detail, sizeof(detail), "no address for the primary server %s", d->zi.mname);
+		batch_fail(d, DNS_TRANSIENT, detail);
+		return;
+	}
+	send_update(d);
+}
+
+/* Addresses of the SOA MNAME, through the system resolver. */
+static void resolve_next(struct dnsu *d)
+{
+	ldns_rdf *n = ldns_dname_new_frm_str(d->zi.mname);
+	ldns_rr_type t = d->phase == PH_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
+	if (!q || x_start(d, q, d->resolvers, d->nresolvers, d->zi.mname, t, false, false,
+			  addr_done) < 0)
+		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
+}
+
+static void servers_ready(struct dnsu *d)
+{
+	d->ntargets = 0;
+	for (size_t i = 0; i < d->cfg.nservers && d->ntargets < MAX_ADDRS; i++) {
+		/* the engine's choice of server first, the rest as fall-back */
+		size_t k = (size_t)(d->batch->server - d->cfg.servers + (long)i) % d->cfg.nservers;
+		if (target_from_ip(d->cfg.servers[k].host, d->cfg.servers[k].port,
+				   &d->targets[d->ntargets]))
+			d->ntargets++;
+	}
+	if (d->ntargets) {
+		send_update(d);
+		return;
+	}
+	d->phase = PH_A;
+	resolve_next(d);
+}
+
+static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
+{
+	char detail[600];
+	if (err) {
+		snprintf(detail, sizeof(detail), "SOA query for %s: %s", d->zi.owner, d->x.last_err);
+		batch_fail(d, DNS_TRANSIENT, detail);
+		return;
+	}
+	ldns_pkt *p = a->pkt;
+	ldns_rr *soa = NULL;
+	ldns_rr_list *lists[] = {ldns_pkt_answer(p), ldns_pkt_authority(p)};
+	for (size_t l = 0; l < 2 && !soa; l++)
+		for (size_t i = 0; i < ldns_rr_list_rr_count(lists[l]); i++)
+			if (ldns_rr_get_type(ldns_rr_list_rr(lists[l], i)) == LDNS_RR_TYPE_SOA) {
+				soa = ldns_rr_list_rr(lists[l], i);
+				break;
+			}
+	char *zone = soa ? ldns_rdf2str(ldns_rr_owner(soa)) : NULL;
+	char *mname = soa && ldns_rr_rd_count(soa) >= 1 ? ldns_rdf2str(ldns_rr_rdf(soa, 0)) : NULL;
+	ldns_pkt_free(p);
+	if (!zone || !mname) {
+		free(zone);
+		free(mname);
+		snprintf(detail, sizeof(detail), "no SOA found for %s (%s)", d->zi.owner, a->detail);
+		batch_fail(d, DNS_TRANSIENT, detail);
+		return;
+	}
+	snprintf(d->zi.zone, sizeof(d->zi.zone), "%s", zone);
+	snprintf(d->zi.mname, sizeof(d->zi.mname), "%s", mname);
+	free(zone);
+	free(mname);
+	struct zone_info *nc = realloc(d->cache, (d->ncache + 1) * sizeof(*nc));
+	if (nc) {
+		d->cache = nc;
+		d->cache[d->ncache++] = d->zi;
+	}
+	d->host->log(d->inst, NLEVD_LOG_INFO, "%s is in zone %s, primary %s", d->zi.owner,
+		     d->zi.zone, d->zi.mname);
+	servers_ready(d);
+}
+
+static void next_msg(struct dnsu *d)
+{
+	if (d->mi >= d->batch->nmsgs) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->batch->nmsgs,
+			 d->batch->nmsgs == 1 ? "" : "s");
+		d->phase = PH_IDLE;
+		d->batch = NULL;
+		dns_engine_result(d->e, DNS_OK, detail);
+		return;
+	}
+	const struct dns_msg *m = &d->batch->msgs[d->mi];
+	memset(&d->zi, 0, sizeof(d->zi));
+	snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", msg_owner(m));
+	if (m->zone) {
+		snprintf(d->zi.zone, sizeof(d->zi.zone), "%s", m->zone);
+		if (d->cfg.nservers) {
+			servers_ready(d);
+			return;
+		}
+	} else {
+		for (size_t i = 0; i < d->ncache; i++)
+			if (!strcmp(d->cache[i].owner, d->zi.owner)) {
+				d->zi = d->cache[i];
+				servers_ready(d);
+				return;
+			}
+	}
+	/* Find the zone (and its primary) by an SOA query: to the configured
+	 * servers if any, else through the system resolver. */
+	struct target t[MAX_ADDRS];
+	size_t n = 0;
+	for (size_t i = 0; i < d->cfg.nservers && n < MAX_ADDRS; i++)
+		if (target_from_ip(d->cfg.servers[i].host, d->cfg.servers[i].port, &t[n]))
+			n++;
+	if (!n) {
+		memcpy(t, d->resolvers, d->nresolvers * sizeof(*t));
+		n = d->nresolvers;
+	}
+	const char *qn = m->zone ? m->zone : d->zi.owner;
+	ldns_rdf *name = ldns_dname_new_frm_str(qn);
+	ldns_pkt *q = name ? ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_RD)
+			   : NULL;
+	d->phase = PH_SOA;
+	if (!q || x_start(d, q, t, n, qn, LDNS_RR_TYPE_SOA, false, false, soa_done) < 0)
+		batch_fail(d, DNS_TRANSIENT, "cannot build the SOA query");
+}
+
+static int du_send(void *ctx, const struct dns_batch *b)
+{
+	struct dnsu *d = ctx;
+	if (d->x.active)
+		return -EBUSY;
+	d->batch = b;
+	d->mi = 0;
+	/* Discovery results may be stale after a failure: start afresh then. */
+	next_msg(d);
+	return 0;
+}
+
+static void du_cancel(void *ctx)
+{
+	struct dnsu *d = ctx;
+	if (d->x.active) {
+		x_close(&d->x);
+		d->x.active = false;
+		free(d->x.wire);
+		d->x.wire = NULL;
+	}
+	d->batch = NULL;
+	d->phase = PH_IDLE;
+}
+
+static const struct dns_transport transport = {du_send, du_cancel};
+
+/* Nameservers from resolv.conf: read at configure time (a small local file). */
+static void read_resolvers(struct dnsu *d)
+{
+	ldns_resolver *r = NULL;
+	if (ldns_resolver_new_frm_file(&r, RESOLV_CONF) != LDNS_STATUS_OK || !r)
+		return;
+	ldns_rdf **ns = ldns_resolver_nameservers(r);
+	for (size_t i = 0; i < ldns_resolver_nameserver_count(r) && d->nresolvers < MAX_ADDRS; i++) {
+		char *ip = ldns_rdf2str(ns[i]);
+		if (ip && target_from_ip(ip, 0, &d->resolvers[d->nresolvers]))
+			d->nresolvers++;
+		free(ip);
+	}
+	ldns_resolver_deep_free(r);
+}
+
+static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
+{
+	struct dnsu *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->host = host;
+	d->inst = inst;
+	d->x.fd = -1;
+	int rc = dns_config_read(host, inst, &d->cfg);
+	const char *key_name;
+	host->cfg_string(inst, "key_name", NULL, &key_name);
+	if (rc == 0 && d->cfg.key_file) {
+		char err[200], *buf = NULL;
+		FILE *f = fopen(d->cfg.key_file, "re");
+		size_t len = 0;
+		if (f) {
+			buf = malloc(65536);
+			len = buf ? fread(buf, 1, 65535, f) : 0;
+			fclose(f);
+		}
+		if (!buf) {
+			host->cfg_error(inst, "key_file", "cannot read %s", d->cfg.key_file);
+			rc = -EINVAL;
+		} else if (keyfile_parse(buf, len, key_name, &d->key, err, sizeof(err)) < 0) {
+			host->cfg_error(inst, key_name && strstr(err, "no key") ? "key_name" : "key_file",
+					"%s: %s", d->cfg.key_file, err);
+			rc = -EINVAL;
+		} else if (!tsig_alg_name(d->key.algorithm, NULL)) {
+			host->cfg_error(inst, "key_file",
+					"%s: algorithm %s is refused%s", d->cfg.key_file, d->key.algorithm,
+					!strcmp(d->key.algorithm, "hmac-md5")
+						? " (RFC 8945: MUST NOT be used)"
+						: !strcmp(d->key.algorithm, "hmac-sha384")
+							  ? " (ldns 1.8.3 computes it wrongly; use hmac-sha256 or hmac-sha512)"
+							  : "");
+			rc = -EINVAL;
+		} else {
+			d->has_key = true;
+		}
+		if (buf)
+			explicit_bzero(buf, 65536);
+		free(buf);
+	} else if (key_name && rc == 0) {
+		host->cfg_error(inst, "key_name", "key_name needs key_file");
+		rc = -EINVAL;
+	}
+	for (size_t i = 0; rc == 0 && i < d->cfg.nservers; i++) {
+		struct target t;
+		if (!target_from_ip(d->cfg.servers[i].host, d->cfg.servers[i].port, &t)) {
+			host->cfg_error(inst, "server", "'%s': dnsupdate needs an IP address here",
+					d->cfg.servers[i].host);
+			rc = -EINVAL;
+		}
+	}
+	if (rc == 0) {
+		read_resolvers(d);
+		if (!d->cfg.nservers && !d->nresolvers) {
+			host->cfg_error(inst, "server",
+					"no server given and no nameserver in " RESOLV_CONF
+					" to find the zone's primary");
+			rc = -EINVAL;
+		}
+	}
+	if (rc == 0 && !(d->e = dns_engine_new(host, inst, &d->cfg, &transport, d)))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		explicit_bzero(&d->key, sizeof(d->key));
+		dns_config_free(&d->cfg);
+		free(d);
+		return rc;
+	}
+	*priv = d;
+	return 0;
+}
+
+static int du_start(struct nlevd_instance *inst, void *priv)
+{
+	(void)inst;
+	dns_engine_start(((struct dnsu *)priv)->e);
+	return 0;
+}
+
+static void du_event(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)
+{
+	(void)inst;
+	(void)ev;
+	dns_engine_changed(((struct dnsu *)priv)->e);
+}
+
+static int du_once(struct nlevd_instance *inst, void *priv)
+{
+	(void)inst;
+	return dns_engine_once(((struct dnsu *)priv)->e);
+}
+
+static void du_status(struct nlevd_instance *inst, void *priv)
+{
+	struct dnsu *d = priv;
+	dns_engine_status(d->e);
+	if (d->ignored)
+		d->host->log(inst, NLEVD_LOG_NOTICE, "%llu responses ignored (forged, stale or "
+			     "malformed)", d->ignored);
+}
+
+static void du_destroy(struct nlevd_instance *inst, void *priv)
+{
+	struct dnsu *d = priv;
+	(void)inst;
+	dns_engine_free(d->e);
+	du_cancel(d);
+	free(d->cache);
+	explicit_bzero(&d->key, sizeof(d->key));
+	dns_config_free(&d->cfg);
+	free(d);
+}
+
+const struct nlevd_plugin nlevd_plugin = {
+	NLEVD_PLUGIN_INIT,
+	.name = "dnsupdate",
+	.version = PACKAGE_VERSION,
+	.keys = keys,
+	.default_settle_ms = 200,
+	.default_scopes = NLEVD_SCOPE_GLOBAL,
+	.default_no_temporary = true,
+	.create = du_create,
+	.start = du_start,
+	.event = du_event,
+	.once = du_once,
+	.status = du_status,
+	.destroy = du_destroy,
+};

@@ -1,0 +1,173 @@
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "verify.h"
+
+const char *tsig_alg_name(const char *algorithm, size_t *mac_len)
+{
+	/* hmac-md5: RFC 8945 says MUST NOT; hmac-sha384: ldns 1.8.3 gets it
+	 * wrong, so it is refused rather than half supported. */
+	static const struct {
+		const char *name, *wire;
+		size_t len;
+	} algs[] = {
+		{"hmac-sha256", "hmac-sha256.", 32},
+		{"hmac-sha224", "hmac-sha224.", 28},
+		{"hmac-sha512", "hmac-sha512.", 64},
+		{"hmac-sha1", "hmac-sha1.", 20},
+	};
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (!strcasecmp(algorithm, algs[i].name)) {
+			if (mac_len)
+				*mac_len = algs[i].len;
+			return algs[i].wire;
+		}
+	return NULL;
+}
+
+const char *dns_rcode_name(int rcode)
+{
+	static const char *const n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+					"REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+					"NOTZONE"};
+	switch (rcode) {
+	case 16: return "BADSIG";
+	case 17: return "BADKEY";
+	case 18: return "BADTIME";
+	case 22: return "BADTRUNC";
+	}
+	return rcode >= 0 && rcode < (int)(sizeof(n) / sizeof(n[0])) ? n[rcode] : "RCODE?";
+}
+
+static uint64_t rdf_u48(const ldns_rdf *r)
+{
+	const uint8_t *d = ldns_rdf_data(r);
+	if (ldns_rdf_size(r) != 6)
+		return 0;
+	uint64_t v = 0;
+	for (int i = 0; i < 6; i++)
+		v = (v << 8) | d[i];
+	return v;
+}
+
+static unsigned rdf_u16(const ldns_rdf *r)
+{
+	return ldns_rdf_size(r) == 2 ? ldns_rdf2native_int16(r) : 0;
+}
+
+static bool same_name(const ldns_rdf *r, const char *name)
+{
+	ldns_rdf *n = ldns_dname_new_frm_str(name);
+	bool same = n && ldns_dname_compare(r, n) == 0;
+	ldns_rdf_deep_free(n);
+	return same;
+}
+
+static enum dns_verdict ignore(struct dns_answer *a, ldns_pkt *p, const char *why)
+{
+	snprintf(a->detail, sizeof(a->detail), "%s", why);
+	ldns_pkt_free(p);
+	a->pkt = NULL;
+	return DNS_V_IGNORE;
+}
+
+enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struct dns_expect *x,
+				    time_t now, struct dns_answer *a)
+{
+	ldns_pkt *p = NULL;
+	memset(a, 0, sizeof(*a));
+	if (len < LDNS_HEADER_SIZE || len > 65535 || ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
+		return ignore(a, p, "malformed message");
+	if (ldns_pkt_id(p) != x->id)
+		return ignore(a, p, "wrong ID");
+	if (!ldns_pkt_qr(p) || (int)ldns_pkt_get_opcode(p) != x->opcode)
+		return ignore(a, p, "not a response to our request");
+	ldns_rr_list *q = ldns_pkt_question(p);
+	if (ldns_rr_list_rr_count(q) != 1 || ldns_rr_get_type(ldns_rr_list_rr(q, 0)) != x->qtype ||
+	    ldns_rr_get_class(ldns_rr_list_rr(q, 0)) != LDNS_RR_CLASS_IN ||
+	    !same_name(ldns_rr_owner(ldns_rr_list_rr(q, 0)), x->qname))
+		return ignore(a, p, "question does not match");
+	if (ldns_pkt_tc(p)) {
+		snprintf(a->detail, sizeof(a->detail), "truncated");
+		ldns_pkt_free(p);
+		return DNS_V_TRUNCATED;
+	}
+	a->rcode = ldns_pkt_get_rcode(p);
+	if (x->key) {
+		ldns_rr *t = ldns_pkt_tsig(p);
+		size_t full;
+		const char *alg = tsig_alg_name(x->key->algorithm, &full);
+		if (!t || ldns_rr_rd_count(t) < 7)
+			return ignore(a, p, "unsigned response to a signed request");
+		if (!alg || !same_name(ldns_rr_owner(t), x->key->name) ||
+		    !same_name(ldns_rr_rdf(t, 0), alg))
+			return ignore(a, p, "response signed with another key or algorithm");
+		uint64_t signed_at = rdf_u48(ldns_rr_rdf(t, 1));
+		unsigned fudge = rdf_u16(ldns_rr_rdf(t, 2));
+		const ldns_rdf *mac = ldns_rr_rdf(t, 3);
+		size_t mac_len = ldns_rdf_size(mac) >= 2 ? ldns_rdf_size(mac) - 2 : 0;
+		unsigned error = rdf_u16(ldns_rr_rdf(t, 5));
+		const ldns_rdf *other = ldns_rr_rdf(t, 6);
+		if (error == 16 || error == 17) {
+			/* BADSIG, BADKEY: the server could not check us and
+			 * answers unsigned (RFC 8945 5.3.2); report it as such. */
+			if (mac_len != 0)
+				return ignore(a, p, "BADSIG/BADKEY response with a MAC");
+			a->tsig_error = (int)error;
+			snprintf(a->detail, sizeof(a->detail), "%s (TSIG error, unsigned response)",
+				 dns_rcode_name((int)error));
+			a->pkt = p;
+			return DNS_V_ACCEPT;
+		}
+		/* RFC 8945 5.2.2.1: a MAC shorter than the one we sent is not
+		 * accepted; we send full-length MACs. */
+		if (mac_len != full || mac_len < x->req_mac_len)
+			return ignore(a, p, "truncated or oversized TSIG MAC");
+		uint8_t buf[2 + 64];
+		size_t rl = x->req_mac_len > 64 ? 64 : x->req_mac_len;
+		buf[0] = (uint8_t)(rl >> 8);
+		buf[1] = (uint8_t)rl;
+		memcpy(buf + 2, x->req_mac, rl);
+		ldns_rdf *req_mac = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, rl + 2, buf);
+		bool good = req_mac && ldns_pkt_tsig_verify(p, wire, len, x->key->name,
+							     x->key->secret_b64, req_mac);
+		ldns_rdf_deep_free(req_mac);
+		if (!good)
+			return ignore(a, p, "TSIG MAC does not verify");
+		if (error == 18) {
+			/* BADTIME: signed; Other Data holds the server's clock. */
+			uint64_t server = signed_at;
+			if (ldns_rdf_size(other) == 8) {
+				const uint8_t *o = ldns_rdf_data(other) + 2;
+				server = 0;
+				for (int i = 0; i < 6; i++)
+					server = (server << 8) | o[i];
+			}
+			a->tsig_error = 18;
+			a->skew = (long long)server - (long long)now;
+			snprintf(a->detail, sizeof(a->detail),
+				 "BADTIME: our clock differs from the server's by %+lld s (fudge %u s)",
+				 -a->skew, fudge);
+			a->pkt = p;
+			return DNS_V_ACCEPT;
+		}
+		if (error) {
+			a->tsig_error = (int)error;
+			snprintf(a->detail, sizeof(a->detail), "TSIG error %s", dns_rcode_name((int)error));
+			a->pkt = p;
+			return DNS_V_ACCEPT;
+		}
+		long long d = (long long)signed_at - (long long)now;
+		if (d > (long long)fudge || -d > (long long)fudge) {
+			snprintf(a->detail, sizeof(a->detail),
+				 "response signed %+lld s from now, outside the fudge of %u s", d, fudge);
+			ldns_pkt_free(p);
+			return DNS_V_IGNORE;
+		}
+	}
+	snprintf(a->detail, sizeof(a->detail), "%s", dns_rcode_name(a->rcode));
+	a->pkt = p;
+	return DNS_V_ACCEPT;
+}

@@ -1,0 +1,43 @@
+/* Checking a DNS response against the request it answers: ID, opcode,
+ * question, truncation, and for a signed request TSIG per RFC 8945 (MAC
+ * with the request MAC, time signed against the fudge, the error field, MAC
+ * length).  A pure function over the wire bytes, so it can be fuzzed. */
+#ifndef NLEVD_DNS_VERIFY_H
+#define NLEVD_DNS_VERIFY_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "keyfile.h"
+
+struct dns_expect {
+	uint16_t id;
+	uint8_t opcode;             /* 0 QUERY, 5 UPDATE */
+	const char *qname;          /* absolute, any case */
+	uint16_t qtype;
+	const struct tsig_key *key; /* NULL: the request was not signed */
+	const uint8_t *req_mac;     /* the request's MAC */
+	size_t req_mac_len;
+};
+
+enum dns_verdict {
+	DNS_V_ACCEPT,    /* ours, authentic: look at rcode / tsig_error */
+	DNS_V_IGNORE,    /* not ours, forged or malformed: keep waiting */
+	DNS_V_TRUNCATED, /* TC set: ask again over TCP */
+};
+
+struct dns_answer {
+	int rcode;
+	int tsig_error;      /* 0, or BADSIG 16, BADKEY 17, BADTIME 18, BADTRUNC 22 */
+	long long skew;      /* BADTIME: server time minus ours, seconds */
+	char detail[200];    /* why it was ignored, or what it says */
+	void *pkt;           /* ldns_pkt * when accepted (caller frees) */
+};
+
+enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struct dns_expect *x,
+				    time_t now, struct dns_answer *a);
+/* "hmac-sha256." for "hmac-sha256"; NULL if nlevd refuses the algorithm. */
+const char *tsig_alg_name(const char *algorithm, size_t *mac_len);
+const char *dns_rcode_name(int rcode);
+
+#endif
