@@ -246,6 +246,9 @@ struct nlevd_plugin {
 #define NLEVD_SCOPE_LINK 0x04
 #define NLEVD_SCOPE_HOST 0x08
 
+/* Put before the descriptor so it stays visible with -fvisibility=hidden. */
+#define NLEVD_PLUGIN_EXPORT __attribute__((visibility("default")))
+
 #define NLEVD_PLUGIN_INIT                                                       \
 	.abi_major = NLEVD_ABI_MAJOR, .abi_minor = NLEVD_ABI_MINOR,             \
 	.size = sizeof(struct nlevd_plugin)
