@@ -65,6 +65,50 @@ static bool same_name(const ldns_rdf *r, const char *name)
 	return same;
 }
 
+/* Skip a (possibly compressed) name; returns the offset after it or 0. */
+static size_t skip_name(const uint8_t *w, size_t len, size_t off)
+{
+	for (int labels = 0; off < len && labels < 128; labels++) {
+		uint8_t l = w[off];
+		if (l == 0)
+			return off + 1;
+		if ((l & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (l > 63)
+			return 0;
+		off += 1 + (size_t)l;
+	}
+	return 0;
+}
+
+/* Every section complete and nothing after it.  ldns 1.8.3 leaks the TSIG
+ * RR of a message whose additional section is cut short, and anyone can
+ * send us such a datagram: only well-formed messages reach ldns. */
+static bool wellformed(const uint8_t *w, size_t len)
+{
+	if (len < 12)
+		return false;
+	size_t off = 12;
+	unsigned counts[4];
+	for (int i = 0; i < 4; i++)
+		counts[i] = ((unsigned)w[4 + 2 * i] << 8) | w[5 + 2 * i];
+	for (unsigned q = 0; q < counts[0]; q++) {
+		if (!(off = skip_name(w, len, off)) || off + 4 > len)
+			return false;
+		off += 4;
+	}
+	for (int sec = 1; sec < 4; sec++)
+		for (unsigned r = 0; r < counts[sec]; r++) {
+			if (!(off = skip_name(w, len, off)) || off + 10 > len)
+				return false;
+			size_t rdlen = ((size_t)w[off + 8] << 8) | w[off + 9];
+			off += 10 + rdlen;
+			if (off > len)
+				return false;
+		}
+	return off == len;
+}
+
 static enum dns_verdict ignore(struct dns_answer *a, ldns_pkt *p, const char *why)
 {
 	snprintf(a->detail, sizeof(a->detail), "%s", why);
@@ -78,7 +122,8 @@ enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struc
 {
 	ldns_pkt *p = NULL;
 	memset(a, 0, sizeof(*a));
-	if (len < LDNS_HEADER_SIZE || len > 65535 || ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
+	if (len < LDNS_HEADER_SIZE || len > 65535 || !wellformed(wire, len) ||
+	    ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
 		return ignore(a, p, "malformed message");
 	if (ldns_pkt_id(p) != x->id)
 		return ignore(a, p, "wrong ID");
