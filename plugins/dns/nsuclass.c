@@ -14,6 +14,11 @@ static bool find_line(const char *out, const char *needle, char *detail, size_t 
 	while (p > out && p[-1] != '\n')
 		p--;
 	size_t n = strcspn(p, "\n");
+	/* nsupdate starts some messages with "; " */
+	while (n && (*p == ';' || *p == ' ')) {
+		p++;
+		n--;
+	}
 	snprintf(detail, len, "%.*s", (int)n, p);
 	return true;
 }

@@ -114,10 +114,15 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 		else
 			sb_printf(&s, "server %s\n", b->server->host);
 	}
-	for (size_t i = 0; i < b->nmsgs; i++) {
-		const struct dns_msg *m = &b->msgs[i];
-		/* "zone" alone forgets the previous one: nsupdate finds it. */
-		sb_printf(&s, "zone %s\nttl %u\n", m->zone ? m->zone : "", b->ttl);
+	/* nsupdate keeps a "zone" for every later message and refuses "zone"
+	 * without a name: the messages whose zone it must find go first. */
+	for (size_t j = 0; j < 2 * b->nmsgs; j++) {
+		const struct dns_msg *m = &b->msgs[j % b->nmsgs];
+		if ((j < b->nmsgs) != !m->zone)
+			continue;
+		if (m->zone)
+			sb_printf(&s, "zone %s\n", m->zone);
+		sb_printf(&s, "ttl %u\n", b->ttl);
 		for (size_t k = 0; k < m->nops; k++) {
 			const struct dns_op *op = &m->ops[k];
 			if (op->kind == DNS_OP_DELETE_RRSET)
@@ -149,6 +154,9 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 	argv[a++] = t;
 	argv[a++] = "-u";
 	argv[a++] = u;
+	/* three sends of -u seconds: an attempt lasts about `timeout` */
+	argv[a++] = "-r";
+	argv[a++] = "2";
 	argv[a] = NULL;
 	static const char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	struct nlevd_child_spec spec = {
@@ -166,7 +174,12 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 	n->out[0] = 0;
 	n->child = n->host->child_spawn(n->inst, &spec);
 	int e = errno;
-	n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script:\n%s", s.buf);
+	for (char *line = s.buf, *nl; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = 0;
+		n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script: %s", line);
+	}
 	free(s.buf);
 	return n->child ? 0 : -e;
 }

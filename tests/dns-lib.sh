@@ -1,0 +1,299 @@
+# shellcheck shell=bash
+# Real authoritative DNS servers for the DNS plugins' integration tests
+# (nsupdate, dnsupdate).  Source it after lib.sh and test_init: the servers
+# run in the test namespace ($NS) on its loopback, every file lives in the
+# directory a test gives (normally under $T), and the servers' pids join
+# lib.sh's _PIDS so the EXIT trap kills them whatever happens.
+#
+# Both servers serve the same zones, from zone files written into DIR, and
+# accept RFC 2136 UPDATEs signed with the TSIG key DIR/nlevd.key
+# (hmac-sha256, key name "nlevd-key", mode 600, in BIND's key-file syntax,
+# as nsupdate -k and the plugins' key_file want it).  DIR/wrong.key has the
+# same name and algorithm but another secret.  Keys and zone files already
+# in DIR are kept: to give a second server the same key, copy nlevd.key
+# (and wrong.key) into its DIR before starting it.
+#
+#   start_named DIR [PORT]   BIND's named, on 127.0.0.1 and ::1 at PORT (53);
+#                            sets NAMED_PID
+#   start_knotd DIR [PORT]   Knot's knotd likewise; sets KNOTD_PID
+#   dns_query NAME TYPE [PORT]      the answer's rdata, one per line, sorted
+#   dns_ttl NAME TYPE [PORT]        the answer's TTLs, one per line, sorted
+#   soa_serial ZONE [PORT]          the zone's SOA serial
+#   wait_records NAME TYPE "LINES" [TIMEOUT_S]
+#                            wait until dns_query gives exactly LINES
+#                            (newline-separated, any order; "" = no record);
+#                            fails the test with what it got
+#   dns_update DIR "COMMANDS" [PORT] [KEY]  an nsupdate by hand, signed
+#   ptr_name ADDRESS         the reverse owner name, with a trailing dot
+#   dns_key_secret KEYFILE   the base64 secret of a BIND key file
+#   dns_require PROG...      skip (77) unless PROG is installed (CI: fail)
+#
+# Queries go to 127.0.0.1 at PORT, or $DNS_PORT (default 53) when no port is
+# given.  The zones (SOA serial 1; MNAME ns1.example.test, which is
+# 127.0.0.1 and ::1; update-policy: the key may change anything in the zone):
+DNS_ZONES="example.test 100.51.198.in-addr.arpa 113.0.203.in-addr.arpa 8.b.d.0.1.0.0.2.ip6.arpa"
+# i.e. names under example.test, PTRs for 198.51.100.0/24, 203.0.113.0/24
+# and 2001:db8::/32.  BIND and Knot both add one to the serial per UPDATE
+# that changes the zone (BIND: serial-update-method increment; Knot:
+# serial-policy increment), so a serial difference counts UPDATEs.
+: "${DNS_PORT:=53}"
+NAMED_PID=
+KNOTD_PID=
+
+# dns_require PROGRAM...: the DNS tools a test needs (named, knotd, nsupdate,
+# dig, tsig-keygen, ...).  They are test-only dependencies: a missing one
+# skips the test, unless CI=true, where it fails.
+dns_require()
+{
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 && continue
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL: $TEST_NAME: '$p' is required (bind9, bind9-dnsutils, knot, knot-dnsutils)"
+			exit 1
+		fi
+		echo "SKIP: $TEST_NAME: '$p' is not installed"
+		exit 77
+	done
+}
+
+# _dns_files DIR: the TSIG keys and the zone files (kept if present).
+_dns_files()
+{
+	local dir=$1 z
+	mkdir -p "$dir" || fail "cannot create $dir"
+	if [ ! -s "$dir/nlevd.key" ]; then
+		tsig-keygen -a hmac-sha256 nlevd-key >"$dir/nlevd.key" || fail "tsig-keygen failed"
+		tsig-keygen -a hmac-sha256 nlevd-key >"$dir/wrong.key" || fail "tsig-keygen failed"
+		chmod 600 "$dir/nlevd.key" "$dir/wrong.key"
+	fi
+	for z in $DNS_ZONES; do
+		[ -f "$dir/$z.zone" ] && continue
+		{
+			echo "\$ORIGIN $z."
+			echo "\$TTL 300"
+			echo "@ IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 60"
+			echo "@ IN NS ns1.example.test."
+			if [ "$z" = example.test ]; then
+				echo "ns1 IN A 127.0.0.1"
+				echo "ns1 IN AAAA ::1"
+			fi
+		} >"$dir/$z.zone"
+	done
+}
+
+# dns_key_secret KEYFILE: the base64 secret of a BIND key file.
+dns_key_secret()
+{
+	sed -n 's/^[[:space:]]*secret[[:space:]]*"\([^"]*\)".*/\1/p' "$1"
+}
+
+# _dns_wait_up NAME PID PORT LOG: until the server answers example.test SOA.
+_dns_wait_up()
+{
+	local what=$1 pid=$2 port=$3 log=$4 deadline
+	deadline=$((SECONDS + $(_scaled 20)))
+	while :; do
+		pid_running "$pid" || fail "$what exited during start-up: $(tail -n 20 "$log" 2>/dev/null)"
+		[ -n "$(soa_serial example.test "$port" 2>/dev/null)" ] && return 0
+		[ "$SECONDS" -ge "$deadline" ] && fail "$what did not answer on port $port within 20 s"
+		sleep 0.1
+	done
+}
+
+start_named()
+{
+	local dir=$1 port=${2:-53} z
+	dns_require named named-checkconf tsig-keygen dig
+	_dns_files "$dir"
+	{
+		cat <<EOF
+options {
+	directory "$dir";
+	pid-file "$dir/named.pid";
+	session-keyfile "$dir/session.key";
+	managed-keys-directory "$dir";
+	dump-file "$dir/named.dump";
+	statistics-file "$dir/named.stats";
+	listen-on port $port { 127.0.0.1; };
+	listen-on-v6 port $port { ::1; };
+	recursion no;
+	notify no;
+	dnssec-validation no;
+	allow-transfer { none; };
+};
+controls { };
+logging {
+	channel main { file "$dir/named.log"; print-time yes; print-category yes; print-severity yes; severity info; };
+	category default { main; };
+	category lame-servers { null; };
+};
+include "$dir/nlevd.key";
+EOF
+		for z in $DNS_ZONES; do
+			cat <<EOF
+zone "$z" {
+	type primary;
+	file "$dir/$z.zone";
+	update-policy { grant nlevd-key zonesub ANY; };
+};
+EOF
+		done
+	} >"$dir/named.conf"
+	named-checkconf "$dir/named.conf" >"$dir/checkconf.out" 2>&1 ||
+		fail "named-checkconf: $(cat "$dir/checkconf.out")"
+	note "starting named in $dir on port $port"
+	ip netns exec "$NS" named -f -n 1 -c "$dir/named.conf" >>"$dir/named.out" 2>&1 &
+	NAMED_PID=$!
+	_PIDS+=("$NAMED_PID")
+	_DIAG_FILES+=("$dir/named.log" "$dir/named.out")
+	_dns_wait_up named "$NAMED_PID" "$port" "$dir/named.log"
+}
+
+start_knotd()
+{
+	local dir=$1 port=${2:-53} z secret
+	dns_require knotd knotc tsig-keygen dig
+	_dns_files "$dir"
+	secret=$(dns_key_secret "$dir/nlevd.key")
+	[ -n "$secret" ] || fail "no secret in $dir/nlevd.key"
+	mkdir -p "$dir/knot-db"
+	{
+		cat <<EOF
+server:
+    rundir: "$dir"
+    pidfile: "$dir/knotd.pid"
+    listen: [ 127.0.0.1@$port, ::1@$port ]
+log:
+  - target: "$dir/knotd.log"
+    any: info
+database:
+    storage: "$dir/knot-db"
+control:
+    listen: "$dir/knot.sock"
+key:
+  - id: nlevd-key
+    algorithm: hmac-sha256
+    secret: $secret
+acl:
+  - id: nlevd-update
+    key: nlevd-key
+    action: update
+template:
+  - id: default
+    storage: "$dir"
+    file: "%s.zone"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: changes
+    serial-policy: increment
+    semantic-checks: off
+    acl: nlevd-update
+zone:
+EOF
+		for z in $DNS_ZONES; do
+			echo "  - domain: $z"
+		done
+	} >"$dir/knot.conf"
+	knotc -c "$dir/knot.conf" conf-check >"$dir/checkconf.out" 2>&1 ||
+		fail "knotc conf-check: $(cat "$dir/checkconf.out")"
+	note "starting knotd in $dir on port $port"
+	ip netns exec "$NS" knotd -c "$dir/knot.conf" >>"$dir/knotd.out" 2>&1 &
+	KNOTD_PID=$!
+	_PIDS+=("$KNOTD_PID")
+	_DIAG_FILES+=("$dir/knotd.log" "$dir/knotd.out")
+	_dns_wait_up knotd "$KNOTD_PID" "$port" "$dir/knotd.log"
+}
+
+# _dns_dig PORT ARGS...: the answer section (+noall +answer), or status 1.
+_dns_dig()
+{
+	local port=$1 out
+	shift
+	out=$(ip netns exec "$NS" dig @127.0.0.1 -p "$port" +time=1 +tries=2 +norecurse \
+		+noall +answer "$@" 2>&1) || return 1
+	printf '%s\n' "$out" | grep -v '^;' | grep -v '^$' || true
+}
+
+dns_query()
+{
+	local out
+	out=$(_dns_dig "${3:-$DNS_PORT}" "$1" "$2") || return 1
+	# owner TTL class type rdata...: the rdata, of the asked type only
+	printf '%s\n' "$out" | awk -v t="$2" 'toupper($4) == toupper(t) {
+		$1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print }' | LC_ALL=C sort
+}
+
+dns_ttl()
+{
+	local out
+	out=$(_dns_dig "${3:-$DNS_PORT}" "$1" "$2") || return 1
+	printf '%s\n' "$out" | awk -v t="$2" 'toupper($4) == toupper(t) { print $2 }' | LC_ALL=C sort -n
+}
+
+soa_serial()
+{
+	local out
+	out=$(dns_query "$1" SOA "${2:-}") || return 1
+	[ -n "$out" ] || return 1
+	printf '%s\n' "$out" | awk 'NR == 1 { print $3 }'
+}
+
+# The expected lines, normalised like dns_query's output.
+_dns_sorted() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | LC_ALL=C sort; }
+
+# dns_has NAME TYPE "LINES" [PORT]: the answer is exactly LINES (no output).
+dns_has()
+{
+	local got
+	got=$(dns_query "$1" "$2" "${4:-}") || return 1
+	[ "$got" = "$(_dns_sorted "$3")" ]
+}
+
+wait_records()
+{
+	local name=$1 type=$2 want timeout=${4:-15} deadline got
+	want=$(_dns_sorted "$3")
+	deadline=$((SECONDS + $(_scaled "$timeout")))
+	while :; do
+		got=$(dns_query "$name" "$type") && [ "$got" = "$want" ] && return 0
+		[ "$SECONDS" -ge "$deadline" ] && break
+		sleep 0.2
+	done
+	got=$(dns_query "$name" "$type" 2>&1) || got="(no answer from 127.0.0.1#$DNS_PORT) $got"
+	fail "timeout (${timeout}s): $name $type wanted [${want//$'\n'/ }], got [${got//$'\n'/ }]"
+}
+
+dns_update()
+{
+	local dir=$1 cmds=$2 port=${3:-$DNS_PORT} key=${4:-$1/nlevd.key}
+	printf 'server 127.0.0.1 %s\n%s\nsend\n' "$port" "$cmds" |
+		ip netns exec "$NS" nsupdate -t 3 -k "$key"
+}
+
+ptr_name()
+{
+	local a=$1 head tail hex="" g i n
+	case $a in
+	*:*)
+		head=${a%%::*}
+		tail=
+		[ "$head" != "$a" ] && tail=${a#*::}
+		local -a hg=() tg=()
+		IFS=: read -r -a hg <<<"$head"
+		IFS=: read -r -a tg <<<"$tail"
+		n=$((8 - ${#hg[@]} - ${#tg[@]}))
+		for g in "${hg[@]}"; do hex+=$(printf '%04x' "0x${g:-0}"); done
+		for ((i = 0; i < n; i++)); do hex+=0000; done
+		for g in "${tg[@]}"; do hex+=$(printf '%04x' "0x${g:-0}"); done
+		local out=
+		for ((i = 31; i >= 0; i--)); do out+="${hex:i:1}."; done
+		echo "${out}ip6.arpa."
+		;;
+	*)
+		local o1 o2 o3 o4
+		IFS=. read -r o1 o2 o3 o4 <<<"$a"
+		echo "$o4.$o3.$o2.$o1.in-addr.arpa."
+		;;
+	esac
+}
