@@ -360,6 +360,8 @@ static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, si
 	struct xchg *x = &d->x;
 	memset(&x->ex, 0, sizeof(x->ex));
 	ldns_pkt_set_id(pkt, random_id());
+	/* EDNS: answers up to 1232 bytes over UDP (no fragmentation). */
+	ldns_pkt_set_edns_udp_size(pkt, 1232);
 	if (sign && d->has_key) {
 		const char *alg = tsig_alg_name(d->key.algorithm, NULL);
 		if (ldns_pkt_tsig_sign(pkt, d->key.name, d->key.secret_b64, 300, alg, NULL) !=
@@ -409,6 +411,9 @@ static void batch_fail(struct dnsu *d, enum dns_result r, const char *detail)
 {
 	d->phase = PH_IDLE;
 	d->batch = NULL;
+	/* Discovery results may be stale after a failure (the primary
+	 * moved): the next attempt finds zones and primaries afresh. */
+	d->ncache = 0;
 	dns_engine_result(d->e, r, detail);
 }
 
@@ -586,6 +591,8 @@ static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
 	snprintf(d->zi.mname, sizeof(d->zi.mname), "%s", mname);
 	free(zone);
 	free(mname);
+	if (d->ncache >= 64) /* one per owner ever seen: keep it bounded */
+		d->ncache = 0;
 	struct zone_info *nc = realloc(d->cache, (d->ncache + 1) * sizeof(*nc));
 	if (nc) {
 		d->cache = nc;
@@ -651,7 +658,6 @@ static int du_send(void *ctx, const struct dns_batch *b)
 		return -EBUSY;
 	d->batch = b;
 	d->mi = 0;
-	/* Discovery results may be stale after a failure: start afresh then. */
 	next_msg(d);
 	return 0;
 }
