@@ -15,6 +15,12 @@
 
 #include "nlevd.h"
 
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#else
+static int sd_notifyf(int unset, const char *fmt, ...) { (void)unset; (void)fmt; return 0; }
+#endif
+
 #ifndef NLEVD_CONFIG_FILE
 #define NLEVD_CONFIG_FILE "/etc/nlevd/nlevd.conf"
 #endif
@@ -74,9 +80,20 @@ static void dispatch(const struct nlevd_event *ev, void *arg)
 	instances_dispatch(&d.running, ev);
 }
 
+/* systemd (Type=notify): ready, with a one-line summary. */
+static void notify_ready(void)
+{
+	size_t n = 0;
+	for (struct instance *i = d.running.head; i; i = i->next)
+		n++;
+	sd_notifyf(0, "READY=1\nSTATUS=%zu interfaces, %zu addresses, %zu instances",
+		   state_count_links(), state_count_addrs(), n);
+}
+
 static void reload(void)
 {
 	log_notice("reloading %s", d.config);
+	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", d.config);
 	struct cfg *c = cfg_load(d.config, d.plugin_dir);
 	if (!c) {
 		log_err("reload failed: out of memory; the old configuration stays");
@@ -87,6 +104,8 @@ static void reload(void)
 		cfg_log_errors(c);
 		log_err("reload failed: %d error%s; the old configuration stays", c->nerrors,
 			c->nerrors == 1 ? "" : "s");
+		sd_notifyf(0, "READY=1\nSTATUS=reload failed (%d errors), old configuration running",
+			   c->nerrors);
 		cfg_free(c);
 		return;
 	}
@@ -95,6 +114,7 @@ static void reload(void)
 	d.running = neu;
 	cfg_free(c);
 	log_notice("reloaded");
+	notify_ready();
 }
 
 static void stop_step(void);
@@ -138,6 +158,7 @@ static void stop(void)
 		return;
 	d.stop_phase = 1;
 	log_notice("stopping");
+	sd_notifyf(0, "STOPPING=1\nSTATUS=stopping");
 	netlink_close();
 	child_idle_hook = children_idle;
 	if (child_count()) {
@@ -329,6 +350,7 @@ static int run(struct cfg *c)
 	log_notice("nlevd %s started: %zu interfaces, %zu addresses", PACKAGE_VERSION,
 		   state_count_links(), state_count_addrs());
 	ready(ready_fd, EX_OK_);
+	notify_ready();
 	ev_run(d.loop, 0);
 	netlink_close();
 	instances_destroy(&d.running);
@@ -352,6 +374,14 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	int o;
+	/* Started with 0, 1 or 2 closed, the netlink socket or a hook's pipe
+	 * would get that number and log lines would be written into it. */
+	for (int fd; (fd = open("/dev/null", O_RDWR)) >= 0;) {
+		if (fd > 2) {
+			close(fd);
+			break;
+		}
+	}
 	d.config = NLEVD_CONFIG_FILE;
 	while ((o = getopt_long(argc, argv, "c:P:ft1p:vqVh", opts, NULL)) != -1) {
 		switch (o) {
@@ -363,8 +393,14 @@ int main(int argc, char **argv)
 		case 'p': d.pidfile = optarg; break;
 		case 'v': d.verbosity++; break;
 		case 'q': d.verbosity--; break;
-		case 'V': printf("nlevd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
-				 NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR);
+		case 'V': printf("nlevd %s (plugin ABI %d.%d)%s\n", PACKAGE_VERSION,
+				 NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR,
+#ifdef HAVE_SYSTEMD
+				 " +systemd"
+#else
+				 ""
+#endif
+				 );
 			return EX_OK_;
 		case 'h': usage(stdout); return EX_OK_;
 		default: usage(stderr); return EX_USAGE_;

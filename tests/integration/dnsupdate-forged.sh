@@ -164,4 +164,17 @@ fake_stop
 
 grep -F -- "$(sed -n 's/.*secret "\([^"]*\)".*/\1/p' "$K")" "$ERR" "$FAKE_OUT" >/dev/null && fail "the secret was logged"
 check_event_file "$EV"
+
+# Key files nlevd refuses at configuration time, with the reason.
+for alg in hmac-md5 hmac-sha384; do
+	printf 'key "k" {\n\talgorithm %s;\n\tsecret "YWFhYWFhYWFhYWFhYWFhYQ==";\n};\n' "$alg" >"$T/$alg.key"
+	chmod 600 "$T/$alg.key"
+	printf '[dns]\nplugin = dnsupdate\nname = h.example.test\nserver = 127.0.0.1\nkey_file = %s\n' \
+		"$T/$alg.key" >"$T/$alg.conf"
+	out=$("$NLEVD" -t -c "$T/$alg.conf" -P "$NLEVD_PLUGINS" 2>&1)
+	rc=$?
+	[ $rc -eq 78 ] || fail "-t with an $alg key: exit $rc, want 78: $out"
+	printf '%s\n' "$out" | grep -F "$T/$alg.conf:5: [dns] key_file: $T/$alg.key: algorithm $alg is refused" >/dev/null ||
+		fail "-t with an $alg key: no clear error: $out"
+done
 pass
