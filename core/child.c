@@ -258,7 +258,12 @@ static int set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
+/* sysconf(_SC_OPEN_MAX), taken before fork() for child_exec()'s fallback. */
+static long fd_limit;
+
+/* In the child, between fork and exec: async-signal-safe calls only.  Every
+ * signal is blocked across fork(), so none of the daemon's (libev's)
+ * handlers can run in the child before they are reset here. */
 static void __attribute__((noreturn))
 child_exec(const struct nlevd_child_spec *spec, int in, int out, int err, int errpipe,
 	   const uid_t *uid, gid_t gid, const gid_t *groups, int ngroups)
@@ -273,8 +278,11 @@ child_exec(const struct nlevd_child_spec *spec, int in, int out, int err, int er
 		goto fail;
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		goto fail;
-	/* Nothing of the daemon's leaks into the hook. */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* Nothing of the daemon's leaks into the hook.  close_range() with
+	 * CLOSE_RANGE_CLOEXEC needs Linux 5.11: older kernels get the loop. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (long fd = 3; fd < fd_limit; fd++)
+			fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 	if (uid) {
 		if (setgroups((size_t)ngroups, groups) < 0 || setgid(gid) < 0 ||
 		    setuid(*uid) < 0)
@@ -337,12 +345,21 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 	const char *base = strrchr(spec->argv[0], '/');
 	if (!(c->name = strdup(base ? base + 1 : spec->argv[0])))
 		goto fail;
+	if ((fd_limit = sysconf(_SC_OPEN_MAX)) <= 0)
+		fd_limit = 65536;
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
-	if (pid < 0)
-		goto fail;
 	if (pid == 0)
 		child_exec(spec, pin[0], pout[1], perr[1], pe[1], spec->user ? &uid : NULL, gid,
 			   groups, ngroups);
+	int fork_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		errno = fork_errno;
+		goto fail;
+	}
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);

@@ -33,6 +33,12 @@ void cfg_error(struct cfg *c, const char *file, int line, const char *fmt, ...)
 	va_list ap;
 	int n = line > 0 ? snprintf(msg, sizeof(msg), "%s:%d: ", file, line)
 			 : snprintf(msg, sizeof(msg), "%s: ", file);
+	/* A file name longer than msg (include globs, -c) is truncated: never
+	 * point past the buffer or let the size wrap. */
+	if (n < 0)
+		n = 0;
+	else if ((size_t)n >= sizeof(msg))
+		n = (int)sizeof(msg) - 1;
 	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	va_end(ap);

@@ -49,6 +49,10 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
 {
 	if (level > max_level)
 		return;
+	/* Plugins pass any int (host->log): crit and above, or nonsense, are
+	 * logged as errors instead of indexing past level_names. */
+	if (level < NLEVD_LOG_ERR)
+		level = NLEVD_LOG_ERR;
 	char msg[2048];
 	int n = 0;
 	if (prefix)

@@ -16,6 +16,9 @@
 
 #define RESYNC_MIN_INTERVAL_MS 200
 #define DUMP_ATTEMPTS 5
+/* Datagrams read per wake-up: a sustained burst must not starve signals
+ * (TERM, HUP), child reaping and timers; the socket stays readable. */
+#define MON_READ_BUDGET 256
 
 struct nl_stats nl_stats;
 
@@ -26,6 +29,7 @@ static struct {
 	ev_timer resync_timer;
 	uint64_t last_resync_ms;
 	uint32_t seq;
+	bool lost; /* an overrun seen; resync once the socket is drained */
 	/* 64 KiB, aligned for struct nlmsghdr */
 	uint32_t buf[16384];
 } nl;
@@ -179,8 +183,8 @@ static void mon_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	bool lost = false;
-	for (;;) {
+	bool drained = false;
+	for (int budget = MON_READ_BUDGET; budget > 0; budget--) {
 		struct sockaddr_nl sa;
 		struct iovec iov = {nl.buf, sizeof(nl.buf)};
 		struct msghdr msg = {
@@ -192,16 +196,17 @@ static void mon_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				continue;
 			if (errno == ENOBUFS) {
 				nl_stats.overruns++;
-				lost = true;
+				nl.lost = true;
 				continue;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_err("netlink receive: %s", strerror(errno));
+			drained = true;
 			break;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
 			nl_stats.overruns++;
-			lost = true;
+			nl.lost = true;
 			continue;
 		}
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0) {
@@ -211,8 +216,12 @@ static void mon_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		nlmsg_decode(nl.buf, (size_t)n, mon_rec, NULL, &nl_stats);
 	}
-	if (lost || state_resync_wanted)
+	if (!drained)
+		return; /* more to read: called again after the other watchers */
+	if (nl.lost || state_resync_wanted) {
+		nl.lost = false;
 		resync_request();
+	}
 }
 
 int netlink_open(struct ev_loop *loop, uint64_t rcvbuf)

@@ -58,6 +58,7 @@ struct ex {
 	size_t nruns;
 	unsigned long long started, failed, dropped_total;
 	bool once_waiting;
+	bool pumping; /* in pump(): a run that ends at once does not recurse */
 	char **refused; /* files already reported as unsafe */
 	size_t nrefused;
 	unsigned long long once_failed; /* failures before --once began */
@@ -406,6 +407,12 @@ static void run_start(struct ex *x, struct job *j)
 static void pump(struct ex *x)
 {
 	size_t max = x->order == ORDER_SERIAL ? 1 : MAX_PARALLEL;
+	/* A run whose programs all fail to start ends inside run_start() and
+	 * calls pump() again: with a long queue that recursion overflowed
+	 * the stack.  The loop below picks up the next job instead. */
+	if (x->pumping)
+		return;
+	x->pumping = true;
 	while (x->head && x->nruns < max) {
 		struct job *j = x->head;
 		x->head = j->next;
@@ -414,6 +421,7 @@ static void pump(struct ex *x)
 		x->qlen--;
 		run_start(x, j);
 	}
+	x->pumping = false;
 	if (x->once_waiting && !x->head && !x->nruns) {
 		x->once_waiting = false;
 		x->host->once_done(x->inst, x->failed == x->once_failed);

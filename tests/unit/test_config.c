@@ -421,11 +421,50 @@ static void test_files(void)
 	rmdir(dir);
 }
 
+/* A file name longer than cfg_error()'s message buffer (an include glob
+ * under a deep directory, -c) is cut; the message text is never written
+ * past the buffer, into the callers' frames. */
+static __attribute__((noinline)) void long_name_error(struct cfg *c, const char *name)
+{
+	cfg_error(c, name, 12, "%s", "cannot read: No such file or directory");
+}
+
+static void test_long_name(void)
+{
+	static const size_t lens[] = {1000, 1023, 1024, 1100, 3000};
+	for (size_t k = 0; k < ARRAY_SIZE(lens); k++) {
+		volatile char guard[4096];
+		memset((char *)guard, 'G', sizeof(guard));
+		size_t len = lens[k];
+		char *name = malloc(len + 1);
+		if (!name)
+			abort();
+		memset(name, 'n', len);
+		name[len] = 0;
+		struct cfg *c = load("");
+		int before = c->nerrors;
+		long_name_error(c, name);
+		bool intact = true;
+		for (size_t i = 0; i < sizeof(guard); i++)
+			intact = intact && guard[i] == 'G';
+		ok(intact, "file name of %zu bytes: nothing written past the message", len);
+		is_int(c->nerrors, before + 1, "file name of %zu bytes: the error is counted", len);
+		const struct cfg_error *e = c->errors;
+		while (e && e->next)
+			e = e->next;
+		ok(e && strlen(e->msg) <= 1023 && !strncmp(e->msg, name, len < 1000 ? len : 1000),
+		   "file name of %zu bytes: the message starts with it, at most 1023 bytes", len);
+		cfg_free(c);
+		free(name);
+	}
+}
+
 int main(void)
 {
 	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_ERR);
 	test_valid();
 	test_errors();
 	test_files();
+	test_long_name();
 	return tap_done();
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "nlevd.h"
 #include "tap.h"
@@ -256,6 +257,35 @@ static void test_name(void)
 		ok(!name_valid(bad[i]), "!name_valid('%s')", bad[i]);
 }
 
+/* host->log hands log_vmsg() whatever level a plugin passes: levels above
+ * error (crit, alert, emerg) and nonsense are logged as errors. */
+static void test_log_levels(void)
+{
+	static const int levels[] = {2, 0, -1, -1000, NLEVD_LOG_ERR};
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	if (!tmp || saved < 0 || dup2(fileno(tmp), 2) < 0)
+		abort();
+	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_INFO);
+	for (size_t i = 0; i < ARRAY_SIZE(levels); i++)
+		log_msg(levels[i], "level %d", levels[i]);
+	log_msg(NLEVD_LOG_DEBUG, "not shown");
+	dup2(saved, 2);
+	close(saved);
+	char buf[1024];
+	size_t n = 0;
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = 0;
+	fclose(tmp);
+	for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "nlevd: error: level %d\n", levels[i]);
+		like(buf, want, "log level %d is written as an error", levels[i]);
+	}
+	ok(!strstr(buf, "not shown"), "a level above the threshold is not written");
+}
+
 int main(void)
 {
 	test_bool();
@@ -266,6 +296,7 @@ int main(void)
 	test_prefix();
 	test_match();
 	test_name();
+	test_log_levels();
 	ok(now_ms() > 0, "now_ms is monotonic time, non-zero");
 	return tap_done();
 }
