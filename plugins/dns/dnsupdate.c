@@ -38,6 +38,7 @@ struct xchg {
 	uint8_t *wire;
 	size_t wlen;
 	struct dns_expect ex;
+	struct tsig_key key; /* what the request was signed with */
 	char qname[DNS_NAME_MAX];
 	uint8_t req_mac[64];
 	struct target addrs[MAX_ADDRS];
@@ -375,7 +376,10 @@ static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, si
 			ml = sizeof(x->req_mac);
 		if (ml)
 			memcpy(x->req_mac, ldns_rdf_data(mac) + 2, ml);
-		x->ex.key = &d->key;
+		/* The exchange keeps the key it signed with: a reload may
+		 * replace d->key while this is in flight. */
+		x->key = d->key;
+		x->ex.key = &x->key;
 		x->ex.req_mac = x->req_mac;
 		x->ex.req_mac_len = ml;
 	}
@@ -693,6 +697,48 @@ static void read_resolvers(struct dnsu *d)
 	ldns_resolver_deep_free(r);
 }
 
+/* Read and check the key; NULL, or the config key at fault with the reason
+ * in err.  Shared by create and by SIGHUP (a key file replaced in place). */
+static const char *key_load(const char *path, const char *key_name, struct tsig_key *key,
+			    char *err, size_t errlen)
+{
+	enum { KEY_FILE_MAX = 65536 };
+	char perr[200];
+	const char *bad = NULL;
+	char *buf = malloc(KEY_FILE_MAX);
+	FILE *f = buf ? fopen(path, "re") : NULL;
+	size_t len = f ? fread(buf, 1, KEY_FILE_MAX, f) : 0;
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(buf ? errno : ENOMEM));
+		bad = "key_file";
+	} else if (ferror(f)) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		bad = "key_file";
+	} else if (len == KEY_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes: not a key file", path, KEY_FILE_MAX - 1);
+		bad = "key_file";
+	} else if (keyfile_parse(buf, len, key_name, key, perr, sizeof(perr)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		bad = key_name && strstr(perr, "no key") ? "key_name" : "key_file";
+	} else if (!tsig_alg_name(key->algorithm, NULL)) {
+		snprintf(err, errlen, "%s: algorithm %s is refused%s", path, key->algorithm,
+			 !strcmp(key->algorithm, "hmac-md5")
+				 ? " (RFC 8945: MUST NOT be used)"
+			 : !strcmp(key->algorithm, "hmac-sha384")
+				 ? " (ldns 1.8.3 computes it wrongly; use hmac-sha256 or hmac-sha512)"
+				 : "");
+		bad = "key_file";
+	}
+	if (f)
+		fclose(f);
+	if (buf)
+		explicit_bzero(buf, KEY_FILE_MAX);
+	free(buf);
+	if (bad)
+		explicit_bzero(key, sizeof(*key));
+	return bad;
+}
+
 static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
 {
 	struct dnsu *d = calloc(1, sizeof(*d));
@@ -705,36 +751,14 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 	const char *key_name;
 	host->cfg_string(inst, "key_name", NULL, &key_name);
 	if (rc == 0 && d->cfg.key_file) {
-		char err[200], *buf = NULL;
-		FILE *f = fopen(d->cfg.key_file, "re");
-		size_t len = 0;
-		if (f) {
-			buf = malloc(65536);
-			len = buf ? fread(buf, 1, 65535, f) : 0;
-			fclose(f);
-		}
-		if (!buf) {
-			host->cfg_error(inst, "key_file", "cannot read %s", d->cfg.key_file);
-			rc = -EINVAL;
-		} else if (keyfile_parse(buf, len, key_name, &d->key, err, sizeof(err)) < 0) {
-			host->cfg_error(inst, key_name && strstr(err, "no key") ? "key_name" : "key_file",
-					"%s: %s", d->cfg.key_file, err);
-			rc = -EINVAL;
-		} else if (!tsig_alg_name(d->key.algorithm, NULL)) {
-			host->cfg_error(inst, "key_file",
-					"%s: algorithm %s is refused%s", d->cfg.key_file, d->key.algorithm,
-					!strcmp(d->key.algorithm, "hmac-md5")
-						? " (RFC 8945: MUST NOT be used)"
-						: !strcmp(d->key.algorithm, "hmac-sha384")
-							  ? " (ldns 1.8.3 computes it wrongly; use hmac-sha256 or hmac-sha512)"
-							  : "");
+		char err[300];
+		const char *bad = key_load(d->cfg.key_file, key_name, &d->key, err, sizeof(err));
+		if (bad) {
+			host->cfg_error(inst, bad, "%s", err);
 			rc = -EINVAL;
 		} else {
 			d->has_key = true;
 		}
-		if (buf)
-			explicit_bzero(buf, 65536);
-		free(buf);
 	} else if (key_name && rc == 0) {
 		host->cfg_error(inst, "key_name", "key_name needs key_file");
 		rc = -EINVAL;
@@ -797,6 +821,31 @@ static void du_status(struct nlevd_instance *inst, void *priv)
 			     "malformed)", d->ignored);
 }
 
+/* SIGHUP with the section unchanged: a key file replaced in place (a key
+ * rotation) takes effect; a file that no longer reads as a key is logged
+ * and the old key stays.  A failed update is retried at once either way:
+ * the operator may have fixed the server. */
+static void du_reopen(struct nlevd_instance *inst, void *priv)
+{
+	struct dnsu *d = priv;
+	struct tsig_key *k = d->has_key ? malloc(sizeof(*k)) : NULL;
+	if (k) {
+		const char *key_name;
+		char err[300];
+		d->host->cfg_string(inst, "key_name", NULL, &key_name);
+		if (key_load(d->cfg.key_file, key_name, k, err, sizeof(err))) {
+			d->host->log(inst, NLEVD_LOG_ERR, "%s; keeping the key read before", err);
+		} else if (memcmp(k, &d->key, sizeof(*k))) {
+			d->key = *k;
+			d->host->log(inst, NLEVD_LOG_NOTICE, "key %s reloaded from %s", d->key.name,
+				     d->cfg.key_file);
+		}
+		explicit_bzero(k, sizeof(*k));
+		free(k);
+	}
+	dns_engine_kick(d->e);
+}
+
 static void du_destroy(struct nlevd_instance *inst, void *priv)
 {
 	struct dnsu *d = priv;
@@ -805,6 +854,7 @@ static void du_destroy(struct nlevd_instance *inst, void *priv)
 	du_cancel(d);
 	free(d->cache);
 	explicit_bzero(&d->key, sizeof(d->key));
+	explicit_bzero(&d->x.key, sizeof(d->x.key));
 	dns_config_free(&d->cfg);
 	free(d);
 }
@@ -821,6 +871,7 @@ const struct nlevd_plugin nlevd_plugin = {
 	.start = du_start,
 	.event = du_event,
 	.once = du_once,
+	.reopen = du_reopen,
 	.status = du_status,
 	.destroy = du_destroy,
 };

@@ -393,6 +393,7 @@ struct dns_engine {
 	void *tctx;
 	int state;
 	bool dirty;        /* changed while in flight */
+	bool kicked;       /* credentials changed while in flight: no back-off */
 	bool pushed_valid; /* the forward records are known to be `pushed` */
 	struct aset pushed;    /* forward records last pushed successfully */
 	struct aset ptr_pushed; /* addresses whose PTR we published */
@@ -646,6 +647,7 @@ static void attempt(struct dns_engine *e)
 	aset_free(&want);
 	e->state = ST_INFLIGHT;
 	e->dirty = false;
+	e->kicked = false;
 	e->sent++;
 	int rc = e->t->send(e->tctx, &e->batch);
 	if (rc < 0) {
@@ -704,6 +706,13 @@ void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *deta
 	e->servers_tried = 0;
 	if (cfg->nservers > 1)
 		e->server_idx++;
+	if (e->kicked) {
+		/* The batch went out before the key file was replaced. */
+		e->host->log(e->inst, NLEVD_LOG_WARNING, "update %s: %s; retrying at once with the "
+			     "reloaded key", perm ? "refused" : "failed", detail ? detail : "?");
+		attempt(e);
+		return;
+	}
 	uint64_t d = dns_backoff_ms(cfg->retry_ms, cfg->retry_max_ms, e->failures, perm, rnd(e));
 	e->host->log(e->inst, perm ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING,
 		     "update %s: %s; retrying in %.1f s", perm ? "refused" : "failed",
@@ -730,6 +739,14 @@ void dns_engine_changed(struct dns_engine *e)
 			return;
 	}
 	attempt(e);
+}
+
+void dns_engine_kick(struct dns_engine *e)
+{
+	if (e->state == ST_INFLIGHT)
+		e->kicked = true;
+	else if (e->state == ST_BACKOFF)
+		attempt(e);
 }
 
 void dns_engine_start(struct dns_engine *e)

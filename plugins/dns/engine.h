@@ -78,6 +78,9 @@ struct dns_engine *dns_engine_new(const struct nlevd_host *host, struct nlevd_in
 void dns_engine_free(struct dns_engine *e);
 void dns_engine_start(struct dns_engine *e);   /* push the state at start-up */
 void dns_engine_changed(struct dns_engine *e); /* an event reached the instance */
+/* The credentials changed (a key file reloaded on SIGHUP): a failed state is
+ * retried now, or as soon as the batch in flight fails, without back-off. */
+void dns_engine_kick(struct dns_engine *e);
 void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *detail);
 int dns_engine_once(struct dns_engine *e);     /* plugin->once */
 void dns_engine_status(struct dns_engine *e);  /* plugin->status */

@@ -249,6 +249,18 @@ static void nsu_status(struct nlevd_instance *inst, void *priv)
 	dns_engine_status(((struct nsu *)priv)->e);
 }
 
+/* SIGHUP with the section unchanged: nsupdate reads key_file at every run,
+ * so a key replaced in place is used by the next one.  A failed update is
+ * retried at once: the operator may have fixed the key or the server. */
+static void nsu_reopen(struct nlevd_instance *inst, void *priv)
+{
+	struct nsu *n = priv;
+	if (n->cfg.key_file && access(n->cfg.key_file, R_OK) < 0)
+		n->host->log(inst, NLEVD_LOG_ERR, "key_file %s: %s", n->cfg.key_file,
+			     strerror(errno));
+	dns_engine_kick(n->e);
+}
+
 static void nsu_destroy(struct nlevd_instance *inst, void *priv)
 {
 	struct nsu *n = priv;
@@ -270,6 +282,7 @@ const struct nlevd_plugin nlevd_plugin = {
 	.start = nsu_start,
 	.event = nsu_event,
 	.once = nsu_once,
+	.reopen = nsu_reopen,
 	.status = nsu_status,
 	.destroy = nsu_destroy,
 };

@@ -260,6 +260,36 @@ static void test_failover(void)
 	dns_engine_free(e);
 }
 
+/* SIGHUP (a key file reloaded): a failed state is retried at once. */
+static void test_kick(void)
+{
+	struct dns_config c = config();
+	naddrs = 0;
+	nsent = 0;
+	add_addr(2, "192.0.2.1", 0);
+	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
+	dns_engine_start(e);
+	run_loop();
+	is_int(nsent, 1, "kick: start-up push");
+	dns_engine_result(e, DNS_PERMANENT, "NOTAUTH (BADSIG)");
+	dns_engine_changed(e);
+	is_int(nsent, 1, "kick: after a permanent error the same state waits for retry_max");
+	dns_engine_kick(e);
+	is_int(nsent, 2, "kick: in back-off, tried again at once");
+	dns_engine_kick(e);
+	is_int(nsent, 2, "kick: in flight, nothing more is sent");
+	dns_engine_result(e, DNS_PERMANENT, "NOTAUTH (BADSIG)");
+	is_int(nsent, 3, "kick: the batch in flight failed: tried again at once, no back-off");
+	dns_engine_result(e, DNS_PERMANENT, "NOTAUTH (BADSIG)");
+	is_int(nsent, 3, "kick: only once: the next failure backs off");
+	dns_engine_kick(e);
+	is_int(nsent, 4, "kick: back-off again cut short");
+	dns_engine_result(e, DNS_OK, NULL);
+	dns_engine_kick(e);
+	is_int(nsent, 4, "kick: with the records up to date, nothing is sent");
+	dns_engine_free(e);
+}
+
 static void test_helpers(void)
 {
 	char b[300];
@@ -341,5 +371,6 @@ int main(void)
 	test_engine();
 	test_ptr_and_zones();
 	test_failover();
+	test_kick();
 	return tap_done();
 }
