@@ -109,6 +109,14 @@ static void reload(void)
 		cfg_free(c);
 		return;
 	}
+	if (instances_start(&neu) < 0) {
+		instances_destroy(&neu);
+		log_err("reload failed: an instance cannot start; the old configuration stays");
+		sd_notifyf(0, "READY=1\nSTATUS=reload failed (an instance cannot start), old "
+			   "configuration running");
+		cfg_free(c);
+		return;
+	}
 	apply_log(c);
 	instances_commit(&d.running, &neu);
 	d.running = neu;
@@ -346,6 +354,14 @@ static int run(struct cfg *c)
 	ev_signal_start(d.loop, &d.sig_hup);
 	ev_signal_start(d.loop, &d.sig_usr1);
 	struct instances none = {NULL};
+	if (instances_start(&d.running) < 0) {
+		ready(ready_fd, EX_FAIL);
+		netlink_close();
+		instances_destroy(&d.running);
+		if (pidfile)
+			unlink(pidfile);
+		return EX_FAIL;
+	}
 	instances_commit(&none, &d.running);
 	log_notice("nlevd %s started: %zu interfaces, %zu addresses", PACKAGE_VERSION,
 		   state_count_links(), state_count_addrs());

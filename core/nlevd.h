@@ -199,6 +199,7 @@ struct instance {
 	struct filter filter;
 	struct router *router;
 	bool created, started;
+	bool fresh; /* started, not yet given the start-up replay */
 	int once_state; /* 0 running, 1 ok, -1 failed */
 };
 struct instances {
@@ -209,8 +210,12 @@ extern struct nlevd_host host_table;
  * one of old's become stubs that instances_commit() resolves.  0 or -1. */
 int instances_create(struct cfg *cfg, struct ev_loop *loop, const struct instances *old,
 		     struct instances *out);
-/* Make neu the running set: kept instances move over (and reopen), the
- * rest of old is destroyed, new instances start with their replay. */
+/* Start every new instance of set (open its files...), without events yet.
+ * -1 (logged) if one cannot: the caller destroys set, and a reload keeps
+ * the old configuration. */
+int instances_start(struct instances *set);
+/* Make neu (started) the running set: kept instances move over (and
+ * reopen), the rest of old is destroyed, new instances get their replay. */
 void instances_commit(struct instances *old, struct instances *neu);
 void instances_destroy(struct instances *set);
 void instances_dispatch(struct instances *set, const struct nlevd_event *ev);

@@ -597,18 +597,18 @@ static void replay_cb(const struct nlevd_event *ev, void *arg)
 	router_push(((struct instance *)arg)->router, ev);
 }
 
-static int instance_start(struct instance *i)
+int instances_start(struct instances *set)
 {
-	if (i->p->start) {
-		int rc = i->p->start(P(i), i->priv);
+	for (struct instance *i = set->head; i; i = i->next) {
+		if (i->reuse || i->started)
+			continue;
+		int rc = i->p->start ? i->p->start(P(i), i->priv) : 0;
 		if (rc < 0) {
 			log_err("[%s] cannot start: %s", i->name, strerror(-rc));
-			return rc;
+			return -1;
 		}
+		i->started = i->fresh = true;
 	}
-	i->started = true;
-	if (i->filter.startup)
-		state_replay(replay_cb, i);
 	return 0;
 }
 
@@ -635,14 +635,11 @@ void instances_commit(struct instances *old, struct instances *neu)
 		pp = &i->next;
 	}
 	instances_destroy(old);
-	for (struct instance **pp = &neu->head; *pp;) {
-		struct instance *i = *pp;
-		if (!i->started && instance_start(i) < 0) {
-			*pp = i->next;
-			instance_free(i);
-			continue;
-		}
-		pp = &i->next;
+	/* Only now, with the old set gone, do new instances see the state. */
+	for (struct instance *i = neu->head; i; i = i->next) {
+		if (i->fresh && i->filter.startup)
+			state_replay(replay_cb, i);
+		i->fresh = false;
 	}
 }
 
@@ -677,7 +674,9 @@ void instances_status(struct instances *set)
 void instances_once(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
-		if (i->p->start && i->p->start(P(i), i->priv) < 0) {
+		int st = i->p->start ? i->p->start(P(i), i->priv) : 0;
+		if (st < 0) {
+			log_err("[%s] cannot start: %s", i->name, strerror(-st));
 			i->once_state = -1;
 			continue;
 		}

@@ -1,6 +1,7 @@
 /* log: write each event as a line of text or JSON. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct lg {
 	int fd;
 	unsigned long long lines, failed;
 	int last_errno;
+	bool torn; /* a line was cut short where it cannot be truncated */
 };
 
 static const char *const keys[] = {"format", "output", NULL};
@@ -93,22 +95,39 @@ static void lg_reopen(struct nlevd_instance *inst, void *priv)
 		lg_open(l); /* on failure the old file stays open */
 }
 
+/* A line that could be written only in part (a full disk) is cut off again,
+ * so the output stays whole lines: a regular file is truncated back to where
+ * the line began; elsewhere (a pipe) the next write first ends the torn line. */
+static void tear_off(struct lg *l, size_t written)
+{
+	off_t end = lseek(l->fd, 0, SEEK_CUR);
+	if (end >= (off_t)written && ftruncate(l->fd, end - (off_t)written) == 0)
+		return;
+	l->torn = true;
+}
+
 static void write_line(struct lg *l, const char *buf, size_t len)
 {
 	size_t off = 0;
+	if (l->torn) {
+		ssize_t n = write(l->fd, "\n", 1);
+		if (n != 1) {
+			if (n == 0)
+				errno = EIO;
+			goto failed;
+		}
+		l->torn = false;
+	}
 	while (off < len) {
 		ssize_t n = write(l->fd, buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-			l->failed++;
-			/* Report the first failure of a streak, not every line. */
-			if (e != l->last_errno)
-				l->host->log(l->inst, NLEVD_LOG_ERR, "writing %s: %s (%llu lines lost)",
-					     l->path ? l->path : "output", strerror(e), l->failed);
-			l->last_errno = e;
-			return;
+			if (n == 0)
+				errno = EIO;
+			if (off)
+				tear_off(l, off);
+			goto failed;
 		}
 		off += (size_t)n;
 	}
@@ -118,6 +137,15 @@ static void write_line(struct lg *l, const char *buf, size_t len)
 		l->last_errno = 0;
 	}
 	l->lines++;
+	return;
+failed:;
+	int e = errno;
+	l->failed++;
+	/* Report the first failure of a streak, not every line. */
+	if (e != l->last_errno)
+		l->host->log(l->inst, NLEVD_LOG_ERR, "writing %s: %s (%llu lines lost)",
+			     l->path ? l->path : "output", strerror(e), l->failed);
+	l->last_errno = e;
 }
 
 static void lg_event(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)

@@ -248,6 +248,7 @@ static void test_deliver(void)
 		return;
 	}
 	state_init(NULL, NULL);
+	is_int(instances_start(&set), 0, "started");
 	instances_commit(&none, &set);
 	ok(set.head && set.head->started, "committed and started");
 
@@ -269,8 +270,29 @@ static void test_deliver(void)
 	rc = instances_create(c, loop, &set, &neu);
 	ok(rc == 0 && neu.head && neu.head->reuse == set.head, "unchanged section: reused on reload");
 	struct instance *kept = set.head;
+	is_int(instances_start(&neu), 0, "a kept instance is not started again");
 	instances_commit(&set, &neu);
 	ok(neu.head == kept, "reload keeps the running instance");
+
+	/* A new instance that cannot start (its file cannot be opened): the
+	 * reload is refused and the running set is untouched. */
+	char text2[8192];
+	snprintf(text2, sizeof(text2),
+		 "[nlevd]\nplugin_dir = %s\n[out]\nplugin = log\nformat = json\n"
+		 "output = /nonexistent/dir/x.json\n", plugins_dir);
+	struct cfg *c2 = cfg_load_buffer("loader.conf", text2, strlen(text2));
+	if (!c2)
+		abort();
+	struct instances bad;
+	rc = c2->nerrors ? -2 : instances_create(c2, loop, &neu, &bad);
+	is_int(rc, 0, "an output that cannot be opened is no config error (no I/O at create)");
+	if (rc == 0) {
+		is_int(instances_start(&bad), -1, "but the instance cannot start");
+		instances_destroy(&bad);
+		ok(neu.head == kept && kept->started && !kept->next,
+		   "the running instance is untouched");
+	}
+	cfg_free(c2);
 	instances_destroy(&neu);
 	cfg_free(c);
 	state_free();
