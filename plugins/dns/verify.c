@@ -81,9 +81,11 @@ static size_t skip_name(const uint8_t *w, size_t len, size_t off)
 	return 0;
 }
 
-/* Every section complete and nothing after it.  ldns 1.8.3 leaks the TSIG
- * RR of a message whose additional section is cut short, and anyone can
- * send us such a datagram: only well-formed messages reach ldns. */
+/* Every section complete, nothing after it, and a TSIG RR only as the last
+ * record (RFC 8945 5.1).  ldns 1.8.3 leaks the TSIG RR of a message whose
+ * additional section is cut short, and every TSIG RR but the last of a
+ * message with several (found by fuzzing); anyone can send us such a
+ * datagram: only well-formed messages reach ldns. */
 static bool wellformed(const uint8_t *w, size_t len)
 {
 	if (len < 12)
@@ -100,6 +102,9 @@ static bool wellformed(const uint8_t *w, size_t len)
 	for (int sec = 1; sec < 4; sec++)
 		for (unsigned r = 0; r < counts[sec]; r++) {
 			if (!(off = skip_name(w, len, off)) || off + 10 > len)
+				return false;
+			unsigned type = ((unsigned)w[off] << 8) | w[off + 1];
+			if (type == LDNS_RR_TYPE_TSIG && (sec != 3 || r + 1 != counts[sec]))
 				return false;
 			size_t rdlen = ((size_t)w[off + 8] << 8) | w[off + 9];
 			off += 10 + rdlen;

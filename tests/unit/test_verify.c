@@ -126,6 +126,24 @@ int main(void)
 		free(w);
 	}
 
+	/* Two TSIG RRs (the signed answer's twice): malformed, and never handed
+	 * to ldns, which would leak the first (found by fuzzing). */
+	len = response(&w, 4242, "example.test.", 0, false, 1);
+	{
+		size_t q = 12;
+		while (w[q])
+			q += 1u + w[q];
+		q += 5; /* root label, type, class: the TSIG RR follows */
+		uint8_t *two = malloc(len + (len - q));
+		memcpy(two, w, len);
+		memcpy(two + len, w + q, len - q);
+		two[11] = 2; /* ARCOUNT */
+		ok(check(two, len + (len - q), now, &a) == DNS_V_IGNORE &&
+			   strstr(a.detail, "malformed"),
+		   "two TSIG RRs: malformed (%s)", a.detail);
+		free(w);
+	}
+
 	/* BADKEY: the server answers with an empty MAC and the error. */
 	{
 		ldns_pkt *p = ldns_pkt_query_new(ldns_dname_new_frm_str("example.test."),
