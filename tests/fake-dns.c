@@ -1,4 +1,4 @@
-/* fake-dns: a misbehaving DNS server for dnsupdate's integration tests.
+/* fake-dns: a misbehaving DNS server for the DNS plugins' integration tests.
  *
  *   fake-dns --port PORT [--key FILE] MODE [ARG]
  *
@@ -11,11 +11,22 @@
  *   badtime SKEW    NOTAUTH with TSIG error BADTIME, signed, the server's
  *                   time (now + SKEW seconds) in the TSIG Other Data
  *   tc              over UDP: TC set, no records (unsigned); over TCP: as ok
+ *   slow MS         as ok, but each answer leaves MS milliseconds after its
+ *                   request came (UDP: queued, other requests keep being
+ *                   read and answered in turn; TCP: the connection waits)
+ *   garbage         1 to 256 random bytes, whatever the request
+ *   malformed [HOW] the signed NOERROR answer, right ID and flags, spoilt:
+ *                   cut in half (HOW = cut), the header alone with its counts
+ *                   (header), 7 bytes of junk after the end (junk); without
+ *                   HOW, each way in turn
+ *   refused         REFUSED, signed with the key when the request was signed
  *
  * TSIG MACs are computed here (HMAC over ldns's SHA-2) rather than with
  * ldns_pkt_tsig_sign(), which cannot set the error or Other Data fields.
  * Every request and what was done about it is logged to stdout, one line
- * each.  Runs until killed. */
+ * each; for an UPDATE the line ends with the records it adds ("; adds: NAME
+ * TYPE RDATA, ..."), so that a test can tell what was acknowledged last.
+ * Runs until killed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,10 +46,12 @@
 #include "../plugins/dns/keyfile.h"
 #include "../plugins/dns/verify.h"
 
-enum mode { M_OK, M_UNSIGNED, M_WRONG_ID, M_BADTIME, M_TC };
+enum mode { M_OK, M_UNSIGNED, M_WRONG_ID, M_BADTIME, M_TC, M_SLOW, M_GARBAGE, M_MALFORMED,
+	    M_REFUSED };
 
 static enum mode mode;
-static long long skew;
+static long long skew, delay_ms;
+static int spoil_how = -1; /* malformed: 0 junk, 1 cut, 2 header; -1 in turn */
 static struct tsig_key key;
 static bool have_key;
 static unsigned long long nreq;
@@ -202,13 +216,60 @@ static const char *opcode_name(ldns_pkt_opcode o)
 	return o == LDNS_PACKET_UPDATE ? "UPDATE" : o == LDNS_PACKET_QUERY ? "QUERY" : "OPCODE?";
 }
 
+/* "; adds: NAME TYPE RDATA, ..." for the records an UPDATE adds (class IN
+ * in its update section), or "" for anything else. */
+static void adds_str(const ldns_pkt *req, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	if (ldns_pkt_get_opcode(req) != LDNS_PACKET_UPDATE)
+		return;
+	n += (size_t)snprintf(buf, len, "; adds:");
+	ldns_rr_list *up = ldns_pkt_authority(req);
+	bool any = false;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(up) && n < len; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(up, i);
+		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || ldns_rr_rd_count(rr) < 1)
+			continue;
+		char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+		char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
+		char *rdata = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		n += (size_t)snprintf(buf + n, len - n, "%s %s %s %s", any ? "," : "",
+				      owner ? owner : "?", type ? type : "?", rdata ? rdata : "?");
+		any = true;
+		free(owner);
+		free(type);
+		free(rdata);
+	}
+	if (!any && n < len)
+		snprintf(buf + n, len - n, " none");
+}
+
+/* malformed: spoil a proper answer, in turn three ways; returns the new
+ * length (at most len + 7: *out has room for it). */
+static size_t spoil(uint8_t *out, size_t len, const char **how)
+{
+	switch (spoil_how >= 0 ? (unsigned long long)spoil_how : nreq % 3) {
+	case 1:
+		*how = "cut in half";
+		return len / 2 > 12 ? len / 2 : 12;
+	case 2:
+		*how = "the header alone";
+		return 12;
+	default:
+		*how = "7 bytes of junk after the end";
+		memcpy(out + len, "\xde\xad\xbe\xef\x00\x01\x02", 7);
+		return len + 7;
+	}
+}
+
 /* The answer to one request, as wire bytes in *out (or none: returns 0). */
 static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 {
 	const char *via = tcp ? "tcp" : "udp";
 	ldns_pkt *req = NULL, *resp = NULL;
 	size_t olen = 0;
-	char what[300] = "";
+	char what[300] = "", adds[1024] = "";
 	*out = NULL;
 	nreq++;
 	if (ldns_wire2pkt(&req, wire, len) != LDNS_STATUS_OK) {
@@ -230,6 +291,21 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 	snprintf(what, sizeof(what), "%s: request #%llu id %u %s %s, %s", via, nreq,
 		 ldns_pkt_id(req), opcode_name(ldns_pkt_get_opcode(req)), qname ? qname : "-", auth);
 	free(qname);
+	adds_str(req, adds, sizeof(adds));
+
+	if (mode == M_GARBAGE) {
+		uint8_t n;
+		if (getrandom(&n, 1, 0) != 1 || !(*out = malloc((size_t)n + 1)) ||
+		    getrandom(*out, (size_t)n + 1, 0) != (ssize_t)n + 1) {
+			say("%s: no random bytes, not answered", what);
+			free(*out);
+			*out = NULL;
+			goto out;
+		}
+		olen = (size_t)n + 1;
+		say("%s: answered %zu random bytes%s", what, olen, adds);
+		goto out;
+	}
 
 	resp = ldns_pkt_new();
 	if (!resp)
@@ -243,6 +319,7 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 	bool want_sig = rt && have_key;
 	uint64_t now = (uint64_t)time(NULL);
 	const char *did;
+	char late[64] = "";
 	int rc = 0;
 	switch (mode) {
 	case M_TC:
@@ -253,8 +330,18 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		}
 		/* over TCP, a proper answer */
 		/* fall through */
+	case M_SLOW:
+	case M_MALFORMED:
 	case M_OK:
 		did = want_sig ? "answered NOERROR, signed" : "answered NOERROR, unsigned";
+		if (want_sig)
+			rc = sign(resp, req_mac, now, 0, NULL, 0);
+		if (mode == M_SLOW)
+			snprintf(late, sizeof(late), ", in %lld ms", delay_ms);
+		break;
+	case M_REFUSED:
+		ldns_pkt_set_rcode(resp, LDNS_RCODE_REFUSED);
+		did = want_sig ? "answered REFUSED, signed" : "answered REFUSED, unsigned";
 		if (want_sig)
 			rc = sign(resp, req_mac, now, 0, NULL, 0);
 		break;
@@ -298,11 +385,90 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		olen = 0;
 		goto out;
 	}
-	say("%s: %s (id %u, %zu bytes)", what, did, ldns_pkt_id(resp), olen);
+	if (mode == M_MALFORMED) {
+		const char *how = "?";
+		uint8_t *big = realloc(*out, olen + 7);
+		if (!big) {
+			say("%s: out of memory, not answered", what);
+			free(*out);
+			*out = NULL;
+			olen = 0;
+			goto out;
+		}
+		*out = big;
+		olen = spoil(big, olen, &how);
+		say("%s: %s, then spoilt: %s (id %u, %zu bytes)%s", what, did, how, ldns_pkt_id(resp),
+		    olen, adds);
+		goto out;
+	}
+	say("%s: %s (id %u, %zu bytes)%s%s", what, did, ldns_pkt_id(resp), olen, late, adds);
 out:
 	ldns_pkt_free(req);
 	ldns_pkt_free(resp);
 	return olen;
+}
+
+/* ---- slow: answers waiting for their time (UDP) ---- */
+
+#define MAX_PENDING 256
+
+struct pending {
+	long long due; /* ms, CLOCK_MONOTONIC */
+	unsigned long long n;
+	struct sockaddr_storage to;
+	socklen_t tl;
+	uint8_t *msg;
+	size_t len;
+};
+
+static struct pending pend[MAX_PENDING];
+static size_t npend;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pend_add(const struct sockaddr_storage *to, socklen_t tl, uint8_t *msg, size_t len)
+{
+	if (npend == MAX_PENDING) {
+		say("udp: %d answers already waiting, request #%llu not answered", MAX_PENDING, nreq);
+		free(msg);
+		return;
+	}
+	struct pending *p = &pend[npend++];
+	p->due = mono_ms() + delay_ms;
+	p->n = nreq;
+	p->to = *to;
+	p->tl = tl;
+	p->msg = msg;
+	p->len = len;
+}
+
+/* Send what is due; returns the poll timeout until the next one (or -1). */
+static int pend_run(int fd)
+{
+	long long now = mono_ms(), next = -1;
+	size_t w = 0;
+	for (size_t i = 0; i < npend; i++) {
+		struct pending *p = &pend[i];
+		if (p->due <= now) {
+			if (sendto(fd, p->msg, p->len, 0, (struct sockaddr *)&p->to, p->tl) < 0)
+				say("udp: answer to request #%llu not sent: %s", p->n, strerror(errno));
+			else
+				say("udp: answer to request #%llu sent, %lld ms late", p->n,
+				    now - p->due + delay_ms);
+			free(p->msg);
+			continue;
+		}
+		if (next < 0 || p->due - now < next)
+			next = p->due - now;
+		pend[w++] = *p;
+	}
+	npend = w;
+	return next < 0 ? -1 : (int)(next > 60000 ? 60000 : next);
 }
 
 /* ---- sockets ---- */
@@ -335,6 +501,11 @@ static void serve_tcp(int fd)
 			break;
 		uint8_t *out;
 		size_t olen = answer(buf, len, true, &out);
+		if (olen && mode == M_SLOW) {
+			struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
 		if (olen) {
 			uint8_t *msg = malloc(olen + 2);
 			if (msg) {
@@ -370,7 +541,8 @@ static int listen_on(int type, uint16_t port)
 static void usage(void)
 {
 	fprintf(stderr, "usage: fake-dns --port PORT [--key FILE] "
-			"ok|unsigned|wrong-id|badtime SKEW_SECONDS|tc\n");
+			"ok|unsigned|wrong-id|badtime SKEW_SECONDS|tc|slow MS|garbage|\n"
+			"       malformed [cut|header|junk]|refused\n");
 	exit(64);
 }
 
@@ -406,7 +578,21 @@ int main(int argc, char **argv)
 		mode = M_WRONG_ID;
 	else if (!strcmp(m, "tc"))
 		mode = M_TC;
-	else if (!strcmp(m, "badtime")) {
+	else if (!strcmp(m, "garbage"))
+		mode = M_GARBAGE;
+	else if (!strcmp(m, "refused"))
+		mode = M_REFUSED;
+	else if (!strcmp(m, "malformed")) {
+		static const char *const hows[] = {"junk", "cut", "header"};
+		mode = M_MALFORMED;
+		for (int i = 0; optind < argc && i < 3; i++)
+			if (!strcmp(argv[optind], hows[i]))
+				spoil_how = i;
+		if (optind < argc && spoil_how < 0)
+			usage();
+		if (optind < argc)
+			optind++;
+	} else if (!strcmp(m, "badtime")) {
 		char *end;
 		if (optind >= argc)
 			usage();
@@ -414,6 +600,14 @@ int main(int argc, char **argv)
 		if (*end)
 			usage();
 		mode = M_BADTIME;
+	} else if (!strcmp(m, "slow")) {
+		char *end;
+		if (optind >= argc)
+			usage();
+		delay_ms = strtoll(argv[optind++], &end, 10);
+		if (*end || delay_ms < 0 || delay_ms > 3600000)
+			usage();
+		mode = M_SLOW;
 	} else
 		usage();
 	if (optind != argc)
@@ -444,11 +638,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fake-dns: cannot listen on 127.0.0.1#%ld: %s\n", port, strerror(errno));
 		return 1;
 	}
-	say("listening on 127.0.0.1#%ld udp+tcp, mode %s%s%s", port, m,
-	    mode == M_BADTIME ? " " : "", mode == M_BADTIME ? argv[optind - 1] : "");
+	bool arg = mode == M_BADTIME || mode == M_SLOW || spoil_how >= 0;
+	say("listening on 127.0.0.1#%ld udp+tcp, mode %s%s%s", port, m, arg ? " " : "",
+	    arg ? argv[optind - 1] : "");
 	for (;;) {
 		struct pollfd p[2] = {{u, POLLIN, 0}, {t, POLLIN, 0}};
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 2, pend_run(u)) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("fake-dns: poll");
@@ -462,7 +657,9 @@ int main(int argc, char **argv)
 			if (n > 0) {
 				uint8_t *out;
 				size_t olen = answer(buf, (size_t)n, false, &out);
-				if (olen) {
+				if (olen && mode == M_SLOW) {
+					pend_add(&from, fl, out, olen);
+				} else if (olen) {
 					sendto(u, out, olen, 0, (struct sockaddr *)&from, fl);
 					free(out);
 				}
