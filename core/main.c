@@ -44,6 +44,7 @@ static struct {
 	struct instances running;
 	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
 	ev_timer stop_timer;
+	ev_periodic no_wakeup;
 	int stop_phase;
 	int exit_code;
 } d;
@@ -123,6 +124,17 @@ static void reload(void)
 	cfg_free(c);
 	log_notice("reloaded");
 	notify_ready();
+}
+
+/* Without a periodic watcher, libev wakes up every 59.743 s to notice a
+ * jump of the wall clock; with one, it watches for clock changes with a
+ * timerfd instead and sleeps as long as there is nothing to do.  This one
+ * never fires (in the year 33658) and does not keep the loop running. */
+static void no_wakeup_cb(struct ev_loop *loop, ev_periodic *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
 }
 
 static void stop_step(void);
@@ -367,7 +379,12 @@ static int run(struct cfg *c)
 		   state_count_links(), state_count_addrs());
 	ready(ready_fd, EX_OK_);
 	notify_ready();
+	ev_periodic_init(&d.no_wakeup, no_wakeup_cb, 1e12, 0., NULL);
+	ev_periodic_start(d.loop, &d.no_wakeup);
+	ev_unref(d.loop);
 	ev_run(d.loop, 0);
+	ev_ref(d.loop);
+	ev_periodic_stop(d.loop, &d.no_wakeup);
 	netlink_close();
 	instances_destroy(&d.running);
 	if (pidfile)
