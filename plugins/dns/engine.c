@@ -394,6 +394,8 @@ struct dns_engine {
 	int state;
 	bool dirty;        /* changed while in flight */
 	bool kicked;       /* credentials changed while in flight: no back-off */
+	bool uncertain;    /* a batch failed in a way the server may still apply */
+	bool confirm;      /* push everything again: a stale batch may have won */
 	bool pushed_valid; /* the forward records are known to be `pushed` */
 	struct aset pushed;    /* forward records last pushed successfully */
 	struct aset ptr_pushed; /* addresses whose PTR we published */
@@ -616,10 +618,20 @@ static void once_check(struct dns_engine *e, bool ok)
 	}
 }
 
+/* How long after a success that followed a doubtful failure to push again. */
+static uint64_t cfg_confirm_ms(const struct dns_config *cfg)
+{
+	return cfg->retry_ms < cfg->timeout_ms ? cfg->timeout_ms : cfg->retry_ms;
+}
+
 static void attempt(struct dns_engine *e)
 {
 	struct aset want = {0};
 	ev_timer_stop(e->host->loop, &e->timer);
+	if (e->confirm) {
+		e->confirm = false;
+		e->pushed_valid = false;
+	}
 	if (desired(e, &want) < 0) {
 		aset_free(&want);
 		snprintf(e->last, sizeof(e->last), "out of memory");
@@ -685,12 +697,27 @@ void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *deta
 			attempt(e);
 			return;
 		}
+		if (e->uncertain) {
+			/* A batch that timed out may still sit in the server's
+			 * queue (a stopped server, another of its addresses or
+			 * threads) and be applied after this one, undoing it:
+			 * once that has had time to happen, push it all again. */
+			e->uncertain = false;
+			e->confirm = true;
+			e->host->log(e->inst, NLEVD_LOG_INFO, "an earlier attempt may still be "
+				     "applied late: pushing again in %.1f s to be sure",
+				     (double)cfg_confirm_ms(e->cfg) / 1000.);
+			ev_timer_set(&e->timer, (double)cfg_confirm_ms(e->cfg) / 1000., 0.);
+			ev_timer_start(e->host->loop, &e->timer);
+		}
 		once_check(e, true);
 		return;
 	}
 	e->failed++;
 	e->failures++;
 	bool perm = r == DNS_PERMANENT;
+	if (!perm)
+		e->uncertain = true;
 	snprintf(e->last, sizeof(e->last), "%s: %s", perm ? "error" : "failed",
 		 detail ? detail : "?");
 	aset_copy(&e->attempted, &e->sending);
@@ -706,6 +733,20 @@ void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *deta
 	e->servers_tried = 0;
 	if (cfg->nservers > 1)
 		e->server_idx++;
+	if (e->dirty) {
+		/* Changed while the failed batch was in flight: a new state is
+		 * tried at once, as it would be in back-off. */
+		struct aset want = {0};
+		bool same = desired(e, &want) == 0 && aset_equal(&want, &e->sending);
+		aset_free(&want);
+		if (!same) {
+			e->host->log(e->inst, perm ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING,
+				     "update %s: %s; the state changed meanwhile: trying that at once",
+				     perm ? "refused" : "failed", detail ? detail : "?");
+			attempt(e);
+			return;
+		}
+	}
 	if (e->kicked) {
 		/* The batch went out before the key file was replaced. */
 		e->host->log(e->inst, NLEVD_LOG_WARNING, "update %s: %s; retrying at once with the "

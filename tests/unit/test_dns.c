@@ -177,16 +177,28 @@ static void test_engine(void)
 	del_addr("192.0.2.5");
 	dns_engine_changed(e);
 	is_int(nsent, 5, "back to an older state is also a change");
+	add_addr(2, "192.0.2.6", 0);
+	dns_engine_changed(e);
+	is_int(nsent, 5, "a change while in flight waits");
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	is_int(nsent, 6, "the batch failed: the newer state is tried at once, not after back-off");
+	ok(strstr(sent, "192.0.2.6") != NULL, "with the newer state");
+	dns_engine_changed(e);
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	is_int(nsent, 6, "nothing changed during that one: back-off");
+	del_addr("192.0.2.6");
+	dns_engine_changed(e);
+	is_int(nsent, 7, "in back-off, a change is tried at once");
 	dns_engine_result(e, DNS_OK, NULL);
 
 	/* on_empty */
 	naddrs = 0;
 	c.keep_on_empty = true;
 	dns_engine_changed(e);
-	is_int(nsent, 5, "on_empty = keep: nothing sent when no address is left");
+	is_int(nsent, 7, "on_empty = keep: nothing sent when no address is left");
 	c.keep_on_empty = false;
 	dns_engine_changed(e);
-	is_int(nsent, 6, "on_empty = delete: an update");
+	is_int(nsent, 8, "on_empty = delete: an update");
 	is_str(sent, "server 127.0.0.1;[example.test.] del host.example.test. A; del host.example.test. AAAA;",
 	       "that deletes the RRsets");
 	dns_engine_result(e, DNS_OK, NULL);
@@ -197,7 +209,7 @@ static void test_engine(void)
 	ok(rc == 0 && once_calls == 0, "--once with nothing to do: done at once");
 	add_addr(2, "192.0.2.9", 0);
 	rc = dns_engine_once(e);
-	ok(rc == NLEVD_ONCE_PENDING && nsent == 7, "--once with a difference: pending, update sent");
+	ok(rc == NLEVD_ONCE_PENDING && nsent == 9, "--once with a difference: pending, update sent");
 	dns_engine_result(e, DNS_TRANSIENT, "timed out");
 	ok(once_calls == 1 && !once_ok, "--once reports the failure");
 	dns_engine_free(e);
@@ -290,6 +302,53 @@ static void test_kick(void)
 	dns_engine_free(e);
 }
 
+/* A success after a timeout: the timed-out batch may still be applied late
+ * (and undo this one), so everything is pushed once more, after retry. */
+static void test_confirm(void)
+{
+	struct dns_config c = config();
+	c.retry_ms = 1;
+	c.timeout_ms = 1;
+	naddrs = 0;
+	nsent = 0;
+	add_addr(2, "192.0.2.1", 0);
+	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
+	dns_engine_start(e);
+	run_loop();
+	dns_engine_result(e, DNS_OK, NULL);
+	usleep(5000);
+	run_loop();
+	is_int(nsent, 1, "confirm: a plain success is not pushed again");
+	add_addr(2, "192.0.2.2", 0);
+	dns_engine_changed(e);
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	usleep(5000);
+	run_loop();
+	is_int(nsent, 3, "confirm: retried after the timeout");
+	dns_engine_result(e, DNS_OK, NULL);
+	is_int(nsent, 3, "confirm: not at once");
+	usleep(5000);
+	run_loop();
+	is_int(nsent, 4, "confirm: pushed once more after retry");
+	ok(strstr(sent, "add host.example.test. A 192.0.2.1;") && strstr(sent, "192.0.2.2;"),
+	   "confirm: the whole state, though nothing changed");
+	dns_engine_result(e, DNS_OK, NULL);
+	usleep(5000);
+	run_loop();
+	is_int(nsent, 4, "confirm: only once");
+	dns_engine_result(e, DNS_PERMANENT, "REFUSED"); /* not in flight: ignored */
+	del_addr("192.0.2.2");
+	dns_engine_changed(e);
+	dns_engine_result(e, DNS_PERMANENT, "REFUSED");
+	del_addr("192.0.2.1");
+	dns_engine_changed(e);
+	dns_engine_result(e, DNS_OK, NULL);
+	usleep(5000);
+	run_loop();
+	is_int(nsent, 6, "confirm: not after a refusal (the server answered)");
+	dns_engine_free(e);
+}
+
 static void test_helpers(void)
 {
 	char b[300];
@@ -372,5 +431,6 @@ int main(void)
 	test_ptr_and_zones();
 	test_failover();
 	test_kick();
+	test_confirm();
 	return tap_done();
 }
