@@ -127,9 +127,10 @@ static void reload(void)
 }
 
 /* Without a periodic watcher, libev wakes up every 59.743 s to notice a
- * jump of the wall clock; with one, it watches for clock changes with a
- * timerfd instead and sleeps as long as there is nothing to do.  This one
- * never fires (in the year 33658) and does not keep the loop running. */
+ * jump of the wall clock; with one, libev 4.33 (EV_USE_TIMERFD, as Debian
+ * builds it) watches for clock changes with a timerfd instead and sleeps up
+ * to 1,500,001 s (17 days).  This one never fires (in the year 33658) and
+ * does not keep the loop running. */
 static void no_wakeup_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 {
 	(void)loop;

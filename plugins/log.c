@@ -74,6 +74,7 @@ static int lg_open(struct lg *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = fd;
+	l->torn = false; /* a new file starts with a whole line */
 	return 0;
 }
 
@@ -100,17 +101,24 @@ static void lg_reopen(struct nlevd_instance *inst, void *priv)
  * the line began; elsewhere (a pipe) the next write first ends the torn line. */
 static void tear_off(struct lg *l, size_t written)
 {
+	int e = errno; /* the write's error, for the caller to report */
 	off_t end = lseek(l->fd, 0, SEEK_CUR);
 	if (end >= (off_t)written && ftruncate(l->fd, end - (off_t)written) == 0)
-		return;
-	l->torn = true;
+		/* without O_APPEND (stdout redirected with >), also move back */
+		lseek(l->fd, end - (off_t)written, SEEK_SET);
+	else
+		l->torn = true;
+	errno = e;
 }
 
 static void write_line(struct lg *l, const char *buf, size_t len)
 {
 	size_t off = 0;
 	if (l->torn) {
-		ssize_t n = write(l->fd, "\n", 1);
+		ssize_t n;
+		do
+			n = write(l->fd, "\n", 1);
+		while (n < 0 && errno == EINTR);
 		if (n != 1) {
 			if (n == 0)
 				errno = EIO;

@@ -153,6 +153,7 @@ static void x_finish(struct xchg *x, int err, struct dns_answer *a)
 	x->active = false;
 	free(x->wire);
 	x->wire = NULL;
+	explicit_bzero(&x->key, sizeof(x->key)); /* verified: not needed now */
 	x->done(x->d, err, a);
 }
 
@@ -674,6 +675,7 @@ static void du_cancel(void *ctx)
 		d->x.active = false;
 		free(d->x.wire);
 		d->x.wire = NULL;
+		explicit_bzero(&d->x.key, sizeof(d->x.key));
 	}
 	d->batch = NULL;
 	d->phase = PH_IDLE;

@@ -403,6 +403,7 @@ struct dns_engine {
 	struct aset attempted;  /* desired state of the last failed attempt */
 	struct dns_batch batch;
 	ev_timer timer;
+	ev_timer confirm_timer; /* the re-push after a doubtful failure */
 	unsigned failures;
 	size_t server_idx, servers_tried;
 	bool once_waiting;
@@ -624,6 +625,20 @@ static uint64_t cfg_confirm_ms(const struct dns_config *cfg)
 	return cfg->retry_ms < cfg->timeout_ms ? cfg->timeout_ms : cfg->retry_ms;
 }
 
+/* Nothing could be sent (out of memory): try again after retry, so that the
+ * engine is never left waiting for a result that cannot come. */
+static void attempt_later(struct dns_engine *e)
+{
+	snprintf(e->last, sizeof(e->last), "out of memory");
+	e->host->log(e->inst, NLEVD_LOG_ERR, "out of memory; retrying in %.1f s",
+		     (double)e->cfg->retry_ms / 1000.);
+	e->state = ST_BACKOFF;
+	ev_timer_set(&e->timer, (double)e->cfg->retry_ms / 1000., 0.);
+	ev_timer_start(e->host->loop, &e->timer);
+	e->next_retry = ev_now(e->host->loop) + (double)e->cfg->retry_ms / 1000.;
+	once_check(e, false);
+}
+
 static void attempt(struct dns_engine *e)
 {
 	struct aset want = {0};
@@ -634,7 +649,7 @@ static void attempt(struct dns_engine *e)
 	}
 	if (desired(e, &want) < 0) {
 		aset_free(&want);
-		snprintf(e->last, sizeof(e->last), "out of memory");
+		attempt_later(e);
 		return;
 	}
 	if (!want.n && e->cfg->keep_on_empty) {
@@ -646,7 +661,7 @@ static void attempt(struct dns_engine *e)
 	}
 	if (build(e, &want) < 0) {
 		aset_free(&want);
-		snprintf(e->last, sizeof(e->last), "out of memory");
+		attempt_later(e);
 		return;
 	}
 	if (!e->batch.nmsgs) {
@@ -676,6 +691,19 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	attempt(w->data);
 }
 
+static void confirm_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dns_engine *e = w->data;
+	(void)loop;
+	(void)revents;
+	e->confirm = true; /* the next attempt pushes everything */
+	if (e->state == ST_INFLIGHT)
+		e->dirty = true;
+	else if (e->state == ST_IDLE)
+		attempt(e);
+	/* in back-off: the retry does it */
+}
+
 void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *detail)
 {
 	if (e->state != ST_INFLIGHT)
@@ -692,23 +720,23 @@ void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *deta
 		e->state = ST_IDLE;
 		snprintf(e->last, sizeof(e->last), "ok");
 		e->host->log(e->inst, NLEVD_LOG_INFO, "updated: %s", detail ? detail : "ok");
-		/* Changes made meanwhile go out now, coalesced. */
-		if (e->dirty) {
-			attempt(e);
-			return;
-		}
 		if (e->uncertain) {
 			/* A batch that timed out may still sit in the server's
 			 * queue (a stopped server, another of its addresses or
 			 * threads) and be applied after this one, undoing it:
 			 * once that has had time to happen, push it all again. */
+			double after = (double)cfg_confirm_ms(e->cfg) / 1000.;
 			e->uncertain = false;
-			e->confirm = true;
 			e->host->log(e->inst, NLEVD_LOG_INFO, "an earlier attempt may still be "
-				     "applied late: pushing again in %.1f s to be sure",
-				     (double)cfg_confirm_ms(e->cfg) / 1000.);
-			ev_timer_set(&e->timer, (double)cfg_confirm_ms(e->cfg) / 1000., 0.);
-			ev_timer_start(e->host->loop, &e->timer);
+				     "applied late: pushing again in %.1f s to be sure", after);
+			ev_timer_stop(e->host->loop, &e->confirm_timer);
+			ev_timer_set(&e->confirm_timer, after, 0.);
+			ev_timer_start(e->host->loop, &e->confirm_timer);
+		}
+		/* Changes made meanwhile go out now, coalesced. */
+		if (e->dirty) {
+			attempt(e);
+			return;
 		}
 		once_check(e, true);
 		return;
@@ -825,6 +853,9 @@ void dns_engine_status(struct dns_engine *e)
 	if (e->state == ST_BACKOFF)
 		snprintf(next, sizeof(next), "; next retry in %.1f s",
 			 e->next_retry - ev_now(e->host->loop));
+	else if (ev_is_active(&e->confirm_timer))
+		snprintf(next, sizeof(next), "; pushing again in %.1f s to be sure",
+			 ev_timer_remaining(e->host->loop, &e->confirm_timer));
 	for (size_t i = 0; i < e->cfg->nnames; i++)
 		e->host->log(e->inst, NLEVD_LOG_NOTICE,
 			     "%s: desired A %s AAAA %s; pushed A %s AAAA %s%s; last %s at %s%s",
@@ -858,6 +889,8 @@ struct dns_engine *dns_engine_new(const struct nlevd_host *host, struct nlevd_in
 		e->rng = 1;
 	ev_timer_init(&e->timer, timer_cb, 0., 0.);
 	e->timer.data = e;
+	ev_timer_init(&e->confirm_timer, confirm_cb, 0., 0.);
+	e->confirm_timer.data = e;
 	return e;
 }
 
@@ -866,6 +899,7 @@ void dns_engine_free(struct dns_engine *e)
 	if (!e)
 		return;
 	ev_timer_stop(e->host->loop, &e->timer);
+	ev_timer_stop(e->host->loop, &e->confirm_timer);
 	if (e->state == ST_INFLIGHT && e->t->cancel)
 		e->t->cancel(e->tctx);
 	dns_batch_free(&e->batch);

@@ -165,11 +165,13 @@ static void strip_dot(char *s)
 		s[n - 1] = 0;
 }
 
-int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key *out, char *err,
-		  size_t errlen)
+enum { TOK_MAX = KEY_SECRET_MAX * 2 };
+
+/* tok and kk are the caller's, so that it can wipe the secret they held. */
+static int parse(const char *buf, size_t len, const char *want, struct tsig_key *out, char *err,
+		 size_t errlen, char *tok, struct tsig_key *kk)
 {
 	struct lex l = {buf, buf + len, 1, err, errlen, false};
-	char tok[KEY_SECRET_MAX * 2];
 	int found = 0, nkeys = 0;
 	char want_n[KEY_NAME_MAX] = "";
 	if (want) {
@@ -183,29 +185,28 @@ int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key
 		return -1;
 	}
 	for (;;) {
-		enum tok t = next(&l, tok, sizeof(tok));
+		enum tok t = next(&l, tok, TOK_MAX);
 		if (t == T_EOF)
 			break;
 		if (t != T_WORD || strcmp(tok, "key")) {
 			fail(&l, "expected 'key'");
 			return -1;
 		}
-		struct tsig_key k;
-		memset(&k, 0, sizeof(k));
-		t = next(&l, tok, sizeof(tok));
-		if ((t != T_WORD && t != T_STRING) || !tok[0] || strlen(tok) >= sizeof(k.name)) {
+		memset(kk, 0, sizeof(*kk));
+		t = next(&l, tok, TOK_MAX);
+		if ((t != T_WORD && t != T_STRING) || !tok[0] || strlen(tok) >= sizeof(kk->name)) {
 			fail(&l, "expected a key name");
 			return -1;
 		}
-		snprintf(k.name, sizeof(k.name), "%s", tok);
-		strip_dot(k.name);
-		if (next(&l, tok, sizeof(tok)) != T_LBRACE) {
+		snprintf(kk->name, sizeof(kk->name), "%s", tok);
+		strip_dot(kk->name);
+		if (next(&l, tok, TOK_MAX) != T_LBRACE) {
 			fail(&l, "expected '{' after the key name");
 			return -1;
 		}
 		bool have_alg = false, have_secret = false;
 		for (;;) {
-			t = next(&l, tok, sizeof(tok));
+			t = next(&l, tok, TOK_MAX);
 			if (t == T_RBRACE)
 				break;
 			if (t != T_WORD) {
@@ -213,54 +214,54 @@ int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key
 				return -1;
 			}
 			if (!strcmp(tok, "algorithm")) {
-				t = next(&l, tok, sizeof(tok));
+				t = next(&l, tok, TOK_MAX);
 				if ((t != T_WORD && t != T_STRING) || have_alg ||
-				    strlen(tok) >= sizeof(k.algorithm)) {
+				    strlen(tok) >= sizeof(kk->algorithm)) {
 					fail(&l, have_alg ? "algorithm given twice" : "expected an algorithm");
 					return -1;
 				}
 				for (char *c = tok; *c; c++)
 					*c = (char)tolower((unsigned char)*c);
-				snprintf(k.algorithm, sizeof(k.algorithm), "%s", tok);
+				snprintf(kk->algorithm, sizeof(kk->algorithm), "%s", tok);
 				have_alg = true;
 			} else if (!strcmp(tok, "secret")) {
-				t = next(&l, tok, sizeof(tok));
+				t = next(&l, tok, TOK_MAX);
 				if (t != T_STRING || have_secret) {
 					fail(&l, have_secret ? "secret given twice" : "expected a quoted secret");
 					return -1;
 				}
-				if (strlen(tok) >= sizeof(k.secret_b64) ||
-				    b64decode(tok, k.secret, sizeof(k.secret), &k.secret_len) < 0) {
+				if (strlen(tok) >= sizeof(kk->secret_b64) ||
+				    b64decode(tok, kk->secret, sizeof(kk->secret), &kk->secret_len) < 0) {
 					fail(&l, "the secret is not valid base64");
 					return -1;
 				}
-				snprintf(k.secret_b64, sizeof(k.secret_b64), "%s", tok);
+				snprintf(kk->secret_b64, sizeof(kk->secret_b64), "%s", tok);
 				have_secret = true;
 			} else {
 				fail(&l, "unknown statement '%s' in a key", tok);
 				return -1;
 			}
-			if (next(&l, tok, sizeof(tok)) != T_SEMI) {
+			if (next(&l, tok, TOK_MAX) != T_SEMI) {
 				fail(&l, "expected ';'");
 				return -1;
 			}
 		}
-		if (next(&l, tok, sizeof(tok)) != T_SEMI) {
+		if (next(&l, tok, TOK_MAX) != T_SEMI) {
 			fail(&l, "expected ';' after '}'");
 			return -1;
 		}
 		if (!have_alg || !have_secret) {
-			fail(&l, "key \"%s\" lacks %s", k.name, have_alg ? "a secret" : "an algorithm");
+			fail(&l, "key \"%s\" lacks %s", kk->name, have_alg ? "a secret" : "an algorithm");
 			return -1;
 		}
 		nkeys++;
-		if (!want || !strcasecmp(k.name, want_n)) {
+		if (!want || !strcasecmp(kk->name, want_n)) {
 			if (found && want) {
-				fail(&l, "key \"%s\" defined twice", k.name);
+				fail(&l, "key \"%s\" defined twice", kk->name);
 				return -1;
 			}
 			found++;
-			*out = k;
+			*out = *kk;
 		}
 	}
 	if (!want && nkeys != 1) {
@@ -273,4 +274,15 @@ int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key
 		return -1;
 	}
 	return 0;
+}
+
+int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key *out, char *err,
+		  size_t errlen)
+{
+	char tok[TOK_MAX];
+	struct tsig_key k;
+	int rc = parse(buf, len, want, out, err, errlen, tok, &k);
+	explicit_bzero(tok, sizeof(tok));
+	explicit_bzero(&k, sizeof(k));
+	return rc;
 }

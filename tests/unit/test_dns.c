@@ -327,15 +327,20 @@ static void test_confirm(void)
 	is_int(nsent, 3, "confirm: retried after the timeout");
 	dns_engine_result(e, DNS_OK, NULL);
 	is_int(nsent, 3, "confirm: not at once");
+	add_addr(2, "192.0.2.3", 0);
+	dns_engine_changed(e);
+	is_int(nsent, 4, "confirm: a change meanwhile goes out at once");
+	dns_engine_result(e, DNS_OK, NULL);
 	usleep(5000);
 	run_loop();
-	is_int(nsent, 4, "confirm: pushed once more after retry");
-	ok(strstr(sent, "add host.example.test. A 192.0.2.1;") && strstr(sent, "192.0.2.2;"),
+	is_int(nsent, 5, "confirm: and the state is still pushed once more after retry");
+	ok(strstr(sent, "add host.example.test. A 192.0.2.1;") && strstr(sent, "192.0.2.3;"),
 	   "confirm: the whole state, though nothing changed");
 	dns_engine_result(e, DNS_OK, NULL);
 	usleep(5000);
 	run_loop();
-	is_int(nsent, 4, "confirm: only once");
+	is_int(nsent, 5, "confirm: only once");
+	del_addr("192.0.2.3");
 	dns_engine_result(e, DNS_PERMANENT, "REFUSED"); /* not in flight: ignored */
 	del_addr("192.0.2.2");
 	dns_engine_changed(e);
@@ -345,7 +350,7 @@ static void test_confirm(void)
 	dns_engine_result(e, DNS_OK, NULL);
 	usleep(5000);
 	run_loop();
-	is_int(nsent, 6, "confirm: not after a refusal (the server answered)");
+	is_int(nsent, 7, "confirm: not after a refusal (the server answered)");
 	dns_engine_free(e);
 }
 
