@@ -341,6 +341,16 @@ static void aset_sort_unique(struct aset *s)
 	s->n = w;
 }
 
+/* dst |= src */
+static int aset_union(struct aset *dst, const struct aset *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (aset_add(dst, src->v[i].family, src->v[i].a) < 0)
+			return -ENOMEM;
+	aset_sort_unique(dst);
+	return 0;
+}
+
 static bool aset_has(const struct aset *s, const struct addr *a)
 {
 	return s->n && bsearch(a, s->v, s->n, sizeof(*s->v), addr_cmp) != NULL;
@@ -398,7 +408,7 @@ struct dns_engine {
 	bool confirm;      /* push everything again: a stale batch may have won */
 	bool pushed_valid; /* the forward records are known to be `pushed` */
 	struct aset pushed;    /* forward records last pushed successfully */
-	struct aset ptr_pushed; /* addresses whose PTR we published */
+	struct aset ptr_pushed; /* addresses whose PTR we published (or may have) */
 	struct aset sending;    /* what is in flight */
 	struct aset attempted;  /* desired state of the last failed attempt */
 	struct dns_batch batch;
@@ -744,8 +754,17 @@ void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *deta
 	e->failed++;
 	e->failures++;
 	bool perm = r == DNS_PERMANENT;
-	if (!perm)
+	if (!perm) {
+		/* The server may still apply this batch (it timed out, or its
+		 * answer was lost): what it holds is no longer known.  The next
+		 * batch replaces every RRset, also when the state is back to the
+		 * one pushed before, and deletes the PTRs this one may have
+		 * added. */
 		e->uncertain = true;
+		e->pushed_valid = false;
+		if (e->cfg->ptr)
+			aset_union(&e->ptr_pushed, &e->sending);
+	}
 	snprintf(e->last, sizeof(e->last), "%s: %s", perm ? "error" : "failed",
 		 detail ? detail : "?");
 	aset_copy(&e->attempted, &e->sending);

@@ -250,6 +250,24 @@ static void test_ptr_and_zones(void)
 	   "the new address gets a PTR");
 	ok(strstr(sent, "ip6.arpa") == NULL, "an unchanged reverse group is left alone");
 	dns_engine_result(e, DNS_OK, NULL);
+
+	/* A PTR in a batch that timed out may still be applied: once its
+	 * address is gone, it is deleted although no success published it. */
+	add_addr(2, "198.51.100.8", 0);
+	dns_engine_changed(e);
+	ok(strstr(sent, "add 8.100.51.198.in-addr.arpa. PTR") != NULL, "a PTR for .8 is sent");
+	dns_engine_result(e, DNS_TRANSIENT, "timed out");
+	del_addr("198.51.100.8");
+	dns_engine_changed(e);
+	ok(strstr(sent, "del 8.100.51.198.in-addr.arpa. PTR;") != NULL,
+	   "the PTR of an address in a timed-out batch is deleted once it is gone");
+	ok(strstr(sent, "add a.example.test. A 198.51.100.7;") != NULL,
+	   "and the A records are replaced, though back to what was pushed before");
+	dns_engine_result(e, DNS_OK, NULL);
+	add_addr(2, "198.51.100.9", 0);
+	dns_engine_changed(e);
+	ok(strstr(sent, "8.100.51.198") == NULL, "then the PTR is forgotten");
+	dns_engine_result(e, DNS_OK, NULL);
 	dns_engine_free(e);
 }
 
