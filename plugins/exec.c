@@ -259,6 +259,12 @@ struct envb {
 	size_t n;
 };
 
+/* NLEVD_ and the name in upper case.  The event's fields are the JSON keys
+ * (host->event_fields), so the names are NLEVD_EVENT NLEVD_IFNAME
+ * NLEVD_IFINDEX NLEVD_INITIAL NLEVD_FAMILY NLEVD_ADDRESS NLEVD_PREFIXLEN
+ * NLEVD_SCOPE NLEVD_FLAGS NLEVD_VALID_LFT NLEVD_PREFERRED_LFT NLEVD_PEER
+ * NLEVD_OPERSTATE NLEVD_MAC NLEVD_MTU NLEVD_OLD_IFNAME, as they apply; the
+ * plugin adds NLEVD_INSTANCE NLEVD_ADDRESSES NLEVD_DROPPED. */
 static void env_add(struct envb *e, const char *name, const char *value)
 {
 	if (e->n >= MAX_ENV)
