@@ -74,6 +74,36 @@ kill -USR1 "$NLEVD_PID"
 wait_for "grep 'notice: \[full\] $((written + 2)) lines written, $lost lost to $FEV' $ERR" 5 ||
 	fail "USR1: $(grep 'notice: \[full\]' "$ERR" | tail -n 1)"
 stop_nlevd
+
+# The same for stdout redirected with '>' (no O_APPEND): the torn line is
+# cut off and the offset moved back, so no hole of NUL bytes is left.
+rm -f "$FEV" "$FULL/filler"
+ip -n "$NS" addr flush dev v0 || fail "addr flush"
+cat >"$T/stdout.conf" <<EOF
+[nlevd]
+log_level = info
+
+[out]
+plugin = log
+format = json
+output = stdout
+events = addr-add
+EOF
+SOUT=$FULL/stdout.json
+ip netns exec "$NS" "$NLEVD" -f -c "$T/stdout.conf" -P "$NLEVD_PLUGINS" >"$SOUT" 2>"$T/stdout.err" &
+NLEVD_PID=$!
+_PIDS+=("$NLEVD_PID")
+wait_for "grep 'started:' $T/stdout.err" 10 || fail "nlevd did not start: $(cat "$T/stdout.err")"
+NLEVD_ERR=$T/stdout.err marker v0 "$SOUT"   # a page of the file in use: a write will tear
+dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
+ip -n "$NS" -batch "$T/add100" || fail "ip -batch"
+wait_for "grep 'error: \[out\] writing output: No space left on device' $T/stdout.err" 10 ||
+	fail "stdout on a full disk: no error logged: $(cat "$T/stdout.err")"
+rm -f "$FULL/filler"
+NLEVD_ERR=$T/stdout.err marker v0 "$SOUT"
+[ "$(tr -cd '\000' <"$SOUT" | wc -c)" -eq 0 ] || fail "stdout has NUL bytes: a hole where the torn line was"
+check_event_file "$SOUT"
+NLEVD_ERR=$T/stdout.err stop_nlevd
 umount "$FULL" || fail "umount"
 
 # ---- an instance that cannot start ----
