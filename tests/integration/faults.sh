@@ -116,7 +116,7 @@ output = $T/no/such/dir/events.json
 EOF
 "$NLEVD" -t -c "$T/nostart.conf" -P "$NLEVD_PLUGINS" >"$T/t.out" 2>&1 ||
 	fail "-t refused a config whose file is only opened at start: $(cat "$T/t.out")"
-nsx "$NLEVD" -f -c "$T/nostart.conf" -P "$NLEVD_PLUGINS" >"$T/nostart.out" 2>&1 &
+ip netns exec "$NS" "$NLEVD" -f -c "$T/nostart.conf" -P "$NLEVD_PLUGINS" >"$T/nostart.out" 2>&1 &
 pid=$!
 _PIDS+=("$pid")
 wait_exit "$pid" 10 || fail "nlevd kept running with an instance that cannot start"
