@@ -56,3 +56,29 @@ records()
 		esac
 	done | LC_ALL=C sort
 }
+
+# The daemon's log ($ERR) since a mark, and convergence on a fake:
+#   log_mark / since_mark / log_count ERE
+#   converged PORT INSTANCE NAME ADDRESS...  the instance logged a success
+#       since the mark and the fake's last acknowledged UPDATE holds exactly
+#       these records;  wait_converged PORT INSTANCE TIMEOUT NAME ADDRESS...
+#   between N LO HI;  cpu_ticks PID (user + system, clock ticks)
+log_mark() { MARK=$(grep -c '' "$ERR" 2>/dev/null); }
+since_mark() { tail -n +"$((MARK + 1))" "$ERR"; }
+log_count() { since_mark | grep -c -E -- "$1"; }
+converged()
+{
+	local port=$1 inst=$2
+	shift 2
+	[ "$(log_count "info: \[$inst\] updated: ")" -ge 1 ] &&
+		[ "$(fake_acked "$port")" = "$(records "$@")" ]
+}
+wait_converged()
+{
+	local port=$1 inst=$2 timeout=$3
+	shift 3
+	wait_for "converged $port $inst $*" "$timeout" ||
+		fail "[$inst] did not converge on [$*] within $timeout s: acked [$(fake_acked "$port" | tr '\n' ' ')]; $(since_mark | grep "\[$inst\]" | grep -v 'debug: ' | tail -n 5)"
+}
+between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }

@@ -54,25 +54,6 @@ run_mark() { RUN_MARK[$1]=$(grep -c '' "$T/runs-$1.out"); }
 runs() { echo $(($(grep -c '' "$T/runs-$1.out") - RUN_MARK[$1])); }
 last_run_pid() { tail -n 1 "$T/runs-$1.out" | cut -d' ' -f1; }
 
-log_mark() { MARK=$(grep -c '' "$ERR" 2>/dev/null); }
-since_mark() { tail -n +"$((MARK + 1))" "$ERR"; }
-log_count() { since_mark | grep -c -E -- "$1"; }
-converged()
-{
-	local port=$1 inst=$2
-	shift 2
-	[ "$(log_count "info: \[$inst\] updated: ")" -ge 1 ] &&
-		[ "$(fake_acked "$port")" = "$(records "$@")" ]
-}
-wait_converged()
-{
-	local port=$1 inst=$2 timeout=$3
-	shift 3
-	wait_for "converged $port $inst $*" "$timeout" ||
-		fail "[$inst] did not converge on [$*] within $timeout s: acked [$(fake_acked "$port" | tr '\n' ' ')]; $(since_mark | grep "\[$inst\]" | grep -v 'debug: ' | tail -n 5)"
-}
-between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 # instance NAME SERVER HOST TIMEOUT: an nsupdate section with its wrapper
 instance()

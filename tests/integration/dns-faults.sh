@@ -44,10 +44,6 @@ HZ=$(getconf CLK_TCK)
 
 . "$TESTS_SRCDIR/fake-dns-lib.sh"
 
-log_mark() { MARK=$(grep -c '' "$ERR" 2>/dev/null); }
-since_mark() { tail -n +"$((MARK + 1))" "$ERR"; }
-# log_count ERE: lines matching it logged since the mark
-log_count() { since_mark | grep -c -E -- "$1"; }
 # wait_log ERE [TIMEOUT_S]
 wait_log()
 {
@@ -57,26 +53,6 @@ wait_log()
 	wait_for 'since_mark | grep -E -- "$WAIT_PAT"' "${2:-10}" ||
 		fail "not logged within ${2:-10} s: [$1]; got: $(since_mark | grep -v 'debug: ' | tail -n 15)"
 }
-# converged PORT INSTANCE NAME ADDRESS...: the instance logged a success
-# since the mark, and the last UPDATE the fake acknowledged holds exactly
-# these records
-converged()
-{
-	local port=$1 inst=$2
-	shift 2
-	[ "$(log_count "info: \[$inst\] updated: ")" -ge 1 ] &&
-		[ "$(fake_acked "$port")" = "$(records "$@")" ]
-}
-wait_converged()
-{
-	local port=$1 inst=$2 timeout=$3
-	shift 3
-	wait_for "converged $port $inst $*" "$timeout" ||
-		fail "[$inst] did not converge on [$*] within $timeout s: acked [$(fake_acked "$port" | tr '\n' ' ')]; $(since_mark | grep "\[$inst\]" | grep -v 'debug: ' | tail -n 5)"
-}
-between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
-# cpu_ticks PID: user + system time so far, in clock ticks
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 # instance NAME PORT HOST TIMEOUT [LINE...]: a dnsupdate section
 instance()
