@@ -15,12 +15,6 @@
 
 #include "nlevd.h"
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#else
-static int sd_notifyf(int unset, const char *fmt, ...) { (void)unset; (void)fmt; return 0; }
-#endif
-
 #ifndef NLEVD_CONFIG_FILE
 #define NLEVD_CONFIG_FILE "/etc/nlevd/nlevd.conf"
 #endif
@@ -87,14 +81,14 @@ static void notify_ready(void)
 	size_t n = 0;
 	for (struct instance *i = d.running.head; i; i = i->next)
 		n++;
-	sd_notifyf(0, "READY=1\nSTATUS=%zu interfaces, %zu addresses, %zu instances",
+	notify("READY=1\nSTATUS=%zu interfaces, %zu addresses, %zu instances",
 		   state_count_links(), state_count_addrs(), n);
 }
 
 static void reload(void)
 {
 	log_notice("reloading %s", d.config);
-	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", d.config);
+	notify("RELOADING=1\nSTATUS=reloading %s", d.config);
 	struct cfg *c = cfg_load(d.config, d.plugin_dir);
 	if (!c) {
 		log_err("reload failed: out of memory; the old configuration stays");
@@ -105,7 +99,7 @@ static void reload(void)
 		cfg_log_errors(c);
 		log_err("reload failed: %d error%s; the old configuration stays", c->nerrors,
 			c->nerrors == 1 ? "" : "s");
-		sd_notifyf(0, "READY=1\nSTATUS=reload failed (%d errors), old configuration running",
+		notify("READY=1\nSTATUS=reload failed (%d errors), old configuration running",
 			   c->nerrors);
 		cfg_free(c);
 		return;
@@ -113,7 +107,7 @@ static void reload(void)
 	if (instances_start(&neu) < 0) {
 		instances_destroy(&neu);
 		log_err("reload failed: an instance cannot start; the old configuration stays");
-		sd_notifyf(0, "READY=1\nSTATUS=reload failed (an instance cannot start), old "
+		notify("READY=1\nSTATUS=reload failed (an instance cannot start), old "
 			   "configuration running");
 		cfg_free(c);
 		return;
@@ -179,7 +173,7 @@ static void stop(void)
 		return;
 	d.stop_phase = 1;
 	log_notice("stopping");
-	sd_notifyf(0, "STOPPING=1\nSTATUS=stopping");
+	notify("STOPPING=1\nSTATUS=stopping");
 	netlink_close();
 	child_idle_hook = children_idle;
 	if (child_count()) {
@@ -337,6 +331,8 @@ static int run(struct cfg *c)
 		ready(ready_fd, EX_FAIL);
 		return EX_FAIL;
 	}
+	if (!d.once)
+		notify_init();
 	state_init(dispatch, NULL);
 	if (netlink_open(d.loop, c->netlink_rcvbuf) < 0 || drop_privileges(c) < 0 ||
 	    netlink_initial_dump() < 0) {
@@ -391,6 +387,7 @@ static int run(struct cfg *c)
 	if (pidfile)
 		unlink(pidfile);
 	log_notice("stopped");
+	notify_close();
 	return EX_OK_;
 }
 
@@ -427,14 +424,8 @@ int main(int argc, char **argv)
 		case 'p': d.pidfile = optarg; break;
 		case 'v': d.verbosity++; break;
 		case 'q': d.verbosity--; break;
-		case 'V': printf("nlevd %s (plugin ABI %d.%d)%s\n", PACKAGE_VERSION,
-				 NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR,
-#ifdef HAVE_SYSTEMD
-				 " +systemd"
-#else
-				 ""
-#endif
-				 );
+		case 'V': printf("nlevd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+				 NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR);
 			return EX_OK_;
 		case 'h': usage(stdout); return EX_OK_;
 		default: usage(stderr); return EX_USAGE_;

@@ -224,4 +224,12 @@ void instances_status(struct instances *set);
 void instances_once(struct instances *set);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
 extern void (*once_done_hook)(void);
+/* notify.c: systemd's notification protocol ($NOTIFY_SOCKET), no libsystemd.
+ * notify_init() reads and unsets $NOTIFY_SOCKET: 1 if notifying, 0 if not
+ * asked to, -1 on an unusable address (logged).  notify() sends one message
+ * ("READY=1\nSTATUS=..."), without blocking. */
+int notify_init(void);
+int notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void notify_close(void);
+
 #endif
