@@ -15,6 +15,9 @@
 
 #include "nlevd.h"
 
+#ifndef NLEVD_PLUGIN_DIR
+#define NLEVD_PLUGIN_DIR "/usr/lib/nlevd"
+#endif
 #ifndef NLEVD_CONFIG_FILE
 #define NLEVD_CONFIG_FILE "/etc/nlevd/nlevd.conf"
 #endif
@@ -49,7 +52,8 @@ static void usage(FILE *f)
 		"Usage: nlevd [OPTION]...\n"
 		"Route the kernel's rtnetlink link and address events to plugins.\n\n"
 		"  -c, --config FILE      config file (default " NLEVD_CONFIG_FILE ")\n"
-		"  -P, --plugin-dir DIR   load plugins from DIR (overrides plugin_dir)\n"
+		"  -P, --plugin-dir DIR   load plugins from DIR (overrides plugin_dir; default\n"
+		"                         " NLEVD_PLUGIN_DIR ")\n"
 		"  -f, --foreground       do not daemonize; log to stderr\n"
 		"  -t, --check            check the config and every instance, then exit\n"
 		"  -1, --once             deliver the current state, wait, exit 0 if all succeeded\n"
@@ -92,6 +96,8 @@ static void reload(void)
 	struct cfg *c = cfg_load(d.config, d.plugin_dir);
 	if (!c) {
 		log_err("reload failed: out of memory; the old configuration stays");
+		instances_reopen(&d.running);
+		notify("READY=1\nSTATUS=reload failed (out of memory), old configuration running");
 		return;
 	}
 	struct instances neu = {NULL};
@@ -99,6 +105,7 @@ static void reload(void)
 		cfg_log_errors(c);
 		log_err("reload failed: %d error%s; the old configuration stays", c->nerrors,
 			c->nerrors == 1 ? "" : "s");
+		instances_reopen(&d.running);
 		notify("READY=1\nSTATUS=reload failed (%d errors), old configuration running",
 			   c->nerrors);
 		cfg_free(c);
@@ -107,6 +114,7 @@ static void reload(void)
 	if (instances_start(&neu) < 0) {
 		instances_destroy(&neu);
 		log_err("reload failed: an instance cannot start; the old configuration stays");
+		instances_reopen(&d.running);
 		notify("READY=1\nSTATUS=reload failed (an instance cannot start), old "
 			   "configuration running");
 		cfg_free(c);

@@ -179,6 +179,19 @@ static void mon_rec(const struct nl_rec *rec, void *arg)
 	state_apply(rec);
 }
 
+bool netlink_input(const void *buf, size_t len)
+{
+	uint64_t before = nl_stats.malformed;
+	nlmsg_decode(buf, len, mon_rec, NULL, &nl_stats);
+	if (nl_stats.malformed == before)
+		return false;
+	/* A message that could not be decoded (cut short, or missing what it
+	 * must carry) was an event all the same: its change is not known, so
+	 * the kernel's state is read again, rate-limited like an overrun. */
+	log_info("netlink: a malformed or truncated message; re-reading the kernel's state");
+	return true;
+}
+
 static void mon_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
@@ -214,7 +227,8 @@ static void mon_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			log_debug("netlink: message from port %u dropped", sa.nl_pid);
 			continue;
 		}
-		nlmsg_decode(nl.buf, (size_t)n, mon_rec, NULL, &nl_stats);
+		if (netlink_input(nl.buf, (size_t)n))
+			nl.lost = true;
 	}
 	if (!drained)
 		return; /* more to read: called again after the other watchers */

@@ -146,6 +146,10 @@ int netlink_initial_dump(void);
 void netlink_close(void);
 void netlink_stats_log(void);
 extern struct nl_stats nl_stats;
+/* One datagram from the monitor socket: decoded into the state.  True when
+ * a message in it was malformed or cut short, i.e. an event may be lost
+ * and the state must be read again (the caller asks for the resync). */
+bool netlink_input(const void *buf, size_t len);
 
 /* ---- filter (router.c) ---- */
 struct filter {
@@ -220,6 +224,8 @@ void instances_commit(struct instances *old, struct instances *neu);
 void instances_destroy(struct instances *set);
 void instances_dispatch(struct instances *set, const struct nlevd_event *ev);
 void instances_status(struct instances *set);
+/* SIGHUP after a refused reload: each running instance's reopen. */
+void instances_reopen(struct instances *set);
 /* --once: replay to every instance, flush, ask each to finish. */
 void instances_once(struct instances *set);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */

@@ -643,6 +643,15 @@ void instances_commit(struct instances *old, struct instances *neu)
 	}
 }
 
+/* A refused reload is still a SIGHUP for what keeps running: log files are
+ * reopened (logrotate does not check the config) and keys re-read. */
+void instances_reopen(struct instances *set)
+{
+	for (struct instance *i = set->head; i; i = i->next)
+		if (i->p->reopen)
+			i->p->reopen(P(i), i->priv);
+}
+
 void instances_destroy(struct instances *set)
 {
 	while (set->head) {

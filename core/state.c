@@ -43,10 +43,10 @@ bool state_resync_wanted;
 
 bool addr_usable(uint32_t flags)
 {
-	if (flags & IFA_F_DADFAILED)
-		return false;
-	/* Optimistic DAD (RFC 4429) lets a tentative address be used. */
-	return !(flags & IFA_F_TENTATIVE) || (flags & IFA_F_OPTIMISTIC);
+	/* Never while tentative, optimistic DAD (RFC 4429) included: an
+	 * address announced before DAD ends could still turn out a duplicate,
+	 * and be published in DNS or acted on by a hook for nothing. */
+	return !(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
 }
 
 static bool link_is_up(const struct nlevd_link *l)

@@ -219,8 +219,11 @@ static char **programs(struct ex *x)
 		while (d && (de = readdir(d))) {
 			if (skipped_name(de->d_name))
 				continue;
+			/* A symlink counts as the file it points to (as with
+			 * run-parts): hooks are often linked in from elsewhere; the
+			 * checks below apply to the target. */
 			struct stat st;
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
 			    !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
 				continue;
 			if (st.st_mode & (S_IWGRP | S_IWOTH)) {

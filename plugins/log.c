@@ -182,11 +182,13 @@ static void lg_event(struct nlevd_instance *inst, void *priv, const struct nlevd
 	size_t n = prefix + enc(ev, buf + prefix, need - prefix);
 	switch (l->output) {
 	case OUT_LOG:
-		l->host->log(inst, NLEVD_LOG_INFO, "%s", buf);
+		/* notice, not info: what this instance exists for must not vanish
+		 * with log_level = notice. */
+		l->host->log(inst, NLEVD_LOG_NOTICE, "%s", buf);
 		l->lines++;
 		break;
 	case OUT_SYSLOG:
-		syslog(LOG_DAEMON | LOG_INFO, "%s", buf);
+		syslog(LOG_DAEMON | LOG_NOTICE, "%s", buf);
 		l->lines++;
 		break;
 	default:

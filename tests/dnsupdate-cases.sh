@@ -150,6 +150,17 @@ ip -n "$NS" addr del 198.51.100.99/32 dev lo
 ip -n "$NS" addr del 2001:db8::12/64 dev v1
 ip -n "$NS" addr del 198.51.100.13/32 dev v1
 wait_records host.example.test A 198.51.100.12
+# A deprecated address is still usable (SPEC): it stays in the AAAA set
+# when the next change sends both RRsets again.
+ip -n "$NS" addr change 2001:db8::12/64 dev v0 preferred_lft 0 valid_lft 600 nodad ||
+	fail "deprecate 2001:db8::12"
+ip -n "$NS" -6 addr show dev v0 | grep '2001:db8::12/64.*deprecated' >/dev/null ||
+	fail "the kernel did not deprecate 2001:db8::12"
+ip -n "$NS" addr add 198.51.100.14/32 dev v0
+wait_records host.example.test A $'198.51.100.12\n198.51.100.14'
+wait_records host.example.test AAAA $'2001:db8::11\n2001:db8::12'
+ip -n "$NS" addr del 198.51.100.14/32 dev v0
+wait_records host.example.test A 198.51.100.12
 
 # ---- on_empty = delete: the last address goes, so do the records ----
 ip -n "$NS" addr del 198.51.100.12/32 dev v0

@@ -341,15 +341,20 @@ assert_jq()
 # event has, and a "time" in RFC 3339 UTC with milliseconds.
 check_event_file()
 {
-	local file=$1 lines objs bad
+	local file=$1 lines objs bad snap
 	[ -f "$file" ] || fail "$(basename "$file") was not written"
-	lines=$(grep -c '^' "$file")
-	objs=$(jq -c . "$file" | wc -l) || fail "$(basename "$file") is not valid JSON"
+	# One snapshot for both counts: the daemon may append an event (a
+	# late link-local address) between them.
+	snap=$(mktemp "$T/check.XXXXXX")
+	cat "$file" >"$snap"
+	lines=$(grep -c '^' "$snap")
+	objs=$(jq -c . "$snap" | wc -l) || fail "$(basename "$file") is not valid JSON"
 	[ "$lines" -eq "$objs" ] || fail "$(basename "$file"): $lines lines but $objs JSON values"
 	bad=$(jq -c 'select((type != "object") or
 		(.time | type != "string" or (test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$") | not)) or
 		(.event | type != "string") or (.ifname | type != "string") or
-		(.ifindex | type != "number") or (.initial | type != "boolean"))' "$file" | head -n 3)
+		(.ifindex | type != "number") or (.initial | type != "boolean"))' "$snap" | head -n 3)
+	rm -f "$snap"
 	[ -z "$bad" ] || fail "$(basename "$file"): malformed event(s): $bad"
 }
 

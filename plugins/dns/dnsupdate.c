@@ -437,8 +437,14 @@ static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 	}
 	ldns_pkt_free(a->pkt);
 	if (a->tsig_error) {
-		if (a->tsig_error == 18)
+		/* BADTIME is an error for the admin, but a transient one: a clock
+		 * wrong at boot is usually set by NTP moments later, and the
+		 * back-off then publishes within seconds, not at retry_max. */
+		if (a->tsig_error == 18) {
 			d->host->log(d->inst, NLEVD_LOG_ERR, "%s", a->detail);
+			batch_fail(d, DNS_TRANSIENT, a->detail);
+			return;
+		}
 		batch_fail(d, DNS_PERMANENT, a->detail);
 		return;
 	}

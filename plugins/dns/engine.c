@@ -280,7 +280,7 @@ int dns_ptr_group(int family, const uint8_t *a, char *buf, size_t len)
 
 enum dns_result dns_rcode_class(const char *name)
 {
-	static const char *const permanent[] = {"REFUSED", "NOTAUTH", "BADKEY", "BADSIG", "BADTIME",
+	static const char *const permanent[] = {"REFUSED", "NOTAUTH", "BADKEY", "BADSIG",
 						"NOTZONE", "YXDOMAIN", "YXRRSET", "NXRRSET",
 						"NXDOMAIN", "FORMERR", "NOTIMP", "BADTRUNC",
 						"BADMODE", "BADNAME", "BADALG", "BADVERS"};
@@ -434,7 +434,10 @@ static int collect_cb(const struct nlevd_link *link, const struct nlevd_addr *a,
 {
 	struct collect *c = arg;
 	const struct dns_config *cfg = c->e->cfg;
-	if (a->flags & (IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED))
+	/* Usable as the core defines it: a deprecated address still is (it
+	 * still works; the kernel just prefers others for new connections);
+	 * a tentative or DAD-failed one is not. */
+	if (a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))
 		return 0;
 	if ((a->family == AF_INET && !cfg->want4) || (a->family == AF_INET6 && !cfg->want6))
 		return 0;

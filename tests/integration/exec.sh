@@ -134,6 +134,15 @@ printf '#!/bin/sh\necho backup >>%s/order\n' "$T" >"$T/hooks.d/25-old~"
 chmod 755 "$T/hooks.d/25-old~"
 printf '#!/bin/sh\necho dot >>%s/order\n' "$T" >"$T/hooks.d/.hidden"
 chmod 755 "$T/hooks.d/.hidden"
+# Symbolic links count as their targets: one to a good hook runs, one to a
+# world-writable file is refused, a dangling one is skipped.
+printf '#!/bin/sh\necho 40-linked >>%s/order\n' "$T" >"$T/linked-hook"
+chmod 755 "$T/linked-hook"
+ln -s "$T/linked-hook" "$T/hooks.d/40-linked"
+printf '#!/bin/sh\necho unsafe-link >>%s/order\n' "$T" >"$T/unsafe-target"
+chmod 757 "$T/unsafe-target"
+ln -s "$T/unsafe-target" "$T/hooks.d/45-unsafe-link"
+ln -s "$T/nowhere" "$T/hooks.d/50-dangling"
 cat >"$T/dir.conf" <<EOF
 [hooks]
 plugin = exec
@@ -143,11 +152,14 @@ startup = no
 EOF
 start_nlevd "$T/dir.conf"
 ip -n "$NS" addr add 10.7.0.1/32 dev s0
-wait_for "[ \$(grep -c . $T/order) -ge 3 ]" || fail "directory hooks did not run"
+wait_for "[ \$(grep -c . $T/order) -ge 4 ]" || fail "directory hooks did not run: $(cat "$T/order")"
 sleep 0.3
-[ "$(tr '\n' ' ' <"$T/order")" = "10-first 20-second 30-third " ] || fail "directory order: $(cat "$T/order")"
+[ "$(tr '\n' ' ' <"$T/order")" = "10-first 20-second 30-third 40-linked " ] ||
+	fail "directory order: $(cat "$T/order")"
 grep -q "refusing $T/hooks.d/15-unsafe: writable by group or others" "$NLEVD_ERR" ||
 	fail "no log line refusing the world-writable hook"
+grep -q "refusing $T/hooks.d/45-unsafe-link: writable by group or others" "$NLEVD_ERR" ||
+	fail "no log line refusing the link to a world-writable file"
 stop_nlevd
 
 # ---- queue overflow: the oldest is dropped, the next run is told ----

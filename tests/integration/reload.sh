@@ -102,8 +102,12 @@ grep -q "$CONF:3: " "$NLEVD_ERR" || fail "the bad section header is not reported
 	echo "plugin = no_such_plugin"
 } >"$CONF"
 line=$(grep -n no_such_plugin "$CONF" | cut -d: -f1)
+# logrotate moves the file and sends HUP whatever the config holds: a
+# refused reload still reopens the running instances' files.
+mv "$DV" "$DV.rotated"
 hup_and_wait 'reload failed'
 assert_running "after a bad reload"
+wait_for "[ -e '$DV' ]" || fail "a refused reload did not reopen [d]'s log file"
 grep -q "$CONF:$line: .*no_such_plugin" "$NLEVD_ERR" || fail "the unknown plugin is not reported at $CONF:$line"
 
 # ---- the old configuration still works, all of it ----
@@ -114,6 +118,7 @@ wait_event "$DV" '.event == "addr-add" and .address == "10.6.0.2"'
 ip -n "$NS" addr del 10.6.0.2/24 dev v0 || fail "addr del"
 wait_event "$AV" '.event == "addr-del" and .address == "10.6.0.2"'
 marker v0 "$AV" "$BV" "$DV"
+assert_count "$DV.rotated" '.address == "10.6.0.2"' 0 "[d] wrote to the rotated file"
 assert_count "$BV" '.event != "addr-add"' 0 "[b] still has its old events filter"
 [ -e "$T/e.json" ] && fail "an instance of a refused configuration ran"
 

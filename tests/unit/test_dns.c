@@ -145,8 +145,9 @@ static void test_engine(void)
 	is_int(nsent, 1, "start-up push");
 	is_str(sent,
 	       "server 127.0.0.1;[example.test.] del host.example.test. A; del host.example.test. AAAA;"
-	       " add host.example.test. A 192.0.2.1; add host.example.test. AAAA 2001:db8::1;",
-	       "one message replaces both RRsets; lo, deprecated and tentative left out");
+	       " add host.example.test. A 192.0.2.1; add host.example.test. AAAA 2001:db8::1;"
+	       " add host.example.test. AAAA 2001:db8::dead;",
+	       "one message replaces both RRsets; lo and tentative left out, deprecated kept");
 	dns_engine_changed(e);
 	is_int(nsent, 1, "one update in flight: a change waits");
 	add_addr(2, "192.0.2.2", 0);

@@ -993,6 +993,38 @@ static void test_corruptions(void)
 	is_int(count_bad, 0, "single-byte corruptions: counts consistent");
 }
 
+static int input_events;
+static void input_cb(const struct nlevd_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	input_events++;
+}
+
+/* netlink_input: what the monitor socket reads goes into the state, and a
+ * datagram holding a malformed or truncated message asks for a re-read
+ * (SPEC: after a truncated message the core re-reads the kernel's state). */
+static void test_input(void)
+{
+	state_init(input_cb, NULL);
+	uint64_t m0 = nl_stats.malformed;
+	ok(!netlink_input(cap_newlink_veth0, sizeof(cap_newlink_veth0)), "a new link: no re-read");
+	is_int((int)state_count_links(), 1, "it is in the state");
+	ok(input_events >= 1, "and became events (link-add, link-up: %d)", input_events);
+	int first = input_events;
+	ok(!netlink_input(multi, multi_len), "a whole datagram of many messages: no re-read");
+	ok(input_events > first, "they became events (%d)", input_events - first);
+	/* Cut inside the last message: the ones before it still count. */
+	size_t cut = multi_bounds[multi_n - 1] - 3;
+	ok(netlink_input(multi, cut), "a datagram cut inside a message: re-read wanted");
+	ok(nl_stats.malformed == m0 + 1, "counted once as malformed");
+	struct mb m;
+	struct nlmsghdr *nlh = mb_addr(&m, RTM_NEWADDR, AF_INET, 24, 7); /* no address */
+	ok(netlink_input(nlh, nlh->nlmsg_len), "an address message without an address: re-read");
+	ok(!netlink_input(cap_done, sizeof(cap_done)), "NLMSG_DONE alone: nothing to re-read");
+	state_free();
+}
+
 int main(void)
 {
 	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_ERR);
@@ -1004,5 +1036,6 @@ int main(void)
 	test_addr();
 	test_truncations();
 	test_corruptions();
+	test_input();
 	return tap_done();
 }
