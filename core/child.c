@@ -47,6 +47,16 @@ struct nlevd_child {
 	void *arg;
 };
 
+/* What a plugin writes to a child's stdin may be a secret (the nsupdate
+ * plugin's key line): wiped before it is freed. */
+static void child_input_free(struct nlevd_child *c)
+{
+	if (c->input)
+		explicit_bzero(c->input, c->in_len);
+	free(c->input);
+	c->input = NULL;
+}
+
 void (*child_idle_hook)(void);
 static struct nlevd_child *children;
 static int nchildren;
@@ -169,7 +179,7 @@ static void child_free(struct nlevd_child *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	nchildren--;
-	free(c->input);
+	child_input_free(c);
 	free(c->name);
 	free(c);
 }
@@ -379,7 +389,7 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 		close(pin[1]);
 		close(pout[0]);
 		close(perr[0]);
-		free(c->input);
+		child_input_free(c);
 		free(c->name);
 		free(c);
 		errno = child_errno;
@@ -428,7 +438,7 @@ fail:;
 		if (perr[i] >= 0) close(perr[i]);
 		if (pe[i] >= 0) close(pe[i]);
 	}
-	free(c->input);
+	child_input_free(c);
 	free(c->name);
 	free(c);
 	errno = e;

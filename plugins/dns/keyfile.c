@@ -1,7 +1,9 @@
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "keyfile.h"
@@ -284,5 +286,37 @@ int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key
 	int rc = parse(buf, len, want, out, err, errlen, tok, &k);
 	explicit_bzero(tok, sizeof(tok));
 	explicit_bzero(&k, sizeof(k));
+	return rc;
+}
+
+int keyfile_load(const char *path, const char *want, struct tsig_key *out, char *err,
+		 size_t errlen, int *name_at_fault)
+{
+	enum { KEY_FILE_MAX = 65536 };
+	char perr[200];
+	int rc = -1;
+	*name_at_fault = 0;
+	char *buf = malloc(KEY_FILE_MAX);
+	FILE *f = buf ? fopen(path, "re") : NULL;
+	size_t len = f ? fread(buf, 1, KEY_FILE_MAX, f) : 0;
+	if (!f)
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(buf ? errno : ENOMEM));
+	else if (ferror(f))
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	else if (len == KEY_FILE_MAX)
+		snprintf(err, errlen, "%s: larger than %d bytes: not a key file", path,
+			 KEY_FILE_MAX - 1);
+	else if (keyfile_parse(buf, len, want, out, perr, sizeof(perr)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		*name_at_fault = want && strstr(perr, "no key") != NULL;
+	} else
+		rc = 0;
+	if (f)
+		fclose(f);
+	if (buf)
+		explicit_bzero(buf, KEY_FILE_MAX);
+	free(buf);
+	if (rc < 0)
+		explicit_bzero(out, sizeof(*out));
 	return rc;
 }

@@ -22,4 +22,11 @@ struct tsig_key {
 int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key *out, char *err,
 		  size_t errlen);
 
+/* Read the file at path (at most 64 kB) and parse it as above.  Returns 0,
+ * or -1 with "PATH: ..." in err; *name_at_fault is set when the file is
+ * fine but has no key called `want`.  Buffers holding the secret are wiped;
+ * on failure so is *out. */
+int keyfile_load(const char *path, const char *want, struct tsig_key *out, char *err,
+		 size_t errlen, int *name_at_fault);
+
 #endif

@@ -1,7 +1,9 @@
 /* nsupdate: publish the host's addresses through BIND's nsupdate.  The
  * engine decides what to send; this file turns a batch into an nsupdate
  * script on stdin and its exit status and messages into a result.  The key
- * is passed with -k only: a secret never appears in argv. */
+ * is passed with -k FILE, or, when key_name picks one key of a file with
+ * several, as the script's first line ("key alg:name secret") on stdin:
+ * a secret never appears in argv, the environment or the log. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <nlevd/plugin.h>
 
 #include "engine.h"
+#include "keyfile.h"
 #include "nsuclass.h"
 
 #ifndef NSUPDATE_PATH
@@ -25,14 +28,16 @@ struct nsu {
 	struct dns_config cfg;
 	const char *prog;
 	struct dns_engine *e;
+	const char *key_name;  /* key_name: the key goes on stdin, not -k */
+	struct tsig_key key;
 	struct nlevd_child *child;
 	bool cancelled;
 	char out[OUT_MAX];
 	size_t outlen;
 };
 
-static const char *const keys[] = {"name", "zone", "server", "key_file", "ttl", "ptr",
-				   "on_empty", "timeout", "retry", "retry_max", "tcp",
+static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
+				   "ptr", "on_empty", "timeout", "retry", "retry_max", "tcp",
 				   "nsupdate", NULL};
 
 static const char *const type_names[] = {[DNS_T_A] = "A", [DNS_T_PTR] = "PTR",
@@ -108,6 +113,8 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 {
 	struct nsu *n = ctx;
 	struct sb s = {0};
+	if (n->key_name)
+		sb_printf(&s, "key %s:%s %s\n", n->key.algorithm, n->key.name, n->key.secret_b64);
 	if (b->server) {
 		if (b->server->port)
 			sb_printf(&s, "server %s %u\n", b->server->host, b->server->port);
@@ -134,6 +141,8 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 		sb_printf(&s, "send\n");
 	}
 	if (s.oom) {
+		if (s.buf)
+			explicit_bzero(s.buf, s.cap);
 		free(s.buf);
 		return -ENOMEM;
 	}
@@ -144,7 +153,7 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 	const char *argv[12];
 	size_t a = 0;
 	argv[a++] = n->prog;
-	if (n->cfg.key_file) {
+	if (n->cfg.key_file && !n->key_name) {
 		argv[a++] = "-k";
 		argv[a++] = n->cfg.key_file;
 	}
@@ -178,8 +187,13 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 		nl = strchr(line, '\n');
 		if (nl)
 			*nl++ = 0;
-		n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script: %s", line);
+		if (strncmp(line, "key ", 4))
+			n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script: %s", line);
+		else
+			n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script: key %s:%s (secret "
+				     "not logged)", n->key.algorithm, n->key.name);
 	}
+	explicit_bzero(s.buf, s.cap);
 	free(s.buf);
 	return n->child ? 0 : -e;
 }
@@ -210,9 +224,23 @@ static int nsu_create(const struct nlevd_host *host, struct nlevd_instance *inst
 				"give its absolute path)", n->prog);
 		rc = -EINVAL;
 	}
+	host->cfg_string(inst, "key_name", NULL, &n->key_name);
+	if (n->key_name && rc == 0) {
+		char err[300];
+		int at_name;
+		if (!n->cfg.key_file) {
+			host->cfg_error(inst, "key_name", "key_name needs key_file");
+			rc = -EINVAL;
+		} else if (keyfile_load(n->cfg.key_file, n->key_name, &n->key, err, sizeof(err),
+					&at_name) < 0) {
+			host->cfg_error(inst, at_name ? "key_name" : "key_file", "%s", err);
+			rc = -EINVAL;
+		}
+	}
 	if (rc == 0 && !(n->e = dns_engine_new(host, inst, &n->cfg, &transport, n)))
 		rc = -ENOMEM;
 	if (rc < 0) {
+		explicit_bzero(&n->key, sizeof(n->key));
 		dns_config_free(&n->cfg);
 		free(n);
 		return rc;
@@ -250,14 +278,29 @@ static void nsu_status(struct nlevd_instance *inst, void *priv)
 }
 
 /* SIGHUP with the section unchanged: nsupdate reads key_file at every run,
- * so a key replaced in place is used by the next one.  A failed update is
- * retried at once: the operator may have fixed the key or the server. */
+ * so a key replaced in place is used by the next one; with key_name the
+ * key is read again here (a broken file keeps the old key).  A failed
+ * update is retried at once: the operator may have fixed the key or the
+ * server. */
 static void nsu_reopen(struct nlevd_instance *inst, void *priv)
 {
 	struct nsu *n = priv;
-	if (n->cfg.key_file && access(n->cfg.key_file, R_OK) < 0)
+	if (n->key_name) {
+		struct tsig_key k;
+		char err[300];
+		int at_name;
+		if (keyfile_load(n->cfg.key_file, n->key_name, &k, err, sizeof(err), &at_name) < 0) {
+			n->host->log(inst, NLEVD_LOG_ERR, "%s; keeping the key read before", err);
+		} else {
+			n->key = k;
+			explicit_bzero(&k, sizeof(k));
+			n->host->log(inst, NLEVD_LOG_NOTICE, "key %s reloaded from %s", n->key.name,
+				     n->cfg.key_file);
+		}
+	} else if (n->cfg.key_file && access(n->cfg.key_file, R_OK) < 0) {
 		n->host->log(inst, NLEVD_LOG_ERR, "key_file %s: %s", n->cfg.key_file,
 			     strerror(errno));
+	}
 	dns_engine_kick(n->e);
 }
 
@@ -267,6 +310,7 @@ static void nsu_destroy(struct nlevd_instance *inst, void *priv)
 	(void)inst;
 	dns_engine_free(n->e);
 	dns_config_free(&n->cfg);
+	explicit_bzero(&n->key, sizeof(n->key));
 	free(n);
 }
 

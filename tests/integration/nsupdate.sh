@@ -1,8 +1,9 @@
 #!/bin/bash
 # nsupdate plugin against a real BIND in the test namespace: the start-up
 # push, IPv4/IPv6 add and del reaching A/AAAA, on_empty = delete and keep,
-# two names and the TTL, a flap storm coalesced into few UPDATEs, and a
-# server outage (named stopped) that converges once it is back.
+# two names and the TTL, a flap storm coalesced into few UPDATEs, a
+# server outage (named stopped) that converges once it is back, and
+# key_name picking one key of a file with several.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 . "$TESTS_SRCDIR/dns-lib.sh"
 test_init nsupdate
@@ -213,6 +214,30 @@ ip -n "$NS" addr add 198.51.100.22/32 dev v0
 wait_records a.example.test A 198.51.100.22
 wait_records b.example.test A 198.51.100.22
 stop_nlevd
+
+# ---- key_name: one key of a file with several, given to nsupdate on stdin ----
+kname=$(sed -n 's/^key "\([^"]*\)".*/\1/p' "$D/nlevd.key")
+[ -n "$kname" ] || fail "no key name in $D/nlevd.key"
+{ tsig-keygen -a hmac-sha256 other-key; cat "$D/nlevd.key"; tsig-keygen -a hmac-sha512 third-key; } >"$T/keys"
+chmod 600 "$T/keys"
+conf "$T/keyname.conf" "name = k.example.test" "key_name = $kname"
+sed -i "s|^key_file = .*|key_file = $T/keys|" "$T/keyname.conf"
+start_nlevd "$T/keyname.conf" -v
+wait_records k.example.test A 198.51.100.22
+grep -F "nsupdate script: key hmac-sha256:$kname (secret not logged)" "$ERR" >/dev/null ||
+	fail "the key line is not logged as such: $(grep 'nsupdate script' "$ERR" | head -n 3)"
+secret=$(dns_key_secret "$D/nlevd.key")
+grep -F -- "$secret" "$ERR" "$EV" >/dev/null && fail "the secret is in the log"
+stop_nlevd
+# A name that is not in the file: a config error at key_name.
+conf "$T/nokey.conf" "name = k.example.test" "key_name = no-such-key"
+sed -i "s|^key_file = .*|key_file = $T/keys|" "$T/nokey.conf"
+out=$("$NLEVD" -t -c "$T/nokey.conf" -P "$NLEVD_PLUGINS" 2>&1)
+rc=$?
+[ "$rc" -eq 78 ] || fail "key_name not in the file: exit $rc, want 78: $out"
+line=$(grep -n '^key_name' "$T/nokey.conf" | cut -d: -f1)
+printf '%s\n' "$out" | grep "$T/nokey.conf:$line: .*no key \"no-such-key\"" >/dev/null ||
+	fail "the missing key is not reported at $T/nokey.conf:$line: $out"
 
 check_event_file "$EV"
 grep -E 'error: ' "$ERR" >/dev/null && fail "errors logged: $(grep -E 'error: ' "$ERR" | head -n 5)"
