@@ -362,6 +362,23 @@ wait_records key.example.test A 198.51.100.60 10
 wait_records key.example.test AAAA 2001:db8::60
 stop_nlevd
 
+# ---- --once: push the current state, wait for the answer, exit 0; 1 if refused ----
+conf "$T/once.conf" "name = once.example.test" "${USUAL[@]}"
+out=$(timeout 20 ip netns exec "$NS" "$NLEVD" --once -f -c "$T/once.conf" -P "$NLEVD_PLUGINS" 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] || fail "--once: exit $rc, want 0: $out"
+dns_has once.example.test A 198.51.100.60 ||
+	fail "--once exited before the record was published: [$(dns_query once.example.test A)]"
+dns_has once.example.test AAAA 2001:db8::60 || fail "--once: AAAA [$(dns_query once.example.test AAAA)]"
+conf "$T/once-bad.conf" "name = once2.example.test" "zone = example.test" "server = 127.0.0.1" \
+	"key_file = $D/wrong.key"
+out=$(timeout 20 ip netns exec "$NS" "$NLEVD" --once -f -c "$T/once-bad.conf" -P "$NLEVD_PLUGINS" 2>&1)
+rc=$?
+[ "$rc" -eq 1 ] || fail "--once with a refused update: exit $rc, want 1: $out"
+printf '%s\n' "$out" | grep 'error: \[dns\] update refused: BADSIG' >/dev/null ||
+	fail "--once: the refusal is not logged: $out"
+[ -z "$(dns_query once2.example.test A)" ] || fail "--once published with the wrong key?"
+
 # ---- no server at that port: transient, back-off, converges later ----
 conf "$T/none.conf" "name = late.example.test" "zone = example.test" "server = 127.0.0.1:5399" \
 	"key_file = $D/nlevd.key"
