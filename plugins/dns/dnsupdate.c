@@ -28,6 +28,7 @@
 struct target {
 	struct sockaddr_storage sa;
 	socklen_t len;
+	const char *name; /* the `server` host name it was found for, or NULL */
 };
 
 struct dnsu;
@@ -50,11 +51,11 @@ struct xchg {
 	ev_timer tmr;
 	uint8_t *rbuf;
 	size_t rlen, rexp, woff;
-	char last_err[128];
+	char last_err[DNS_NAME_MAX + 160];
 	void (*done)(struct dnsu *d, int err, struct dns_answer *a);
 };
 
-enum { PH_IDLE, PH_SOA, PH_A, PH_AAAA, PH_UPDATE };
+enum { PH_IDLE, PH_SRV_A, PH_SRV_AAAA, PH_SOA, PH_A, PH_AAAA, PH_UPDATE };
 
 struct zone_info {
 	char owner[DNS_NAME_MAX];
@@ -79,6 +80,17 @@ struct dnsu {
 	size_t ncache;
 	struct target targets[MAX_ADDRS];
 	size_t ntargets;
+	/* With `server`: targets holds the configured servers' addresses,
+	 * found once per batch (servers_known), host names looked up afresh
+	 * each time.  si is the walk's next server, sname the name being
+	 * looked up, sfirst where its addresses start in targets, swhy an
+	 * error answer to one of its queries, serr the names that gave no
+	 * address and why. */
+	bool servers_known;
+	size_t si, sfirst;
+	char sname[DNS_NAME_MAX];
+	const char *swhy;
+	char serr[400];
 	struct xchg x;
 	unsigned long long ignored;
 };
@@ -103,13 +115,14 @@ static void sa_str(const struct target *t, char *buf, size_t len)
 		const struct sockaddr_in *s = (const void *)&t->sa;
 		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
 		port = ntohs(s->sin_port);
-		snprintf(buf, len, "%s#%u", ip, port);
 	} else {
 		const struct sockaddr_in6 *s = (const void *)&t->sa;
 		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
 		port = ntohs(s->sin6_port);
-		snprintf(buf, len, "%s#%u", ip, port);
 	}
+	/* an address looked up for a `server` name: say which */
+	snprintf(buf, len, "%s#%u%s%s%s", ip, port, t->name ? " (" : "", t->name ? t->name : "",
+		 t->name ? ")" : "");
 }
 
 static bool target_from_ip(const char *ip, uint16_t port, struct target *t)
@@ -161,7 +174,7 @@ static void x_try(struct xchg *x);
 
 static void x_next(struct xchg *x, const char *why)
 {
-	char where[80];
+	char where[DNS_NAME_MAX + 64];
 	sa_str(&x->addrs[x->ai], where, sizeof(where));
 	snprintf(x->last_err, sizeof(x->last_err), "%s: %s", where, why);
 	x->d->host->log(x->d->inst, NLEVD_LOG_DEBUG, "%s", x->last_err);
@@ -175,7 +188,7 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 {
 	struct dns_answer a;
 	enum dns_verdict v = dns_response_check(buf, len, &x->ex, time(NULL), &a);
-	char where[80];
+	char where[DNS_NAME_MAX + 64];
 	sa_str(&x->addrs[x->ai], where, sizeof(where));
 	if (v == DNS_V_IGNORE) {
 		x->d->ignored++;
@@ -429,7 +442,7 @@ static const char *msg_owner(const struct dns_msg *m)
 
 static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 {
-	char detail[400];
+	char detail[600];
 	if (err) {
 		snprintf(detail, sizeof(detail), "%s", d->x.last_err);
 		batch_fail(d, DNS_TRANSIENT, detail);
@@ -555,25 +568,130 @@ static void resolve_next(struct dnsu *d)
 
 static void servers_ready(struct dnsu *d)
 {
-	d->ntargets = 0;
-	for (size_t i = 0; i < d->cfg.nservers && d->ntargets < MAX_ADDRS; i++) {
-		/* the engine's choice of server first, the rest as fall-back */
-		size_t k = (size_t)(d->batch->server - d->cfg.servers + (long)i) % d->cfg.nservers;
-		if (target_from_ip(d->cfg.servers[k].host, d->cfg.servers[k].port,
-				   &d->targets[d->ntargets]))
-			d->ntargets++;
-	}
-	if (d->ntargets) {
+	if (d->cfg.nservers) { /* their addresses were found for the batch */
 		send_update(d);
 		return;
 	}
+	d->ntargets = 0;
 	d->phase = PH_A;
 	resolve_next(d);
 }
 
+/* ---- the configured servers: IP addresses as they are, names looked up ---- */
+
+/* The i-th server of the walk: the engine's choice first, the rest as
+ * fall-back, so one UPDATE fails over through every address of each. */
+static const struct dns_server *walk_server(const struct dnsu *d, size_t i)
+{
+	size_t first = d->batch->server ? (size_t)(d->batch->server - d->cfg.servers) : 0;
+	return &d->cfg.servers[(first + i) % d->cfg.nservers];
+}
+
+static void servers_walk(struct dnsu *d);
+
+static void sname_failed(struct dnsu *d, const char *why)
+{
+	size_t n = strlen(d->serr);
+	snprintf(d->serr + n, sizeof(d->serr) - n, "%scannot resolve server %s: %s", n ? "; " : "",
+		 walk_server(d, d->si)->host, why);
+}
+
+static void sname_done(struct dnsu *d, int err, struct dns_answer *a);
+
+/* An A or AAAA query for a `server` name to the system resolver. */
+static void sname_query(struct dnsu *d)
+{
+	ldns_rr_type t = d->phase == PH_SRV_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+	ldns_rdf *n = ldns_dname_new_frm_str(d->sname);
+	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
+	if (!q || x_start(d, q, d->resolvers, d->nresolvers, d->sname, t, false, false,
+			  sname_done) < 0)
+		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
+}
+
+static void sname_done(struct dnsu *d, int err, struct dns_answer *a)
+{
+	const struct dns_server *s = walk_server(d, d->si);
+	if (err) {
+		/* No resolver answered: an AAAA query would only wait as long
+		 * again.  The next server, if any; a transient failure if none. */
+		char why[sizeof(d->x.last_err) + 32];
+		snprintf(why, sizeof(why), "no answer from the resolver (%s)", d->x.last_err);
+		sname_failed(d, why);
+		d->si++;
+		servers_walk(d);
+		return;
+	}
+	ldns_pkt *p = a->pkt;
+	if (a->rcode == LDNS_RCODE_NXDOMAIN) { /* no such name: no AAAA either */
+		ldns_pkt_free(p);
+		sname_failed(d, "NXDOMAIN");
+		d->si++;
+		servers_walk(d);
+		return;
+	}
+	if (a->rcode) {
+		d->swhy = dns_rcode_name(a->rcode);
+	} else {
+		/* The resolver followed any CNAME: every address in the answer. */
+		ldns_rr_list *an = ldns_pkt_answer(p);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < MAX_ADDRS; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(an, i);
+			ldns_rr_type t = ldns_rr_get_type(rr);
+			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
+				continue;
+			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+			if (ip && target_from_ip(ip, s->port, &d->targets[d->ntargets]))
+				d->targets[d->ntargets++].name = s->host;
+			free(ip);
+		}
+	}
+	ldns_pkt_free(p);
+	if (d->phase == PH_SRV_A) {
+		d->phase = PH_SRV_AAAA;
+		sname_query(d);
+		return;
+	}
+	if (d->ntargets == d->sfirst)
+		sname_failed(d, d->swhy ? d->swhy : "no A or AAAA record");
+	d->si++;
+	servers_walk(d);
+}
+
+/* Collect the configured servers' addresses into targets, looking up the
+ * names one query at a time on the loop, then go on with the batch. */
+static void servers_walk(struct dnsu *d)
+{
+	for (; d->si < d->cfg.nservers && d->ntargets < MAX_ADDRS; d->si++) {
+		const struct dns_server *s = walk_server(d, d->si);
+		if (target_from_ip(s->host, s->port, &d->targets[d->ntargets])) {
+			d->ntargets++; /* an IP address: no look-up */
+			continue;
+		}
+		if (dns_server_host(s->host, d->sname, sizeof(d->sname)) != DNS_HOST_NAME)
+			continue; /* refused at configuration time: not reached */
+		d->sfirst = d->ntargets;
+		d->swhy = NULL;
+		d->phase = PH_SRV_A;
+		sname_query(d);
+		return;
+	}
+	d->servers_known = true;
+	d->phase = PH_IDLE;
+	if (!d->ntargets) {
+		/* A transient failure: the engine retries with back-off, and
+		 * the names are looked up again then. */
+		batch_fail(d, DNS_TRANSIENT, d->serr[0] ? d->serr : "no server address");
+		return;
+	}
+	if (d->serr[0])
+		d->host->log(d->inst, NLEVD_LOG_WARNING, "%s; trying the other servers", d->serr);
+	next_msg(d);
+}
+
 static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
 {
-	char detail[600];
+	char detail[DNS_NAME_MAX + sizeof(d->x.last_err) + 32];
 	if (err) {
 		snprintf(detail, sizeof(detail), "SOA query for %s: %s", d->zi.owner, d->x.last_err);
 		batch_fail(d, DNS_TRANSIENT, detail);
@@ -625,6 +743,10 @@ static void next_msg(struct dnsu *d)
 		dns_engine_result(d->e, DNS_OK, detail);
 		return;
 	}
+	if (d->cfg.nservers && !d->servers_known) {
+		servers_walk(d); /* then here again */
+		return;
+	}
 	const struct dns_msg *m = &d->batch->msgs[d->mi];
 	memset(&d->zi, 0, sizeof(d->zi));
 	snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", msg_owner(m));
@@ -644,15 +766,8 @@ static void next_msg(struct dnsu *d)
 	}
 	/* Find the zone (and its primary) by an SOA query: to the configured
 	 * servers if any, else through the system resolver. */
-	struct target t[MAX_ADDRS];
-	size_t n = 0;
-	for (size_t i = 0; i < d->cfg.nservers && n < MAX_ADDRS; i++)
-		if (target_from_ip(d->cfg.servers[i].host, d->cfg.servers[i].port, &t[n]))
-			n++;
-	if (!n) {
-		memcpy(t, d->resolvers, d->nresolvers * sizeof(*t));
-		n = d->nresolvers;
-	}
+	const struct target *t = d->cfg.nservers ? d->targets : d->resolvers;
+	size_t n = d->cfg.nservers ? d->ntargets : d->nresolvers;
 	const char *qn = m->zone ? m->zone : d->zi.owner;
 	ldns_rdf *name = ldns_dname_new_frm_str(qn);
 	ldns_pkt *q = name ? ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_RD)
@@ -669,6 +784,13 @@ static int du_send(void *ctx, const struct dns_batch *b)
 		return -EBUSY;
 	d->batch = b;
 	d->mi = 0;
+	/* The servers' names are looked up afresh for every batch: no cache
+	 * to keep in step with the records' TTLs, and an address that moved
+	 * is found at the next attempt. */
+	d->servers_known = false;
+	d->si = 0;
+	d->ntargets = 0;
+	d->serr[0] = 0;
 	next_msg(d);
 	return 0;
 }
@@ -771,12 +893,16 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 		host->cfg_error(inst, "key_name", "key_name needs key_file");
 		rc = -EINVAL;
 	}
+	const char *a_name = NULL; /* a `server` given by name */
 	for (size_t i = 0; rc == 0 && i < d->cfg.nservers; i++) {
-		struct target t;
-		if (!target_from_ip(d->cfg.servers[i].host, d->cfg.servers[i].port, &t)) {
-			host->cfg_error(inst, "server", "'%s': dnsupdate needs an IP address here",
+		char name[DNS_NAME_MAX];
+		int k = dns_server_host(d->cfg.servers[i].host, name, sizeof(name));
+		if (k < 0) {
+			host->cfg_error(inst, "server", "'%s' is neither an IP address nor a valid host name",
 					d->cfg.servers[i].host);
 			rc = -EINVAL;
+		} else if (k == DNS_HOST_NAME && !a_name) {
+			a_name = d->cfg.servers[i].host;
 		}
 	}
 	if (rc == 0) {
@@ -785,6 +911,11 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 			host->cfg_error(inst, "server",
 					"no server given and no nameserver in " RESOLV_CONF
 					" to find the zone's primary");
+			rc = -EINVAL;
+		} else if (a_name && !d->nresolvers) {
+			host->cfg_error(inst, "server",
+					"'%s' is a host name, and there is no nameserver in " RESOLV_CONF
+					" to look it up", a_name);
 			rc = -EINVAL;
 		}
 	}

@@ -95,6 +95,33 @@ int dns_server_parse(const char *s, struct dns_server *out)
 	return 0;
 }
 
+int dns_server_host(const char *host, char *name, size_t len)
+{
+	struct in6_addr a;
+	if (inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1)
+		return DNS_HOST_IP;
+	size_t n = strlen(host);
+	if (n && host[n - 1] == '.')
+		n--;
+	/* 253 characters: 255 bytes in wire form, the most a name may have */
+	if (n > 253 || dns_name_normalize(host, name, len) < 0)
+		return -EINVAL;
+	/* RFC 1123 labels: no hyphen at either end. */
+	for (const char *l = name; *l; l = strchr(l, '.') + 1) {
+		size_t ll = strcspn(l, ".");
+		if (l[0] == '-' || l[ll - 1] == '-')
+			return -EINVAL;
+	}
+	/* No top-level label is all digits (RFC 3696 2): "192.0.2.300" is a
+	 * mistyped address, not a name to look up. */
+	const char *last = name + strlen(name) - 1; /* the trailing dot */
+	while (last > name && last[-1] != '.')
+		last--;
+	if (strspn(last, "0123456789") == strcspn(last, "."))
+		return -EINVAL;
+	return DNS_HOST_NAME;
+}
+
 int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		    struct dns_config *cfg)
 {

@@ -96,6 +96,11 @@ int dns_ptr_group(int family, const uint8_t *addr, char *buf, size_t len);
 int dns_name_normalize(const char *in, char *out, size_t len); /* 0 or -EINVAL */
 bool dns_name_under(const char *name, const char *zone);
 int dns_server_parse(const char *s, struct dns_server *out);
+/* What the host of a `server` is: an IP address literal (used as it is), a
+ * host name (normalised into name: lower case, trailing dot), or -EINVAL
+ * when it is neither (not a valid DNS host name). */
+enum { DNS_HOST_IP, DNS_HOST_NAME };
+int dns_server_host(const char *host, char *name, size_t len);
 /* RCODE or TSIG error name to a result; unknown names are transient. */
 enum dns_result dns_rcode_class(const char *name);
 

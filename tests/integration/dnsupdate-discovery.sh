@@ -7,6 +7,13 @@
 # sends the UPDATEs there: forward and reverse (ptr = yes) records converge
 # and the log names each zone and primary.  When the primary moves (the
 # SOA MNAME changes) the next failure makes the plugin discover it afresh.
+# Then `server` by host name, looked up through the same resolver at each
+# batch: the SOA query and the UPDATE fail over through the name's
+# addresses and on to the next server; a name with no address (NXDOMAIN,
+# no A or AAAA, the resolver not answering) is a transient failure naming
+# it while the loop goes on, and the records converge once it resolves.
+# nlevd -t refuses an invalid server name, and a name without a nameserver
+# in resolv.conf.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 . "$TESTS_SRCDIR/dns-lib.sh"
 test_init dnsupdate-discovery
@@ -114,4 +121,114 @@ tail -n +"$((MARK + 1))" "$ERR" | grep "info: \[dns\] host.example.test. is in z
 stop_nlevd
 grep -E 'error: ' "$ERR" >/dev/null && fail "errors logged: $(grep -E 'error: ' "$ERR" | head -n 5)"
 check_event_file "$EV"
+
+# ---- `server` by host name ----
+# ns1.example.test is 127.0.0.3 (no server there) and ::1 (BIND) now: the
+# SOA query and the UPDATE go to 127.0.0.3 first, then to ::1.  [late]'s
+# server does not exist yet.  [noaddr]'s first server has no address
+# (example.test has an SOA, no A or AAAA): the next one is used.
+dns_update "$D" "update add ns1.example.test 300 AAAA ::1" >/dev/null || fail "cannot add ns1's AAAA"
+wait_records ns1.example.test AAAA ::1 5
+EV2=$T/events2.json
+cat >"$T/byname.conf" <<EOF
+[events]
+plugin = log
+format = json
+output = $EV2
+
+[byname]
+plugin = dnsupdate
+name = byname.example.test
+server = ns1.example.test
+key_file = $D/nlevd.key
+retry = 1s
+retry_max = 2s
+timeout = 1s
+
+[late]
+plugin = dnsupdate
+name = late.example.test
+zone = example.test
+server = late-ns.example.test:53
+key_file = $D/nlevd.key
+retry = 1s
+retry_max = 2s
+timeout = 1s
+
+[noaddr]
+plugin = dnsupdate
+name = noaddr.example.test
+zone = example.test
+server = example.test 127.0.0.1
+key_file = $D/nlevd.key
+retry = 1s
+retry_max = 2s
+timeout = 1s
+EOF
+nsx "$NLEVD" -t -c "$T/byname.conf" -P "$NLEVD_PLUGINS" >"$T/t.out" 2>&1 ||
+	fail "-t refuses server names: $(cat "$T/t.out")"
+A3=$'198.51.100.10\n198.51.100.11\n198.51.100.12'
+MARK=$(grep -c '' "$ERR")
+since() { tail -n +"$((MARK + 1))" "$ERR"; }
+start_nlevd "$T/byname.conf"
+wait_records byname.example.test A "$A3"
+wait_records noaddr.example.test A "$A3"
+since | grep 'info: \[byname\] byname.example.test. is in zone example.test., primary ns2.example.test.$' >/dev/null ||
+	fail "no SOA discovery through the server's name: $(since | grep '\[byname\]')"
+since | grep 'warning: \[byname\]' >/dev/null &&
+	fail "ns1.example.test's second address was not tried at once: $(since | grep '\[byname\]')"
+since | grep 'warning: \[noaddr\] cannot resolve server example.test: no A or AAAA record; trying the other servers$' >/dev/null ||
+	fail "no warning for the server name without an address: $(since | grep '\[noaddr\]')"
+# NXDOMAIN: a transient failure naming the server, retried; nlevd runs on.
+wait_for "[ \$(since | grep -c 'warning: \[late\] update failed: cannot resolve server late-ns.example.test: NXDOMAIN; retrying in') -ge 2 ]" 10 ||
+	fail "NXDOMAIN for late-ns.example.test not logged twice: $(since | grep '\[late\]')"
+assert_running "after NXDOMAIN"
+[ -z "$(dns_query late.example.test A)" ] || fail "late.example.test published without a server"
+dns_update "$D" "update add late-ns.example.test 300 A 127.0.0.1" >/dev/null || fail "cannot add late-ns"
+wait_records late.example.test A "$A3"
+since | grep 'info: \[late\] updated: ' >/dev/null || fail "[late] logged no update"
+
+# The resolver stops answering (BIND stopped): a resolver time-out naming
+# the server, and meanwhile the loop goes on (an event is logged); once
+# BIND answers again every instance converges.
+MARK=$(grep -c '' "$ERR")
+kill -STOP "$NAMED_PID"
+ip -n "$NS" addr add 198.51.100.13/32 dev v0
+sleep 0.3
+ip -n "$NS" addr add 198.51.100.14/32 dev v0
+wait_event "$EV2" '.event == "addr-add" and .address == "198.51.100.14"' 1 1
+wait_for "since | grep 'warning: \[late\] update failed: cannot resolve server late-ns.example.test: no answer from the resolver (127.0.0.1#53: timed out); retrying in'" 10 ||
+	fail "no resolver time-out logged: $(since | grep '\[late\]')"
+assert_running "after a resolver time-out"
+kill -CONT "$NAMED_PID"
+A5=$'198.51.100.10\n198.51.100.11\n198.51.100.12\n198.51.100.13\n198.51.100.14'
+for h in byname late noaddr; do
+	wait_records $h.example.test A "$A5"
+done
+stop_nlevd
+since | grep 'error: ' >/dev/null && fail "errors logged: $(since | grep 'error: ' | head -n 5)"
+check_event_file "$EV2"
+
+# ---- nlevd -t: server names refused at configuration time ----
+# (a name longer than 253 characters does not fit on a configuration line)
+long=$(printf 'a%.0s' {1..64}).example.test
+for bad in ns..example.test 192.0.2.300 -ns.example.test "$long"; do
+	printf '[dns]\nplugin = dnsupdate\nname = h.example.test\nserver = 127.0.0.1 %s\n' "$bad" >"$T/bad.conf"
+	out=$(nsx "$NLEVD" -t -c "$T/bad.conf" -P "$NLEVD_PLUGINS" 2>&1)
+	rc=$?
+	[ $rc -eq 78 ] || fail "-t with server $bad: exit $rc, want 78: $out"
+	printf '%s\n' "$out" | grep -F "$T/bad.conf:4: [dns] server: '$bad' is neither an IP address nor a valid host name" >/dev/null ||
+		fail "-t with server $bad: no clear error: $out"
+done
+# A name and no nameserver to look it up with; IP addresses need none.
+echo "# no nameserver" >"$NETNS_ETC/resolv.conf" || fail "cannot write $NETNS_ETC/resolv.conf"
+printf '[dns]\nplugin = dnsupdate\nname = h.example.test\nserver = 127.0.0.1 ns1.example.test\n' >"$T/nores.conf"
+out=$(nsx "$NLEVD" -t -c "$T/nores.conf" -P "$NLEVD_PLUGINS" 2>&1)
+rc=$?
+[ $rc -eq 78 ] || fail "-t with a server name and no nameserver: exit $rc, want 78: $out"
+printf '%s\n' "$out" | grep -F "$T/nores.conf:4: [dns] server: 'ns1.example.test' is a host name, and there is no nameserver in /etc/resolv.conf to look it up" >/dev/null ||
+	fail "-t with a server name and no nameserver: no clear error: $out"
+printf '[dns]\nplugin = dnsupdate\nname = h.example.test\nserver = 127.0.0.1 [::1]:53\n' >"$T/ips.conf"
+nsx "$NLEVD" -t -c "$T/ips.conf" -P "$NLEVD_PLUGINS" >"$T/t.out" 2>&1 ||
+	fail "-t with IP addresses and no nameserver: $(cat "$T/t.out")"
 pass

@@ -394,6 +394,41 @@ static void test_helpers(void)
 	   "bare v6");
 	ok(dns_server_parse("a:0", &s) < 0 && dns_server_parse("a:99999", &s) < 0 &&
 	   dns_server_parse("a;b", &s) < 0 && dns_server_parse("[::1", &s) < 0, "bad servers refused");
+	/* dnsupdate: an IP literal is used as it is, a name is looked up */
+	ok(dns_server_host("127.0.0.1", b, sizeof(b)) == DNS_HOST_IP &&
+	   dns_server_host("2001:db8::53", b, sizeof(b)) == DNS_HOST_IP &&
+	   dns_server_host("::ffff:192.0.2.1", b, sizeof(b)) == DNS_HOST_IP, "server host: IP literals");
+	ok(dns_server_host("NS1.Example.TEST", b, sizeof(b)) == DNS_HOST_NAME &&
+	   !strcmp(b, "ns1.example.test."), "server host: a name, normalised");
+	ok(dns_server_host("ns1.example.test.", b, sizeof(b)) == DNS_HOST_NAME &&
+	   !strcmp(b, "ns1.example.test."), "server host: trailing dot");
+	ok(dns_server_host("localhost", b, sizeof(b)) == DNS_HOST_NAME &&
+	   dns_server_host("a-b.x1", b, sizeof(b)) == DNS_HOST_NAME &&
+	   dns_server_host("1.example", b, sizeof(b)) == DNS_HOST_NAME, "server host: short names");
+	ok(dns_server_host("192.0.2.300", b, sizeof(b)) < 0 && dns_server_host("10.1", b, sizeof(b)) < 0 &&
+	   dns_server_host("1.2.3.4.", b, sizeof(b)) < 0, "server host: a mistyped address is no name");
+	ok(dns_server_host("$(id)", b, sizeof(b)) < 0 && dns_server_host("a b", b, sizeof(b)) < 0 &&
+	   dns_server_host("a..b", b, sizeof(b)) < 0 && dns_server_host(".", b, sizeof(b)) < 0 &&
+	   dns_server_host("", b, sizeof(b)) < 0 && dns_server_host("a:b:c", b, sizeof(b)) < 0,
+	   "server host: not a name");
+	ok(dns_server_host("-ns.example", b, sizeof(b)) < 0 && dns_server_host("ns-.example", b, sizeof(b)) < 0,
+	   "server host: hyphen at a label's end");
+	{
+		char big[300];
+		/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 characters: the longest name */
+		memset(big, 'a', sizeof(big));
+		big[63] = big[127] = big[191] = '.';
+		big[253] = 0;
+		ok(dns_server_host(big, b, sizeof(b)) == DNS_HOST_NAME, "server host: 253 characters");
+		big[253] = '.';
+		big[254] = 0;
+		ok(dns_server_host(big, b, sizeof(b)) == DNS_HOST_NAME, "server host: 253 and a dot");
+		big[253] = 'a';
+		ok(dns_server_host(big, b, sizeof(b)) < 0, "server host: 254 characters refused");
+		memset(big, 'a', 64);
+		big[64] = 0;
+		ok(dns_server_host(big, b, sizeof(b)) < 0, "server host: 64-byte label refused");
+	}
 	uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0xab};
 	dns_ptr_owner(AF_INET6, a6, b, sizeof(b));
 	is_str(b, "b.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", "ip6.arpa nibbles");
