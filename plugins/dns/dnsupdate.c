@@ -832,41 +832,20 @@ static void read_resolvers(struct dnsu *d)
 static const char *key_load(const char *path, const char *key_name, struct tsig_key *key,
 			    char *err, size_t errlen)
 {
-	enum { KEY_FILE_MAX = 65536 };
-	char perr[200];
-	const char *bad = NULL;
-	char *buf = malloc(KEY_FILE_MAX);
-	FILE *f = buf ? fopen(path, "re") : NULL;
-	size_t len = f ? fread(buf, 1, KEY_FILE_MAX, f) : 0;
-	if (!f) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(buf ? errno : ENOMEM));
-		bad = "key_file";
-	} else if (ferror(f)) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		bad = "key_file";
-	} else if (len == KEY_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes: not a key file", path, KEY_FILE_MAX - 1);
-		bad = "key_file";
-	} else if (keyfile_parse(buf, len, key_name, key, perr, sizeof(perr)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, perr);
-		bad = key_name && strstr(perr, "no key") ? "key_name" : "key_file";
-	} else if (!tsig_alg_name(key->algorithm, NULL)) {
+	int at_name;
+	if (keyfile_load(path, key_name, key, err, errlen, &at_name) < 0)
+		return at_name ? "key_name" : "key_file";
+	if (!tsig_alg_name(key->algorithm, NULL)) {
 		snprintf(err, errlen, "%s: algorithm %s is refused%s", path, key->algorithm,
 			 !strcmp(key->algorithm, "hmac-md5")
 				 ? " (RFC 8945: MUST NOT be used)"
 			 : !strcmp(key->algorithm, "hmac-sha384")
 				 ? " (ldns 1.8.3 computes it wrongly; use hmac-sha256 or hmac-sha512)"
 				 : "");
-		bad = "key_file";
-	}
-	if (f)
-		fclose(f);
-	if (buf)
-		explicit_bzero(buf, KEY_FILE_MAX);
-	free(buf);
-	if (bad)
 		explicit_bzero(key, sizeof(*key));
-	return bad;
+		return "key_file";
+	}
+	return NULL;
 }
 
 static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)

@@ -109,7 +109,7 @@ int dns_server_host(const char *host, char *name, size_t len)
 	/* RFC 1123 labels: no hyphen at either end. */
 	for (const char *l = name; *l; l = strchr(l, '.') + 1) {
 		size_t ll = strcspn(l, ".");
-		if (l[0] == '-' || l[ll - 1] == '-')
+		if (ll == 0 || l[0] == '-' || l[ll - 1] == '-') /* ll 0: the root, "." */
 			return -EINVAL;
 	}
 	/* No top-level label is all digits (RFC 3696 2): "192.0.2.300" is a
