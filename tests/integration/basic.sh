@@ -1,7 +1,8 @@
 #!/bin/bash
 # IPv4 address events with every field checked, a peer address, a hostile
 # interface name, and the interfaces/family/events filters of a second
-# instance.
+# instance; format = text to a file and the default output (the daemon's
+# log) with log_level = notice.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init basic
 
@@ -136,6 +137,49 @@ a=$(ev_one "$EV" '.event == "addr-add" and .address == "10.1.0.1"' | jq -c 'del(
 b=$(ev_one "$FV" '.event == "addr-add" and .address == "10.1.0.1"' | jq -c 'del(.time)')
 [ "$a" = "$b" ] || fail "the two instances logged different events: $a / $b"
 
+assert_running
+stop_nlevd
+
+# ---- format = text to a file; the default output (the daemon's log) at
+# log_level = notice ----
+TX=$T/text.log
+cat >"$T/text.conf" <<EOF
+[nlevd]
+log_level = notice
+
+[text]
+plugin = log
+format = text
+output = $TX
+
+[tolog]
+plugin = log
+interfaces = v0
+EOF
+: >"$NLEVD_ERR"
+start_nlevd "$T/text.conf"
+ip -n "$NS" addr add 10.2.0.1/24 dev v0 || fail "ip addr add"
+TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+wait_for "grep -q 'address=10.2.0.1 ' '$TX'" || fail "format = text: no line for 10.2.0.1 in $TX"
+line=$(grep 'address=10.2.0.1 ' "$TX")
+[ "$(printf '%s\n' "$line" | grep -c .)" -eq 1 ] || fail "format = text: not one line per event: $line"
+note "text: $line"
+printf '%s\n' "$line" | grep -Eq "^$TS addr-add ifname=v0 ifindex=$IDX0 initial=false family=ipv4 address=10.2.0.1 prefixlen=24 scope=global flags=permanent valid_lft=forever preferred_lft=forever$" ||
+	fail "format = text: unexpected line: $line"
+# Initial events in text too, and no JSON.
+grep -Eq "^$TS link-add ifname=v0 ifindex=$IDX0 initial=true " "$TX" || fail "format = text: no initial link-add v0"
+grep -q '^{' "$TX" && fail "format = text wrote JSON"
+# A value with a quote or backslash is quoted and escaped.
+ip -n "$NS" link del "$QUOTED" || fail "link del"
+wait_for "grep -q '^[^ ]* link-del ' '$TX'" || fail "format = text: no link-del"
+grep -Fq ' link-del ifname="q\"\\x`id`" ' "$TX" || fail "format = text: quoted name: $(grep link-del "$TX")"
+# The default output: the daemon's log (stderr with -f), at notice.
+wait_for "grep -q '\[tolog\] addr-add ifname=v0 .*address=10.2.0.1 ' '$NLEVD_ERR'" ||
+	fail "output = (default): the event is not in the daemon's log with log_level = notice"
+grep -Eq "^nlevd: notice: \[tolog\] addr-add ifname=v0 ifindex=$IDX0 initial=false family=ipv4 address=10.2.0.1 prefixlen=24 " "$NLEVD_ERR" ||
+	fail "output = (default): unexpected log line: $(grep '\[tolog\] addr-add' "$NLEVD_ERR")"
+grep -q '\[tolog\] link-add ifname=v0 .*initial=true' "$NLEVD_ERR" || fail "output = (default): no initial link-add v0"
+grep -q '\[tolog\] .*ifname=v1 ' "$NLEVD_ERR" && fail "output = (default): interfaces = v0 not applied"
 assert_running
 stop_nlevd
 pass

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The command line: -h, -V, bad options, -t, --once, the pid file, the
-# daemon mode, SIGTERM/SIGINT and SIGUSR1.
+# daemon mode, SIGTERM/SIGINT and SIGUSR1, [nlevd] pidfile and plugin_dir,
+# -v and -q.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init cli
 
@@ -194,5 +195,115 @@ ip netns exec "$NS" timeout 20 "$NLEVD" -f -c "$GOOD" -P "$NLEVD_PLUGINS" -p "$T
 rc=$?
 [ $rc -eq 1 ] || fail "an unwritable pid file: exit status $rc, wanted 1"
 grep -q "$T/no/such/dir/pid" "$T/pidfail.err" || fail "an unwritable pid file is not named"
+
+# ---- [nlevd] pidfile and plugin_dir, without -p and -P ----
+CPID=$T/cfg.pid
+cat >"$T/keys.conf" <<EOF
+[nlevd]
+pidfile = $CPID
+plugin_dir = $NLEVD_PLUGINS
+
+[all]
+plugin = log
+format = json
+output = $T/keys.json
+EOF
+ip netns exec "$NS" "$NLEVD" -f -c "$T/keys.conf" >"$T/keys.out" 2>"$T/keys.err" &
+kpid=$!
+_PIDS+=("$kpid")
+wait_for "grep -q 'started:' '$T/keys.err' || ! pid_running $kpid" 10
+pid_running "$kpid" || fail "[nlevd] plugin_dir: the daemon exited during start-up"
+grep -q 'started:' "$T/keys.err" || fail "[nlevd] plugin_dir: the daemon did not report 'started'"
+wait_event "$T/keys.json" '.event == "addr-add" and .address == "10.7.0.1" and .initial'
+[ -s "$CPID" ] || fail "[nlevd] pidfile: no pid file"
+[ "$(cat "$CPID")" = "$kpid" ] || fail "[nlevd] pidfile has '$(cat "$CPID")', the daemon is $kpid"
+kill -TERM "$kpid"
+wait_exit "$kpid" 5 || fail "[nlevd] pidfile: still running 5 s after SIGTERM"
+[ "$EXIT_STATUS" -eq 0 ] || fail "[nlevd] pidfile: exit status $EXIT_STATUS after SIGTERM"
+[ -e "$CPID" ] && fail "[nlevd] pidfile: the pid file is still there after SIGTERM"
+# plugin_dir is where plugins come from: an empty one fails, -P overrides it.
+mkdir "$T/noplugins"
+sed "s|^plugin_dir = .*|plugin_dir = $T/noplugins|" "$T/keys.conf" >"$T/keys-empty.conf"
+run 78 -t -c "$T/keys-empty.conf"
+grep -q "$T/keys-empty.conf:[0-9]*: .*log" "$T/err" || fail "plugin_dir without the plugin: no FILE:LINE error naming it"
+run 0 -t -c "$T/keys-empty.conf" -P "$NLEVD_PLUGINS"
+
+# ---- -v and -q ----
+# A world-writable hook in an exec directory is refused: first as an
+# error, then (each later run) at debug level.
+mkdir "$T/vhooks.d"
+printf '#!/bin/sh\necho "$NLEVD_ADDRESS" >>%s/v.log\n' "$T" >"$T/vhooks.d/10-ok"
+chmod 755 "$T/vhooks.d/10-ok"
+printf '#!/bin/sh\nexit 0\n' >"$T/vhooks.d/20-unsafe"
+chmod 757 "$T/vhooks.d/20-unsafe"
+vconf()
+{
+	cat <<EOF
+[nlevd]
+log_level = $1
+
+[ev]
+plugin = log
+format = json
+output = $T/v.json
+
+[d]
+plugin = exec
+directory = $T/vhooks.d
+events = addr-add
+addresses = 10.16.0.0/24
+startup = no
+EOF
+}
+vconf info >"$T/v-info.conf"
+vconf notice >"$T/v-notice.conf"
+VN=0
+# two_runs: two events for [d]; waits until its hook ran for both.
+two_runs()
+{
+	local _i
+	rm -f "$T/v.log"
+	for _i in 1 2; do
+		VN=$((VN + 1))
+		ip -n "$NS" addr add "10.16.0.$VN/32" dev v0 || fail "addr add"
+		wait_for "grep -qx 10.16.0.$VN '$T/v.log'" 10 || fail "the [d] hook did not run for 10.16.0.$VN"
+	done
+}
+# -v: debug lines
+NLEVD_ERR=$T/verbose.err
+start_nlevd "$T/v-info.conf" -v
+two_runs
+grep -q "^nlevd: error: \[d\] refusing $T/vhooks.d/20-unsafe" "$NLEVD_ERR" || fail "-v: the first refusal is not an error"
+grep -q "^nlevd: debug: \[d\] refusing $T/vhooks.d/20-unsafe" "$NLEVD_ERR" || fail "-v: no debug line"
+stop_nlevd
+# without -v: none
+NLEVD_ERR=$T/default.err
+start_nlevd "$T/v-info.conf"
+two_runs
+grep -q "^nlevd: error: \[d\] refusing $T/vhooks.d/20-unsafe" "$NLEVD_ERR" || fail "no refusal logged"
+grep -q 'debug:' "$NLEVD_ERR" && fail "debug lines without -v"
+stop_nlevd
+# -q with log_level = notice, and -q -q with the default (info): no notice
+# lines ('started', 'stopping', 'stopped'), errors still logged.
+for args in "-q v-notice" "-q -q v-info"; do
+	conf=${args##* }
+	opts=${args% *}
+	rm -f "$T/v.json"
+	qerr=$T/quiet-${opts// /}.err
+	# shellcheck disable=SC2086
+	ip netns exec "$NS" "$NLEVD" -f -c "$T/$conf.conf" -P "$NLEVD_PLUGINS" $opts >"$T/quiet.out" 2>"$qerr" &
+	qpid=$!
+	_PIDS+=("$qpid")
+	NLEVD_PID=$qpid
+	wait_event "$T/v.json" '.event == "link-add" and .ifname == "v0" and .initial'
+	two_runs
+	grep -q "^nlevd: error: \[d\] refusing $T/vhooks.d/20-unsafe" "$qerr" || fail "$opts ($conf): errors are not logged any more"
+	grep -q 'started' "$qerr" && fail "$opts ($conf): the notice 'started' is logged"
+	kill -TERM "$qpid"
+	wait_exit "$qpid" 5 || fail "$opts: still running 5 s after SIGTERM"
+	[ "$EXIT_STATUS" -eq 0 ] || fail "$opts: exit status $EXIT_STATUS after SIGTERM"
+	NLEVD_PID=
+	grep -q 'notice:\|info:\|debug:' "$qerr" && fail "$opts ($conf): lines below warning logged: $(grep 'notice:\|info:\|debug:' "$qerr")"
+done
 
 pass

@@ -2,7 +2,8 @@
 # exec plugin: a hook that hangs (and ignores TERM, with a grandchild) is
 # killed as a process group at its timeout while another instance keeps
 # receiving events; a hook that leaves a background process behind does
-# not hold its serial queue.
+# not hold its serial queue; on SIGTERM running hooks get a 2 s grace time,
+# then TERM, then KILL 2 s later, and the daemon exits 0.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init exectimeout
 
@@ -84,4 +85,72 @@ grep -q '\[loud\] sh: (line truncated)' "$NLEVD_ERR" || fail "truncation not mar
 assert_running
 stop_nlevd
 pkill -f '^sleep 20$' 2>/dev/null
+
+# ---- stopping with hooks running (nlevd(8) SIGNALS: 2 s grace, TERM, KILL
+# 2 s later) ----
+# A hook that ends within the grace time finishes; one that exits on TERM
+# is still running during the grace time and gone with the daemon, ~2 s
+# after its SIGTERM.
+cat >"$T/stop.conf" <<EOF
+[quick]
+plugin = exec
+command = /bin/sh -c 'sleep 1; echo done >$T/quick.done'
+events = addr-add
+addresses = 10.20.0.0/24
+timeout = 60s
+startup = no
+
+[polite]
+plugin = exec
+command = /bin/sh -c 'echo \$\$ >$T/polite.pid; exec sleep 60'
+events = addr-add
+addresses = 10.20.0.0/24
+timeout = 60s
+startup = no
+EOF
+start_nlevd "$T/stop.conf"
+ip -n "$NS" addr add 10.20.0.1/32 dev v0
+wait_for "[ -s $T/polite.pid ]" || fail "polite hook did not start"
+POLITE=$(cat "$T/polite.pid")
+pid_running "$POLITE" || fail "polite hook not running"
+t0=$(now_ms)
+kill -TERM "$NLEVD_PID"
+sleep 1.2
+pid_running "$POLITE" || fail "a running hook was killed at once on SIGTERM, not after a grace time"
+wait_exit "$NLEVD_PID" 4 || fail "nlevd still running 4 s after SIGTERM with a hook that exits on TERM"
+el=$(($(now_ms) - t0))
+[ "$EXIT_STATUS" -eq 0 ] || fail "exit status $EXIT_STATUS after SIGTERM with a running hook"
+NLEVD_PID=
+note "stopped with a TERM-abiding hook in $el ms"
+[ "$el" -ge 1800 ] || fail "stopped after $el ms: the 2 s grace time was not given"
+! pid_running "$POLITE" || fail "the hook (pid $POLITE) survived the daemon's stop"
+[ -s "$T/quick.done" ] || fail "a hook that ends within the grace time was not let finish"
+
+# A hook that ignores TERM (with a grandchild) is killed 2 s after the
+# TERM; the daemon still exits 0 within 5 s.
+cat >"$T/stop2.conf" <<EOF
+[stubborn]
+plugin = exec
+command = /bin/sh -c 'trap "" TERM; echo \$\$ >$T/stubborn.pid; sleep 60 & echo \$! >$T/stubborn-gc.pid; wait; wait'
+events = addr-add
+addresses = 10.21.0.0/24
+timeout = 60s
+startup = no
+EOF
+start_nlevd "$T/stop2.conf"
+ip -n "$NS" addr add 10.21.0.1/32 dev v0
+wait_for "[ -s $T/stubborn-gc.pid ]" || fail "stubborn hook did not start"
+STUB=$(cat "$T/stubborn.pid")
+STUBGC=$(cat "$T/stubborn-gc.pid")
+pid_running "$STUB" && pid_running "$STUBGC" || fail "stubborn hook not running"
+t0=$(now_ms)
+kill -TERM "$NLEVD_PID"
+wait_exit "$NLEVD_PID" 5 || fail "nlevd still running 5 s after SIGTERM with a hook that ignores TERM"
+el=$(($(now_ms) - t0))
+[ "$EXIT_STATUS" -eq 0 ] || fail "exit status $EXIT_STATUS after SIGTERM with a TERM-ignoring hook"
+NLEVD_PID=
+note "stopped with a TERM-ignoring hook in $el ms"
+[ "$el" -ge 3500 ] || fail "stopped after $el ms: grace (2 s) + TERM, KILL 2 s later takes ~4 s"
+wait_for "! pid_running $STUB && ! pid_running $STUBGC" 1 ||
+	fail "the TERM-ignoring hook (pid $STUB) or its child ($STUBGC) survived the daemon's stop"
 pass

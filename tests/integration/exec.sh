@@ -1,7 +1,7 @@
 #!/bin/bash
 # exec plugin: environment and stdin JSON per event type, hostile interface
 # names, serial order, run-parts directories, queue overflow, running as
-# another user.
+# another user, order = parallel, command plus directory.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init exec
 [ -e "$NLEVD_PLUGINS/exec.la" ] || fail "no exec plugin in $NLEVD_PLUGINS"
@@ -195,5 +195,49 @@ start_nlevd "$T/user.conf"
 ip -n "$NS" addr add 10.9.0.1/32 dev s0
 wait_for "grep -q . $T/user.log" || fail "hook as nobody did not run"
 [ "$(head -n 1 "$T/user.log")" = "$(id -u nobody)" ] || fail "hook ran as uid $(cat "$T/user.log")"
+stop_nlevd
+
+# ---- order = parallel: runs for two events overlap ----
+# ---- command and directory together: the command, then the directory ----
+mkdir "$T/both.d"
+for n in 10-a 20-b; do
+	printf '#!/bin/sh\necho "%s $NLEVD_ADDRESS" >>%s/both.log\n' "$n" "$T" >"$T/both.d/$n"
+	chmod 755 "$T/both.d/$n"
+done
+cat >"$T/par.conf" <<EOF
+[par]
+plugin = exec
+command = /bin/sh -c 'echo "start \$NLEVD_ADDRESS \$(date +%s%N)" >>$T/par.log; sleep 1; echo "end \$NLEVD_ADDRESS \$(date +%s%N)" >>$T/par.log'
+order = parallel
+events = addr-add
+addresses = 10.14.0.0/24
+startup = no
+
+[both]
+plugin = exec
+command = /bin/sh -c 'echo "cmd \$NLEVD_ADDRESS" >>$T/both.log'
+directory = $T/both.d
+events = addr-add
+addresses = 10.15.0.0/24
+startup = no
+EOF
+start_nlevd "$T/par.conf"
+printf 'addr add 10.14.0.1/32 dev s0\naddr add 10.14.0.2/32 dev s0\n' >"$T/batch"
+ip -n "$NS" -batch "$T/batch" || fail "ip -batch"
+wait_for "[ \$(grep -c '^end ' $T/par.log) -ge 2 ]" 10 || fail "parallel runs did not both end: $(cat "$T/par.log")"
+[ "$(grep -c '^start ' "$T/par.log")" -eq 2 ] || fail "parallel: not 2 runs: $(cat "$T/par.log")"
+last_start=$(awk '$1 == "start" {print $3}' "$T/par.log" | sort -n | tail -n 1)
+first_end=$(awk '$1 == "end" {print $3}' "$T/par.log" | sort -n | head -n 1)
+[ "$last_start" -lt "$first_end" ] ||
+	fail "order = parallel: the second run started only after the first ended: $(cat "$T/par.log")"
+note "parallel: both started $(( (first_end - last_start) / 1000000 )) ms before the first ended"
+
+ip -n "$NS" addr add 10.15.0.1/32 dev s0
+ip -n "$NS" addr add 10.15.0.2/32 dev s0
+wait_for "[ \$(grep -c . $T/both.log) -ge 6 ]" 10 || fail "command + directory: not 6 runs: $(cat "$T/both.log")"
+sleep 0.3
+want="cmd 10.15.0.1,10-a 10.15.0.1,20-b 10.15.0.1,cmd 10.15.0.2,10-a 10.15.0.2,20-b 10.15.0.2,"
+got=$(tr '\n' , <"$T/both.log")
+[ "$got" = "$want" ] || fail "command + directory: wanted [$want], got [$got]"
 stop_nlevd
 pass
