@@ -302,6 +302,24 @@ wait_ptr 2001:db8::40 ""
 wait_ptr 2001:db8::41 ptr.example.test.
 wait_ptr 2001:db8:0:1::5 ptr.example.test.
 wait_records other.example.test AAAA $'2001:db8::41\n2001:db8:0:1::5'
+# Two reverse groups (/64s) of one reverse zone changed together: one
+# UPDATE for that zone (SPEC: one UPDATE per zone), not one per group.
+z6=8.b.d.0.1.0.0.2.ip6.arpa
+sleep 1
+s0=$(soa_serial $z6) || fail "no SOA for $z6"
+ip -n "$NS" -batch - <<EOF || fail "ip -batch"
+addr add 2001:db8::42/64 dev v0 nodad
+addr add 2001:db8:0:1::6/64 dev v0 nodad
+EOF
+wait_ptr 2001:db8::42 ptr.example.test.
+wait_ptr 2001:db8:0:1::6 ptr.example.test.
+sleep 1
+s1=$(soa_serial $z6) || fail "no SOA for $z6"
+[ $((s1 - s0)) -eq 1 ] || fail "two /64s of $z6 changed together took $((s1 - s0)) UPDATEs, want 1"
+ip -n "$NS" addr del 2001:db8::42/64 dev v0
+ip -n "$NS" addr del 2001:db8:0:1::6/64 dev v0
+wait_ptr 2001:db8::42 ""
+wait_ptr 2001:db8:0:1::6 ""
 # on_empty = delete takes every PTR with the last address.
 ip -n "$NS" addr flush dev v0 scope global
 for a in 198.51.100.41 203.0.113.5 2001:db8::41 2001:db8:0:1::5; do

@@ -74,6 +74,10 @@ struct dnsu {
 	size_t nresolvers;
 	const struct dns_batch *batch;
 	size_t mi;
+	/* Per message of the batch: 1 + the index of the message it went out
+	 * with (one UPDATE per zone), or 0; mi skips those already sent. */
+	size_t *merged;
+	size_t merged_cap;
 	int phase;
 	struct zone_info zi; /* for the message being sent */
 	struct zone_info *cache;
@@ -413,7 +417,9 @@ static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, si
 	x->naddrs = n > MAX_ADDRS ? MAX_ADDRS : n;
 	memcpy(x->addrs, addrs, x->naddrs * sizeof(*addrs));
 	x->ai = 0;
-	x->tcp = x->force_tcp = tcp;
+	/* A request that would not fit in one unfragmented UDP datagram (a
+	 * zone's worth of records, merged) goes over TCP from the start. */
+	x->tcp = x->force_tcp = tcp || x->wlen > 1232;
 	x->done = done;
 	x->active = true;
 	snprintf(x->last_err, sizeof(x->last_err), "no server address");
@@ -471,15 +477,32 @@ static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 	next_msg(d);
 }
 
-static void send_update(struct dnsu *d)
+/* The zone a message goes to, when known without asking: its own, or the
+ * one found for its owner in this batch. */
+static const char *msg_zone_known(const struct dnsu *d, const struct dns_msg *m)
 {
-	const struct dns_msg *m = &d->batch->msgs[d->mi];
-	ldns_rr_list *up = ldns_rr_list_new();
-	bool bad = !up;
+	if (m->zone)
+		return m->zone;
+	for (size_t i = 0; i < d->ncache; i++)
+		if (!strcmp(d->cache[i].owner, msg_owner(m)))
+			return d->cache[i].zone;
+	return NULL;
+}
+
+static bool same_zone(const char *a, const char *b)
+{
+	char na[DNS_NAME_MAX], nb[DNS_NAME_MAX];
+	return a && b && dns_name_normalize(a, na, sizeof(na)) == 0 &&
+	       dns_name_normalize(b, nb, sizeof(nb)) == 0 && !strcmp(na, nb);
+}
+
+/* A message's operations as update RRs; false when one cannot be built. */
+static bool push_ops(ldns_rr_list *up, const struct dns_msg *m, uint32_t ttl)
+{
 	static const ldns_rr_type types[] = {[DNS_T_A] = LDNS_RR_TYPE_A,
 					     [DNS_T_PTR] = LDNS_RR_TYPE_PTR,
 					     [DNS_T_AAAA] = LDNS_RR_TYPE_AAAA};
-	for (size_t i = 0; !bad && i < m->nops; i++) {
+	for (size_t i = 0; i < m->nops; i++) {
 		const struct dns_op *op = &m->ops[i];
 		ldns_rr *rr = NULL;
 		if (op->kind == DNS_OP_DELETE_RRSET) {
@@ -489,8 +512,7 @@ static void send_update(struct dnsu *d)
 			if (!rr || !owner) {
 				ldns_rr_free(rr);
 				ldns_rdf_deep_free(owner);
-				bad = true;
-				break;
+				return false;
 			}
 			ldns_rr_set_owner(rr, owner);
 			ldns_rr_set_ttl(rr, 0);
@@ -498,16 +520,40 @@ static void send_update(struct dnsu *d)
 			ldns_rr_set_type(rr, types[op->type]);
 		} else {
 			char text[DNS_NAME_MAX * 2 + 64];
-			snprintf(text, sizeof(text), "%s %u IN %s %s", op->owner, d->batch->ttl,
+			snprintf(text, sizeof(text), "%s %u IN %s %s", op->owner, ttl,
 				 op->type == DNS_T_A ? "A" : op->type == DNS_T_AAAA ? "AAAA" : "PTR",
 				 op->rdata);
-			if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
-				bad = true;
-				break;
-			}
+			if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK)
+				return false;
 		}
-		ldns_rr_list_push_rr(up, rr);
+		if (!ldns_rr_list_push_rr(up, rr)) {
+			ldns_rr_free(rr);
+			return false;
+		}
 	}
+	return true;
+}
+
+/* The message at mi, and every later one known to be for the same zone:
+ * one UPDATE per zone, which the server applies all or nothing. */
+static void send_update(struct dnsu *d)
+{
+	ldns_rr_list *up = ldns_rr_list_new();
+	bool bad = !up;
+	size_t groups = 0;
+	for (size_t k = d->mi; !bad && k < d->batch->nmsgs; k++) {
+		const struct dns_msg *m = &d->batch->msgs[k];
+		if (k > d->mi) {
+			if (d->merged[k] || !same_zone(msg_zone_known(d, m), d->zi.zone))
+				continue;
+			d->merged[k] = d->mi + 1;
+		}
+		groups++;
+		bad = !push_ops(up, m, d->batch->ttl);
+	}
+	if (groups > 1)
+		d->host->log(d->inst, NLEVD_LOG_DEBUG, "one UPDATE for zone %s: %zu changes from "
+			     "%zu messages", d->zi.zone, up ? ldns_rr_list_rr_count(up) : 0, groups);
 	ldns_rdf *zone = bad ? NULL : ldns_dname_new_frm_str(d->zi.zone);
 	ldns_pkt *pkt = zone ? ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, NULL, up, NULL) : NULL;
 	ldns_rr_list_deep_free(up);
@@ -723,17 +769,38 @@ static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
 	if (d->ncache >= 64) /* one per owner ever seen: keep it bounded */
 		d->ncache = 0;
 	struct zone_info *nc = realloc(d->cache, (d->ncache + 1) * sizeof(*nc));
-	if (nc) {
-		d->cache = nc;
-		d->cache[d->ncache++] = d->zi;
+	if (!nc) { /* next_msg looks for it there: without it, no progress */
+		batch_fail(d, DNS_TRANSIENT, "out of memory");
+		return;
 	}
+	d->cache = nc;
+	d->cache[d->ncache++] = d->zi;
 	d->host->log(d->inst, NLEVD_LOG_INFO, "%s is in zone %s, primary %s", d->zi.owner,
 		     d->zi.zone, d->zi.mname);
-	servers_ready(d);
+	next_msg(d); /* finds it in the cache now */
+}
+
+/* An SOA query for owner (or the zone apex qn): soa_done caches the
+ * zone and its primary, then comes back to next_msg. */
+static void discover(struct dnsu *d, const char *owner, const char *qn)
+{
+	memset(&d->zi, 0, sizeof(d->zi));
+	snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", owner);
+	/* To the configured servers if any, else through the system resolver. */
+	const struct target *t = d->cfg.nservers ? d->targets : d->resolvers;
+	size_t n = d->cfg.nservers ? d->ntargets : d->nresolvers;
+	ldns_rdf *name = ldns_dname_new_frm_str(qn);
+	ldns_pkt *q = name ? ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_RD)
+			   : NULL;
+	d->phase = PH_SOA;
+	if (!q || x_start(d, q, t, n, qn, LDNS_RR_TYPE_SOA, false, false, soa_done) < 0)
+		batch_fail(d, DNS_TRANSIENT, "cannot build the SOA query");
 }
 
 static void next_msg(struct dnsu *d)
 {
+	while (d->mi < d->batch->nmsgs && d->merged[d->mi])
+		d->mi++; /* went out with an earlier message of its zone */
 	if (d->mi >= d->batch->nmsgs) {
 		char detail[64];
 		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->batch->nmsgs,
@@ -747,34 +814,31 @@ static void next_msg(struct dnsu *d)
 		servers_walk(d); /* then here again */
 		return;
 	}
+	/* First the zone of every message without one, so that the messages
+	 * of one zone can go out as one UPDATE (bounded by the cache). */
+	for (size_t k = d->mi; k < d->batch->nmsgs && d->ncache < 63; k++) {
+		const struct dns_msg *mk = &d->batch->msgs[k];
+		if (!d->merged[k] && !msg_zone_known(d, mk)) {
+			discover(d, msg_owner(mk), msg_owner(mk));
+			return;
+		}
+	}
 	const struct dns_msg *m = &d->batch->msgs[d->mi];
-	memset(&d->zi, 0, sizeof(d->zi));
-	snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", msg_owner(m));
-	if (m->zone) {
+	if (m->zone && d->cfg.nservers) {
+		memset(&d->zi, 0, sizeof(d->zi));
+		snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", msg_owner(m));
 		snprintf(d->zi.zone, sizeof(d->zi.zone), "%s", m->zone);
-		if (d->cfg.nservers) {
+		servers_ready(d);
+		return;
+	}
+	/* Found before (for a zone given, its primary): the cache. */
+	for (size_t i = 0; i < d->ncache; i++)
+		if (!strcmp(d->cache[i].owner, msg_owner(m))) {
+			d->zi = d->cache[i];
 			servers_ready(d);
 			return;
 		}
-	} else {
-		for (size_t i = 0; i < d->ncache; i++)
-			if (!strcmp(d->cache[i].owner, d->zi.owner)) {
-				d->zi = d->cache[i];
-				servers_ready(d);
-				return;
-			}
-	}
-	/* Find the zone (and its primary) by an SOA query: to the configured
-	 * servers if any, else through the system resolver. */
-	const struct target *t = d->cfg.nservers ? d->targets : d->resolvers;
-	size_t n = d->cfg.nservers ? d->ntargets : d->nresolvers;
-	const char *qn = m->zone ? m->zone : d->zi.owner;
-	ldns_rdf *name = ldns_dname_new_frm_str(qn);
-	ldns_pkt *q = name ? ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_RD)
-			   : NULL;
-	d->phase = PH_SOA;
-	if (!q || x_start(d, q, t, n, qn, LDNS_RR_TYPE_SOA, false, false, soa_done) < 0)
-		batch_fail(d, DNS_TRANSIENT, "cannot build the SOA query");
+	discover(d, msg_owner(m), m->zone ? m->zone : msg_owner(m));
 }
 
 static int du_send(void *ctx, const struct dns_batch *b)
@@ -782,6 +846,15 @@ static int du_send(void *ctx, const struct dns_batch *b)
 	struct dnsu *d = ctx;
 	if (d->x.active)
 		return -EBUSY;
+	if (b->nmsgs > d->merged_cap) {
+		size_t *nm = realloc(d->merged, b->nmsgs * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		d->merged = nm;
+		d->merged_cap = b->nmsgs;
+	}
+	if (b->nmsgs)
+		memset(d->merged, 0, b->nmsgs * sizeof(*d->merged));
 	d->batch = b;
 	d->mi = 0;
 	/* The servers' names are looked up afresh for every batch: no cache
@@ -971,6 +1044,7 @@ static void du_destroy(struct nlevd_instance *inst, void *priv)
 	dns_engine_free(d->e);
 	du_cancel(d);
 	free(d->cache);
+	free(d->merged);
 	explicit_bzero(&d->key, sizeof(d->key));
 	explicit_bzero(&d->x.key, sizeof(d->x.key));
 	dns_config_free(&d->cfg);
