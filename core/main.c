@@ -89,35 +89,38 @@ static void notify_ready(void)
 		   state_count_links(), state_count_addrs(), n);
 }
 
+/* A refused reload: the old configuration stays, and the SIGHUP still
+ * counts for it (log files reopened: logrotate does not check the config;
+ * keys re-read).  why goes to the log and, shorter, to systemd's STATUS=. */
+static void reload_refused(struct cfg *c, const char *why, const char *status)
+{
+	log_err("reload failed: %s; the old configuration stays", why);
+	instances_reopen(&d.running);
+	notify("READY=1\nSTATUS=reload failed (%s), old configuration running", status);
+	cfg_free(c);
+}
+
 static void reload(void)
 {
 	log_notice("reloading %s", d.config);
 	notify("RELOADING=1\nSTATUS=reloading %s", d.config);
 	struct cfg *c = cfg_load(d.config, d.plugin_dir);
 	if (!c) {
-		log_err("reload failed: out of memory; the old configuration stays");
-		instances_reopen(&d.running);
-		notify("READY=1\nSTATUS=reload failed (out of memory), old configuration running");
+		reload_refused(NULL, "out of memory", "out of memory");
 		return;
 	}
 	struct instances neu = {NULL};
 	if (instances_create(c, d.loop, &d.running, &neu) < 0) {
+		char why[64], status[32];
 		cfg_log_errors(c);
-		log_err("reload failed: %d error%s; the old configuration stays", c->nerrors,
-			c->nerrors == 1 ? "" : "s");
-		instances_reopen(&d.running);
-		notify("READY=1\nSTATUS=reload failed (%d errors), old configuration running",
-			   c->nerrors);
-		cfg_free(c);
+		snprintf(why, sizeof(why), "%d error%s", c->nerrors, c->nerrors == 1 ? "" : "s");
+		snprintf(status, sizeof(status), "%d errors", c->nerrors);
+		reload_refused(c, why, status);
 		return;
 	}
 	if (instances_start(&neu) < 0) {
 		instances_destroy(&neu);
-		log_err("reload failed: an instance cannot start; the old configuration stays");
-		instances_reopen(&d.running);
-		notify("READY=1\nSTATUS=reload failed (an instance cannot start), old "
-			   "configuration running");
-		cfg_free(c);
+		reload_refused(c, "an instance cannot start", "an instance cannot start");
 		return;
 	}
 	apply_log(c);

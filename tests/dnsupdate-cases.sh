@@ -342,6 +342,24 @@ tcp1=$(tcp_accepts)
 note "tcp = yes: $((tcp1 - tcp0)) TCP connection(s) accepted"
 [ "$((tcp1 - tcp0))" -ge 2 ] || fail "tcp = yes: $((tcp1 - tcp0)) TCP connection(s) for 2 UPDATEs"
 ip -n "$NS" addr flush dev v0 scope global
+
+# ---- an UPDATE over 1232 bytes goes over TCP, without tcp = yes ----
+# 60 AAAA records (about 1.7 kB) would be fragmented over UDP.
+for i in $(seq 1 60); do printf 'addr add 2001:db8:0:2::%x/64 dev v0 nodad\n' "$i"; done |
+	ip -n "$NS" -batch - || fail "ip -batch"
+# TCP is counted before any query: dig itself retries the 60-record answer
+# over TCP.
+tcp0=$(tcp_accepts)
+conf "$T/big.conf" "name = big.example.test" "${USUAL[@]}"
+log_mark
+start_nlevd "$T/big.conf"
+wait_for "since_mark | grep -q 'info: \[dns\] updated: '" 15 || fail "the big UPDATE was not answered"
+tcp1=$(tcp_accepts)
+[ "$((tcp1 - tcp0))" -ge 1 ] || fail "a 1.7 kB UPDATE went over UDP"
+wait_for "[ \$(dns_query big.example.test AAAA | grep -c '^2001:db8:0:2::') -eq 60 ]" 15 ||
+	fail "60 AAAA records not published: $(dns_query big.example.test AAAA | wc -l)"
+stop_nlevd
+ip -n "$NS" addr flush dev v0 scope global
 ip -n "$NS" addr add 198.51.100.60/32 dev v0
 ip -n "$NS" addr add 2001:db8::60/64 dev v0 nodad
 grep -E 'error: ' "$ERR" >/dev/null && fail "errors logged: $(grep -E 'error: ' "$ERR" | head -n 5)"

@@ -477,16 +477,21 @@ static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 	next_msg(d);
 }
 
-/* The zone a message goes to, when known without asking: its own, or the
- * one found for its owner in this batch. */
-static const char *msg_zone_known(const struct dnsu *d, const struct dns_msg *m)
+/* What discovery found for a message's owner (its zone and primary). */
+static const struct zone_info *cache_find(const struct dnsu *d, const struct dns_msg *m)
 {
-	if (m->zone)
-		return m->zone;
 	for (size_t i = 0; i < d->ncache; i++)
 		if (!strcmp(d->cache[i].owner, msg_owner(m)))
-			return d->cache[i].zone;
+			return &d->cache[i];
 	return NULL;
+}
+
+/* The zone a message goes to, when known without asking: its own, or the
+ * one found for its owner. */
+static const char *msg_zone_known(const struct dnsu *d, const struct dns_msg *m)
+{
+	const struct zone_info *z = m->zone ? NULL : cache_find(d, m);
+	return m->zone ? m->zone : z ? z->zone : NULL;
 }
 
 static bool same_zone(const char *a, const char *b)
@@ -832,12 +837,12 @@ static void next_msg(struct dnsu *d)
 		return;
 	}
 	/* Found before (for a zone given, its primary): the cache. */
-	for (size_t i = 0; i < d->ncache; i++)
-		if (!strcmp(d->cache[i].owner, msg_owner(m))) {
-			d->zi = d->cache[i];
-			servers_ready(d);
-			return;
-		}
+	const struct zone_info *z = cache_find(d, m);
+	if (z) {
+		d->zi = *z;
+		servers_ready(d);
+		return;
+	}
 	discover(d, msg_owner(m), m->zone ? m->zone : msg_owner(m));
 }
 
@@ -945,17 +950,11 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 		host->cfg_error(inst, "key_name", "key_name needs key_file");
 		rc = -EINVAL;
 	}
-	const char *a_name = NULL; /* a `server` given by name */
-	for (size_t i = 0; rc == 0 && i < d->cfg.nservers; i++) {
+	const char *a_name = NULL; /* a `server` given by name (all checked already) */
+	for (size_t i = 0; rc == 0 && i < d->cfg.nservers && !a_name; i++) {
 		char name[DNS_NAME_MAX];
-		int k = dns_server_host(d->cfg.servers[i].host, name, sizeof(name));
-		if (k < 0) {
-			host->cfg_error(inst, "server", "'%s' is neither an IP address nor a valid host name",
-					d->cfg.servers[i].host);
-			rc = -EINVAL;
-		} else if (k == DNS_HOST_NAME && !a_name) {
+		if (dns_server_host(d->cfg.servers[i].host, name, sizeof(name)) == DNS_HOST_NAME)
 			a_name = d->cfg.servers[i].host;
-		}
 	}
 	if (rc == 0) {
 		read_resolvers(d);

@@ -209,9 +209,16 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 			snprintf(word, sizeof(word), "%.*s", (int)(n < 299 ? n : 299), p);
 			p += n;
 			struct dns_server sv;
+			char name[DNS_NAME_MAX];
 			if (dns_server_parse(word, &sv) < 0) {
 				host->cfg_error(inst, "server", "'%s' is not host[:port] (IPv6: [addr]:port)",
 						word);
+				rc = -EINVAL;
+				continue;
+			}
+			if (dns_server_host(sv.host, name, sizeof(name)) < 0) {
+				host->cfg_error(inst, "server",
+						"'%s' is neither an IP address nor a valid host name", sv.host);
 				rc = -EINVAL;
 				continue;
 			}

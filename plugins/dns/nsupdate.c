@@ -224,14 +224,6 @@ static int nsu_create(const struct nlevd_host *host, struct nlevd_instance *inst
 				"give its absolute path)", n->prog);
 		rc = -EINVAL;
 	}
-	for (size_t i = 0; rc == 0 && i < n->cfg.nservers; i++) {
-		char name[DNS_NAME_MAX];
-		if (dns_server_host(n->cfg.servers[i].host, name, sizeof(name)) < 0) {
-			host->cfg_error(inst, "server", "'%s' is neither an IP address nor a valid host name",
-					n->cfg.servers[i].host);
-			rc = -EINVAL;
-		}
-	}
 	host->cfg_string(inst, "key_name", NULL, &n->key_name);
 	if (n->key_name && rc == 0) {
 		char err[300];
