@@ -305,8 +305,15 @@ child_exec(const struct nlevd_child_spec *spec, int in, int out, int err, int er
 	if (chdir(spec->cwd ? spec->cwd : "/") < 0)
 		goto fail;
 	static const char *const empty[] = {NULL};
-	execve(spec->argv[0], (char *const *)spec->argv,
-	       (char *const *)(spec->envp ? spec->envp : empty));
+	char *const *envp = (char *const *)(spec->envp ? spec->envp : empty);
+	if (spec->exec_fd > 0) {
+		/* A script's interpreter opens /dev/fd/N after exec: keep it. */
+		if (fcntl(spec->exec_fd, F_SETFD, 0) < 0)
+			goto fail;
+		fexecve(spec->exec_fd, (char *const *)spec->argv, envp);
+	} else {
+		execve(spec->argv[0], (char *const *)spec->argv, envp);
+	}
 fail:
 	e = errno;
 	if (write(errpipe, &e, sizeof(e)) < 0) {

@@ -740,7 +740,14 @@ static bool h_selected(const struct nlevd_instance *inst, const struct nlevd_lin
 static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 					 const struct nlevd_child_spec *spec)
 {
-	return child_spawn(I(inst), spec);
+	struct instance *i = I(inst);
+	/* A 1.0 plugin's spec ends before exec_fd: never read past it. */
+	if (spec && i->p->abi_minor < 1) {
+		struct nlevd_child_spec s = {0};
+		memcpy(&s, spec, offsetof(struct nlevd_child_spec, exec_fd));
+		return child_spawn(i, &s);
+	}
+	return child_spawn(i, spec);
 }
 
 static void h_once_done(struct nlevd_instance *inst, bool ok)

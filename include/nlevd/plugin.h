@@ -29,6 +29,8 @@
  *
  * Change log
  *   1.0  first version.
+ *   1.1  nlevd_child_spec.exec_fd: run an open, already checked file
+ *        (fexecve) instead of looking argv[0] up again.
  */
 #ifndef NLEVD_PLUGIN_H
 #define NLEVD_PLUGIN_H
@@ -45,7 +47,7 @@ extern "C" {
 #endif
 
 #define NLEVD_ABI_MAJOR 1
-#define NLEVD_ABI_MINOR 0
+#define NLEVD_ABI_MINOR 1
 
 #define NLEVD_IFNAMSIZ 16
 #define NLEVD_LFT_FOREVER 0xFFFFFFFFu
@@ -129,6 +131,14 @@ struct nlevd_child_spec {
 	/* Called once when the child has exited (or failed to start). */
 	void (*done)(void *arg, const struct nlevd_child_result *res);
 	void *arg;
+	/* 1.1: when > 0, the child executes this open file (fexecve), so what
+	 * the plugin checked with fstat() is what runs, whatever happens to
+	 * the path meanwhile; argv[0] is then only the program's name.  The
+	 * descriptor stays open in the child across exec (a script's
+	 * interpreter reads it as /dev/fd/N); the plugin still owns it and may
+	 * close it as soon as child_spawn() returns.  The core ignores this
+	 * field for plugins built against 1.0. */
+	int exec_fd;
 };
 
 /* Called for each interface / usable address; return non-zero to stop. */
