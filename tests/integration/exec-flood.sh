@@ -74,9 +74,31 @@ events = addr-add
 addresses = 10.30.0.0/24
 timeout = 2s
 startup = no
+
+[burst]
+plugin = exec
+command = /bin/sh -c 'i=0; while [ \$i -lt 500 ]; do echo "line \$i"; i=\$((i + 1)); done; sleep 1; echo after'
+events = addr-add
+addresses = 10.31.0.0/24
+startup = no
 EOF
 start_nlevd "$T/exec.conf"
 flood flood 10.30.0.1 yes 'notice: \[flood\] yes: y$'
+
+# A burst of 500 lines: the first 200 are logged, the count of the rest
+# comes with the next line that passes, a second later.
+ip -n "$NS" addr add 10.31.0.1/32 dev v0 || fail "addr add"
+wait_for "grep -q 'notice: \\[burst\\] sh: after\$' '$NLEVD_ERR'" 5 || fail "[burst]: last line not logged"
+n=$(grep -c 'notice: \[burst\] sh: line [0-9]*$' "$NLEVD_ERR")
+note "[burst] $n of 500 lines logged"
+grep -q 'notice: \[burst\] sh: line 199$' "$NLEVD_ERR" || fail "[burst]: the first 200 lines were not all logged"
+[ "$n" -ge 200 ] && [ "$n" -le 210 ] || fail "[burst]: $n of 500 lines logged, not about 200"
+sum=$(grep -A1 '\[burst\] sh (pid [0-9]*): [0-9]* output lines suppressed' "$NLEVD_ERR")
+printf '%s\n' "$sum" | sed 's/^/# /'
+printf '%s\n' "$sum" | tail -n 1 | grep -q 'notice: \[burst\] sh: after$' ||
+	fail "[burst]: the suppressed count was not logged just before the next line"
+m=$(printf '%s\n' "$sum" | sed -n 's/.*: \([0-9]*\) output lines suppressed.*/\1/p')
+[ $((n + m)) -eq 500 ] || fail "[burst]: $n logged + $m suppressed is not 500"
 stop_nlevd
 
 # ---- the nsupdate plugin's program (its lines go to the plugin, logged
