@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/close_range.h>
@@ -244,6 +245,16 @@ child_exec(const struct nlevd_child_spec *spec, int in, int out, int err, int er
 			goto fail;
 		}
 	}
+	/* The daemon may hold ambient capabilities (systemd's
+	 * AmbientCapabilities=, given for its own netlink work): no hook gets
+	 * them.  EINVAL is a kernel without ambient capabilities (before 4.3):
+	 * nothing to clear. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		goto fail;
+	/* A hook run as another user cannot gain privileges back through a
+	 * set-user-ID program or file capabilities. */
+	if (uid && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		goto fail;
 	if (chdir(spec->cwd ? spec->cwd : "/") < 0)
 		goto fail;
 	static const char *const empty[] = {NULL};
