@@ -35,6 +35,9 @@ cat >"$T/nlevd-ambient" <<EOF
 exec setpriv --inh-caps +net_admin --ambient-caps +net_admin $NLEVD "\$@"
 EOF
 chmod 755 "$T/nlevd-ambient"
+# start_nlevd counts "started:" lines in a log that must exist already:
+# without it, it may return before the daemon has started.
+: >"$NLEVD_ERR"
 NLEVD=$T/nlevd-ambient start_nlevd "$T/nlevd.conf"
 amb=$(sed -n 's/^CapAmb:[[:space:]]*//p' "/proc/$NLEVD_PID/status")
 note "the daemon's CapAmb: $amb"

@@ -82,6 +82,9 @@ events = addr-add
 addresses = 10.31.0.0/24
 startup = no
 EOF
+# start_nlevd counts "started:" lines in a log that must exist already:
+# without it, it may return before the daemon has started.
+: >"$NLEVD_ERR"
 start_nlevd "$T/exec.conf"
 flood flood 10.30.0.1 yes 'notice: \[flood\] yes: y$'
 
@@ -99,7 +102,17 @@ printf '%s\n' "$sum" | tail -n 1 | grep -q 'notice: \[burst\] sh: after$' ||
 	fail "[burst]: the suppressed count was not logged just before the next line"
 m=$(printf '%s\n' "$sum" | sed -n 's/.*: \([0-9]*\) output lines suppressed.*/\1/p')
 [ $((n + m)) -eq 500 ] || fail "[burst]: $n logged + $m suppressed is not 500"
+
+# SIGTERM while a hook floods: the daemon stops with status 0 (in the usual
+# grace time, then TERM to the hook), and the hook is gone with it.
+# (Its pid comes with the cap's line.)
+cap='\[flood\] yes (pid [0-9]*): output passed'
+ip -n "$NS" addr add 10.30.0.2/32 dev v0 || fail "addr add"
+wait_for "[ \$(grep -c '$cap' '$NLEVD_ERR') -ge 2 ]" 5 || fail "[flood]: the second run did not reach the cap"
+pid=$(grep "$cap" "$NLEVD_ERR" | tail -n 1 | sed 's/.*(pid \([0-9]*\)).*/\1/')
+pid_running "$pid" || fail "[flood]: the second run (pid $pid) is not running"
 stop_nlevd
+! pid_running "$pid" || fail "the flooding hook (pid $pid) survived the daemon's stop"
 
 # ---- the nsupdate plugin's program (its lines go to the plugin, logged
 # at debug) ----
