@@ -1,6 +1,7 @@
-/* Child processes for plugins: no shell, own session and process group,
- * stdin fed from memory, stdout/stderr read line by line into the log (or
- * the plugin; childout.c bounds what a flooding child costs), a timeout that sends TERM and then KILL to the whole group,
+/* Child processes for plugins: no shell, own session and process group, no
+ * ambient capabilities, stdin fed from memory, stdout/stderr read line by
+ * line into the log or the plugin (childout.c, which bounds what a flooding
+ * child costs), a timeout that sends TERM and then KILL to the whole group,
  * and completion reported when the child itself exits, so a hook that
  * leaves a daemon behind does not hold its queue. */
 #include <errno.h>
