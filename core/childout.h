@@ -24,10 +24,10 @@ struct child_out {
 	void (*line)(void *arg, int fd, const char *line);
 	void (*remark)(void *arg, const char *msg);
 	void *arg;
-	size_t total;	  /* bytes read in this run */
-	bool capped;	  /* total reached the cap: the pipes are no longer read */
-	double tokens;	  /* the rate limit's bucket */
-	ev_tstamp last;	  /* when it was last filled */
+	size_t total; /* bytes read in this run */
+	bool capped; /* total reached the cap: the pipes are no longer read */
+	double tokens; /* the rate limit's bucket */
+	ev_tstamp last; /* when it was last filled */
 	unsigned long long suppressed;
 };
 
