@@ -1,6 +1,7 @@
-/* Child processes for plugins: no shell, own session and process group,
- * stdin fed from memory, stdout/stderr read line by line into the log (or
- * the plugin), a timeout that sends TERM and then KILL to the whole group,
+/* Child processes for plugins: no shell, own session and process group, no
+ * ambient capabilities, stdin fed from memory, stdout/stderr read line by
+ * line into the log or the plugin (childout.c, which bounds what a flooding
+ * child costs), a timeout that sends TERM and then KILL to the whole group,
  * and completion reported when the child itself exits, so a hook that
  * leaves a daemon behind does not hold its queue. */
 #include <errno.h>
@@ -11,22 +12,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 
+#include "childout.h"
 #include "nlevd.h"
 
-#define CHILD_LINE_MAX 1024
 #define KILL_GRACE 2.0
-
-struct outbuf {
-	ev_io w;
-	char buf[CHILD_LINE_MAX + 1];
-	size_t len;
-	bool skipping; /* rest of an over-long line */
-};
 
 struct nlevd_child {
 	struct nlevd_child *next, *prev;
@@ -37,7 +32,7 @@ struct nlevd_child {
 	ev_child cw;
 	ev_timer tw;
 	ev_io in_w;
-	struct outbuf out[2];
+	struct child_out out;
 	char *input;
 	size_t in_len, in_off;
 	int kill_stage; /* 0 none, 1 TERM sent, 2 KILL sent */
@@ -66,76 +61,27 @@ int child_count(void)
 	return nchildren;
 }
 
-static void emit_line(struct nlevd_child *c, int fd, const char *line)
+static const char *owner_name(const struct nlevd_child *c)
 {
+	return c->owner ? c->owner->name : "-";
+}
+
+static void child_line_cb(void *arg, int fd, const char *line)
+{
+	struct nlevd_child *c = arg;
 	if (c->line) {
 		c->line(c->arg, fd, line);
 		return;
 	}
-	log_msg(NLEVD_LOG_NOTICE, "[%s] %s%s: %s", c->owner ? c->owner->name : "-",
-		c->name, fd == 2 ? " (stderr)" : "", line);
+	log_msg(NLEVD_LOG_NOTICE, "[%s] %s%s: %s", owner_name(c), c->name,
+		fd == 2 ? " (stderr)" : "", line);
 }
 
-static void out_close(struct nlevd_child *c, int i)
+static void child_remark_cb(void *arg, const char *msg)
 {
-	struct outbuf *o = &c->out[i];
-	if (o->w.fd < 0)
-		return;
-	ev_io_stop(c->loop, &o->w);
-	close(o->w.fd);
-	o->w.fd = -1;
-	if (o->len) {
-		o->buf[o->len] = 0;
-		emit_line(c, i + 1, o->buf);
-		o->len = 0;
-	}
-}
-
-/* Read what is there now; split into bounded lines. */
-static void out_drain(struct nlevd_child *c, int i)
-{
-	struct outbuf *o = &c->out[i];
-	char tmp[4096];
-	while (o->w.fd >= 0) {
-		ssize_t n = read(o->w.fd, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
-			out_close(c, i);
-			return;
-		}
-		if (n < 0)
-			return;
-		for (ssize_t k = 0; k < n; k++) {
-			char ch = tmp[k];
-			if (ch == '\n') {
-				if (!o->skipping) {
-					o->buf[o->len] = 0;
-					emit_line(c, i + 1, o->buf);
-				}
-				o->len = 0;
-				o->skipping = false;
-			} else if (o->skipping) {
-				continue;
-			} else if (o->len == CHILD_LINE_MAX) {
-				o->buf[o->len] = 0;
-				emit_line(c, i + 1, o->buf);
-				emit_line(c, i + 1, "(line truncated)");
-				o->len = 0;
-				o->skipping = true;
-			} else {
-				o->buf[o->len++] = ch;
-			}
-		}
-	}
-}
-
-static void out_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	struct nlevd_child *c = w->data;
-	out_drain(c, w == &c->out[0].w ? 0 : 1);
+	struct nlevd_child *c = arg;
+	log_msg(NLEVD_LOG_WARNING, "[%s] %s (pid %d): %s", owner_name(c), c->name, (int)c->pid,
+		msg);
 }
 
 static void in_close(struct nlevd_child *c)
@@ -170,8 +116,7 @@ static void child_free(struct nlevd_child *c)
 	ev_child_stop(c->loop, &c->cw);
 	ev_timer_stop(c->loop, &c->tw);
 	in_close(c);
-	out_close(c, 0);
-	out_close(c, 1);
+	child_out_close(&c->out);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -189,10 +134,9 @@ static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct nlevd_child *c = w->data;
-	/* Take what the child wrote before it exited; whatever a grandchild
-	 * still holds open is not waited for. */
-	out_drain(c, 0);
-	out_drain(c, 1);
+	/* Take what the child wrote before it exited, within the read budget;
+	 * whatever a grandchild still holds open is not waited for. */
+	child_out_drain(&c->out);
 	struct nlevd_child_result res = {
 		.pid = c->pid, .status = w->rstatus, .timed_out = c->timed_out,
 	};
@@ -218,14 +162,14 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (c->kill_stage == 0) {
 		c->timed_out = true;
 		log_msg(NLEVD_LOG_WARNING, "[%s] %s (pid %d) timed out; sending TERM",
-			c->owner ? c->owner->name : "-", c->name, (int)c->pid);
+			owner_name(c), c->name, (int)c->pid);
 		signal_group(c, SIGTERM);
 		c->kill_stage = 1;
 		ev_timer_set(w, KILL_GRACE, 0.);
 		ev_timer_start(loop, w);
 	} else if (c->kill_stage == 1) {
 		log_msg(NLEVD_LOG_WARNING, "[%s] %s (pid %d) ignored TERM; sending KILL",
-			c->owner ? c->owner->name : "-", c->name, (int)c->pid);
+			owner_name(c), c->name, (int)c->pid);
 		signal_group(c, SIGKILL);
 		c->kill_stage = 2;
 	}
@@ -302,6 +246,16 @@ child_exec(const struct nlevd_child_spec *spec, int in, int out, int err, int er
 			goto fail;
 		}
 	}
+	/* The daemon may hold ambient capabilities (systemd's
+	 * AmbientCapabilities=, given for its own netlink work): no hook gets
+	 * them.  EINVAL is a kernel without ambient capabilities (before 4.3):
+	 * nothing to clear. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		goto fail;
+	/* A hook run as another user cannot gain privileges back through a
+	 * set-user-ID program or file capabilities. */
+	if (uid && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		goto fail;
 	if (chdir(spec->cwd ? spec->cwd : "/") < 0)
 		goto fail;
 	static const char *const empty[] = {NULL};
@@ -420,11 +374,10 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 		ev_io_start(c->loop, &c->in_w);
 	else
 		in_close(c);
-	for (int i = 0; i < 2; i++) {
-		ev_io_init(&c->out[i].w, out_cb, i ? perr[0] : pout[0], EV_READ);
-		c->out[i].w.data = c;
-		ev_io_start(c->loop, &c->out[i].w);
-	}
+	c->out.line = child_line_cb;
+	c->out.remark = child_remark_cb;
+	c->out.arg = c;
+	child_out_start(&c->out, c->loop, pout[0], perr[0]);
 	ev_timer_init(&c->tw, timer_cb, 0., 0.);
 	c->tw.data = c;
 	if (spec->timeout_ms) {
