@@ -233,19 +233,29 @@ wait_exit()
 
 # start_nlevd CONF [ARGS...]: run the daemon in the foreground in $NS, stderr
 # appended to $NLEVD_ERR; waits until it reports "started".
+_started_count()
+{
+	local n
+	n=$(grep -c 'started:' "$NLEVD_ERR" 2>/dev/null)
+	echo "${n:-0}"
+}
+
 start_nlevd()
 {
 	local conf=$1
 	shift
-	local before=0
-	[ -f "$NLEVD_ERR" ] && before=$(grep -c 'started:' "$NLEVD_ERR")
+	local before n
+	before=$(_started_count)
 	note "starting: ip netns exec $NS $NLEVD -f -c $conf -P $NLEVD_PLUGINS $*"
 	ip netns exec "$NS" "$NLEVD" -f -c "$conf" -P "$NLEVD_PLUGINS" "$@" \
 		>>"$T/nlevd.out" 2>>"$NLEVD_ERR" &
 	NLEVD_PID=$!
 	_PIDS+=("$NLEVD_PID")
 	local deadline=$((SECONDS + $(_scaled 10)))
-	while [ "$(grep -c 'started:' "$NLEVD_ERR" 2>/dev/null)" -le "$before" ]; do
+	# The daemon creates its log through the redirection above, maybe
+	# after this loop first looks: a missing file counts 0, not an error
+	# that would end the wait at once.
+	while n=$(_started_count) && [ "$n" -le "$before" ]; do
 		pid_running "$NLEVD_PID" || fail "nlevd exited during start-up"
 		[ "$SECONDS" -ge "$deadline" ] && fail "nlevd did not report 'started' within 10 s"
 		sleep 0.05
