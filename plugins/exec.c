@@ -185,22 +185,25 @@ static bool skipped_name(const char *n)
 }
 
 /* An unsafe hook or directory is reported once (error), then at debug
- * level. */
+ * level: the list is bounded by the files and reasons there are. */
 static void refuse(struct ex *x, const char *path, const char *why)
 {
+	/* Keyed by path and reason: a new reason is news. */
+	char msg[2 * PATH_MAX + 160];
+	snprintf(msg, sizeof(msg), "%s: %s", path, why);
 	int level = NLEVD_LOG_ERR;
 	for (size_t i = 0; i < x->nrefused; i++)
-		if (!strcmp(x->refused[i], path))
+		if (!strcmp(x->refused[i], msg))
 			level = NLEVD_LOG_DEBUG;
 	if (level == NLEVD_LOG_ERR) {
 		char **nr = realloc(x->refused, (x->nrefused + 1) * sizeof(*nr));
 		if (nr) {
 			x->refused = nr;
-			if ((nr[x->nrefused] = strdup(path)))
+			if ((nr[x->nrefused] = strdup(msg)))
 				x->nrefused++;
 		}
 	}
-	x->host->log(x->inst, level, "refusing %s: %s", path, why);
+	x->host->log(x->inst, level, "refusing %s", msg);
 }
 
 static int cmp_str(const void *a, const void *b)
