@@ -426,6 +426,16 @@ static void run_next(struct run *r)
 		const char *prog = r->progs[r->idx];
 		const char *one[] = {prog, NULL};
 		int fd = prog_open(r);
+		if (fd >= 0 && fd < 3) {
+			/* The child's stdio goes to 0-2 before the exec. */
+			int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			close(fd);
+			if ((fd = nfd) < 0) {
+				x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog,
+					     strerror(errno));
+				fd = -EIO;
+			}
+		}
 		if (fd < 0) {
 			if (fd == -EIO)
 				x->failed++;
