@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,17 +18,22 @@
 #include <nlevd/plugin.h>
 
 #include "argv.h"
+#include "hookcheck.h"
 
 #define SAFE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_PARALLEL 32
 #define MAX_ENV 40
+/* NLEVD_ADDRESSES at most this long: one environment string may be 128 KiB
+ * (MAX_ARG_STRLEN), and the whole environment shares ARG_MAX. */
+#define ADDRESSES_MAX 65536
 
 enum { ORDER_SERIAL, ORDER_PARALLEL };
 
+/* Fixed size: a full queue costs queue * sizeof(struct job), whatever the
+ * number of addresses (NLEVD_ADDRESSES is taken when the run starts). */
 struct job {
 	struct job *next;
 	struct nlevd_event ev;
-	char *addresses; /* NLEVD_ADDRESSES, taken when the event happened */
 };
 
 struct run {
@@ -36,6 +42,8 @@ struct run {
 	struct job *job;
 	char **progs; /* absolute paths; NULL-terminated */
 	size_t idx;
+	size_t dir_first; /* progs from here on are in the directory dfd */
+	int dfd;          /* the checked directory, or -1 */
 	char *json;
 	char *env[MAX_ENV + 1];
 	struct nlevd_child *child;
@@ -129,12 +137,6 @@ static int ex_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 			}
 		}
 	}
-	struct stat st;
-	if (x->dir && (x->dir[0] != '/' || stat(x->dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
-		host->cfg_error(inst, "directory", "'%s' is not an absolute path to a directory",
-				x->dir);
-		rc = -EINVAL;
-	}
 	if (x->user) {
 		struct passwd *pw = getpwnam(x->user);
 		if (!pw) {
@@ -143,6 +145,17 @@ static int ex_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 		} else {
 			x->owner_ok = pw->pw_uid;
 		}
+	}
+	struct stat st;
+	char why[PATH_MAX + 128];
+	if (x->dir && (x->dir[0] != '/' || stat(x->dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		host->cfg_error(inst, "directory", "'%s' is not an absolute path to a directory",
+				x->dir);
+		rc = -EINVAL;
+	} else if (x->dir && hookcheck_dir(x->dir, x->owner_ok, &st, why, sizeof(why)) < 0) {
+		/* Checked again at every run: this is for -t and reloads. */
+		host->cfg_error(inst, "directory", "'%s' is unsafe: %s", x->dir, why);
+		rc = -EINVAL;
 	}
 	if (rc < 0) {
 		argv_free(x->cmd);
@@ -171,24 +184,26 @@ static bool skipped_name(const char *n)
 	return false;
 }
 
-/* An unsafe hook is reported once (error), then at debug level. */
-static void refuse(struct ex *x, const char *name, const char *why)
+/* An unsafe hook or directory is reported once (error), then at debug
+ * level: the list is bounded by the files and reasons there are. */
+static void refuse(struct ex *x, const char *path, const char *why)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", x->dir, name);
+	/* Keyed by path and reason: a new reason is news. */
+	char msg[2 * PATH_MAX + 160];
+	snprintf(msg, sizeof(msg), "%s: %s", path, why);
 	int level = NLEVD_LOG_ERR;
 	for (size_t i = 0; i < x->nrefused; i++)
-		if (!strcmp(x->refused[i], path))
+		if (!strcmp(x->refused[i], msg))
 			level = NLEVD_LOG_DEBUG;
 	if (level == NLEVD_LOG_ERR) {
 		char **nr = realloc(x->refused, (x->nrefused + 1) * sizeof(*nr));
 		if (nr) {
 			x->refused = nr;
-			if ((nr[x->nrefused] = strdup(path)))
+			if ((nr[x->nrefused] = strdup(msg)))
 				x->nrefused++;
 		}
 	}
-	x->host->log(x->inst, level, "refusing %s: %s", path, why);
+	x->host->log(x->inst, level, "refusing %s", msg);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -196,65 +211,124 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The programs of one run: the command, then the directory's files. */
-static char **programs(struct ex *x)
+/* The directory of one run, opened and checked as it is now (things
+ * change): -1 when it is unsafe or unreadable, and then logged. */
+static int dir_open(struct ex *x)
+{
+	char why[PATH_MAX + 128];
+	struct stat want, got;
+	int rc = hookcheck_dir(x->dir, x->owner_ok, &want, why, sizeof(why));
+	if (rc == -EPERM) {
+		refuse(x, x->dir, why);
+		return -1;
+	}
+	int dfd = rc < 0 ? -1 : open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		x->host->log(x->inst, NLEVD_LOG_ERR, "cannot read directory %s: %s", x->dir,
+			     rc < 0 ? why : strerror(errno));
+		return -1;
+	}
+	/* The directory opened must be the one checked. */
+	if (fstat(dfd, &got) < 0 || got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+		refuse(x, x->dir, "changed while it was checked");
+		close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+/* The programs of one run: the command, then the directory's files.  Only
+ * listed here; each file is opened and checked just before it runs. */
+static char **programs(struct ex *x, int dfd)
 {
 	size_t n = 0, cap = 8;
 	char **v = calloc(cap, sizeof(*v));
 	if (!v)
 		return NULL;
-	if (x->cmd)
-		v[n++] = strdup(x->cmd[0]);
-	if (x->dir) {
-		int dfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		if (!d) {
-			x->host->log(x->inst, NLEVD_LOG_ERR, "cannot read directory %s: %s", x->dir,
-				     strerror(errno));
-			if (dfd >= 0)
-				close(dfd);
-		}
-		size_t first = n;
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (skipped_name(de->d_name))
-				continue;
-			/* A symlink counts as the file it points to (as with
-			 * run-parts): hooks are often linked in from elsewhere; the
-			 * checks below apply to the target. */
-			struct stat st;
-			if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-			    !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
-				continue;
-			if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-				refuse(x, de->d_name, "writable by group or others");
-				continue;
-			}
-			if (st.st_uid != 0 && st.st_uid != x->owner_ok) {
-				char why[96];
-				snprintf(why, sizeof(why), "owned by uid %u, not root or the hook's user",
-					 (unsigned)st.st_uid);
-				refuse(x, de->d_name, why);
-				continue;
-			}
-			if (n + 2 > cap) {
-				char **nv = realloc(v, (cap *= 2) * sizeof(*v));
-				if (!nv)
-					break;
-				v = nv;
-			}
-			char path[4096];
-			snprintf(path, sizeof(path), "%s/%s", x->dir, de->d_name);
-			if (!(v[n] = strdup(path)))
-				break;
-			n++;
-		}
-		if (d)
-			closedir(d);
-		qsort(v + first, n - first, sizeof(*v), cmp_str);
+	if (x->cmd && !(v[n++] = strdup(x->cmd[0]))) {
+		free(v);
+		return NULL;
 	}
+	/* fdopendir() owns its descriptor and its offset: give it a copy. */
+	int lfd = dfd < 0 ? -1 : openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (dfd >= 0 && !d) {
+		x->host->log(x->inst, NLEVD_LOG_ERR, "cannot read directory %s: %s", x->dir,
+			     strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+	}
+	size_t first = n;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (skipped_name(de->d_name))
+			continue;
+		/* A symlink counts as the file it points to (as with run-parts):
+		 * hooks are often linked in from elsewhere.  What is neither a
+		 * regular file nor executable is no hook, silently. */
+		struct stat st;
+		if (fstatat(dfd, de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & S_IXUSR))
+			continue;
+		if (n + 2 > cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		char path[PATH_MAX];
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", x->dir, de->d_name) >=
+		    sizeof(path))
+			continue;
+		if (!(v[n] = strdup(path)))
+			break;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	qsort(v + first, n - first, sizeof(*v), cmp_str);
 	v[n] = NULL;
 	return v;
+}
+
+/* The file to execute, opened now: what was checked is what runs.
+ * `command` is the admin's own choice of program, so it only has to be a
+ * regular file; a directory's files must also be safe.  Returns the
+ * descriptor, -EAGAIN for a file refused or gone (logged, no failure), or
+ * -EIO (logged, a failure). */
+static int prog_open(struct run *r)
+{
+	struct ex *x = r->ex;
+	const char *prog = r->progs[r->idx];
+	char why[PATH_MAX + 128];
+	if (r->idx < r->dir_first) {
+		int fd = open(prog, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+			errno = ENOEXEC;
+		}
+		if (fd < 0) {
+			x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog,
+				     strerror(errno));
+			return -EIO;
+		}
+		return fd;
+	}
+	int fd = hookcheck_open(r->dfd, x->dir, prog + strlen(x->dir) + 1, x->owner_ok, why,
+				sizeof(why));
+	if (fd >= 0)
+		return fd;
+	if (fd == -EPERM) {
+		refuse(x, prog, why);
+	} else if (fd == -ENOENT || fd == -ENOEXEC) { /* removed or changed since listed */
+		x->host->log(x->inst, NLEVD_LOG_DEBUG, "skipping %s: %s", prog, why);
+	} else {
+		x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog, why);
+		return -EIO;
+	}
+	return -EAGAIN;
 }
 
 struct envb {
@@ -267,7 +341,8 @@ struct envb {
  * NLEVD_IFINDEX NLEVD_INITIAL NLEVD_FAMILY NLEVD_ADDRESS NLEVD_PREFIXLEN
  * NLEVD_SCOPE NLEVD_FLAGS NLEVD_VALID_LFT NLEVD_PREFERRED_LFT NLEVD_PEER
  * NLEVD_OPERSTATE NLEVD_MAC NLEVD_MTU NLEVD_OLD_IFNAME, as they apply; the
- * plugin adds NLEVD_INSTANCE NLEVD_ADDRESSES NLEVD_DROPPED. */
+ * plugin adds NLEVD_INSTANCE NLEVD_ADDRESSES NLEVD_ADDRESSES_COUNT
+ * NLEVD_ADDRESSES_TRUNCATED NLEVD_DROPPED. */
 static void env_add(struct envb *e, const char *name, const char *value)
 {
 	if (e->n >= MAX_ENV)
@@ -298,7 +373,8 @@ static void run_free(struct run *r)
 			free(*p);
 	free(r->progs);
 	free(r->json);
-	free(r->job->addresses);
+	if (r->dfd >= 0)
+		close(r->dfd);
 	free(r->job);
 	free(r);
 }
@@ -349,6 +425,23 @@ static void run_next(struct run *r)
 	while (r->progs && r->progs[r->idx]) {
 		const char *prog = r->progs[r->idx];
 		const char *one[] = {prog, NULL};
+		int fd = prog_open(r);
+		if (fd >= 0 && fd < 3) {
+			/* The child's stdio goes to 0-2 before the exec. */
+			int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			close(fd);
+			if ((fd = nfd) < 0) {
+				x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog,
+					     strerror(errno));
+				fd = -EIO;
+			}
+		}
+		if (fd < 0) {
+			if (fd == -EIO)
+				x->failed++;
+			r->idx++;
+			continue;
+		}
 		struct nlevd_child_spec spec = {
 			.argv = r->idx == 0 && x->cmd ? (const char *const *)x->cmd : one,
 			.envp = (const char *const *)r->env,
@@ -358,16 +451,69 @@ static void run_next(struct run *r)
 			.user = x->user,
 			.done = child_done,
 			.arg = r,
+			.exec_fd = fd,
 		};
 		x->started++;
 		r->child = x->host->child_spawn(x->inst, &spec);
+		int e = errno;
+		close(fd);
 		if (r->child)
 			return;
 		x->failed++;
-		x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog, strerror(errno));
+		x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog, strerror(e));
 		r->idx++;
 	}
 	run_done(r);
+}
+
+/* NLEVD_ADDRESSES: the interface's addresses as the run starts, whole
+ * "addr/len" items up to ADDRESSES_MAX bytes; all are counted. */
+struct addrs {
+	char *buf;
+	size_t len, count;
+	bool truncated;
+};
+
+static int addr_cb(const struct nlevd_link *link, const struct nlevd_addr *a, void *arg)
+{
+	struct addrs *s = arg;
+	char ip[INET6_ADDRSTRLEN];
+	(void)link;
+	s->count++;
+	if (s->truncated)
+		return 0;
+	inet_ntop(a->family == AF_INET ? AF_INET : AF_INET6, a->addr, ip, sizeof(ip));
+	int n = snprintf(s->buf + s->len, ADDRESSES_MAX + 1 - s->len, "%s%s/%u",
+			 s->len ? " " : "", ip, a->prefixlen);
+	if (n < 0 || (size_t)n > ADDRESSES_MAX - s->len) {
+		s->buf[s->len] = 0; /* ends at the last whole item */
+		s->truncated = true;
+		return 0;
+	}
+	s->len += (size_t)n;
+	return 0;
+}
+
+static void env_addresses(struct ex *x, struct envb *e, const struct nlevd_event *ev)
+{
+	struct addrs s = {malloc(ADDRESSES_MAX + 1), 0, 0, false};
+	if (!s.buf) {
+		x->host->log(x->inst, NLEVD_LOG_ERR, "out of memory: no NLEVD_ADDRESSES");
+		return;
+	}
+	s.buf[0] = 0;
+	x->host->addr_foreach(ev->link.ifindex, addr_cb, &s);
+	env_add(e, "addresses", s.buf);
+	free(s.buf);
+	char n[32];
+	snprintf(n, sizeof(n), "%zu", s.count);
+	env_add(e, "addresses_count", n);
+	if (s.truncated) {
+		env_add(e, "addresses_truncated", "1");
+		x->host->log(x->inst, NLEVD_LOG_DEBUG,
+			     "NLEVD_ADDRESSES of %s truncated to %zu bytes (%zu addresses)",
+			     ev->link.ifname, s.len, s.count);
+	}
 }
 
 static void run_start(struct ex *x, struct job *j)
@@ -376,18 +522,18 @@ static void run_start(struct ex *x, struct job *j)
 	if (!r) {
 		x->host->log(x->inst, NLEVD_LOG_ERR, "out of memory: %s not run",
 			     x->host->event_name(j->ev.type));
-		free(j->addresses);
 		free(j);
 		return;
 	}
 	r->ex = x;
 	r->job = j;
+	r->dfd = -1;
 	r->dropped = x->dropped;
 	x->dropped = 0;
 	struct envb e = {r->env, 0};
 	x->host->event_fields(&j->ev, env_field, &e);
 	env_add(&e, "instance", x->host->instance_name(x->inst));
-	env_add(&e, "addresses", j->addresses ? j->addresses : "");
+	env_addresses(x, &e, &j->ev);
 	if (r->dropped) {
 		char n[32];
 		snprintf(n, sizeof(n), "%u", r->dropped);
@@ -402,7 +548,10 @@ static void run_start(struct ex *x, struct job *j)
 		r->json[n] = '\n';
 		r->json[n + 1] = 0;
 	}
-	r->progs = programs(x);
+	if (x->dir)
+		r->dfd = dir_open(x);
+	r->dir_first = x->cmd ? 1 : 0;
+	r->progs = programs(x, r->dfd);
 	r->next = x->runs;
 	x->runs = r;
 	x->nruns++;
@@ -448,31 +597,6 @@ static int ex_once(struct nlevd_instance *inst, void *priv)
 	return NLEVD_ONCE_PENDING;
 }
 
-struct addrs {
-	char *buf;
-	size_t len, cap;
-};
-
-static int addr_cb(const struct nlevd_link *link, const struct nlevd_addr *a, void *arg)
-{
-	struct addrs *s = arg;
-	char ip[INET6_ADDRSTRLEN], item[64];
-	(void)link;
-	inet_ntop(a->family == AF_INET ? AF_INET : AF_INET6, a->addr, ip, sizeof(ip));
-	int n = snprintf(item, sizeof(item), "%s%s/%u", s->len ? " " : "", ip, a->prefixlen);
-	if (s->len + (size_t)n + 1 > s->cap) {
-		size_t cap = (s->cap + (size_t)n + 1) * 2;
-		char *nb = realloc(s->buf, cap);
-		if (!nb)
-			return 1;
-		s->buf = nb;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, item, (size_t)n + 1);
-	s->len += (size_t)n;
-	return 0;
-}
-
 static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)
 {
 	struct ex *x = priv;
@@ -484,9 +608,6 @@ static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd
 		return;
 	}
 	j->ev = *ev;
-	struct addrs s = {NULL, 0, 0};
-	x->host->addr_foreach(ev->link.ifindex, addr_cb, &s);
-	j->addresses = s.buf;
 	if (x->qlen >= x->queue_max) {
 		struct job *old = x->head;
 		x->head = old->next;
@@ -499,7 +620,6 @@ static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd
 			     "queue full (%llu): dropped the oldest event (%s %s)",
 			     (unsigned long long)x->queue_max, x->host->event_name(old->ev.type),
 			     old->ev.link.ifname);
-		free(old->addresses);
 		free(old);
 	}
 	if (x->tail)
@@ -532,7 +652,6 @@ static void ex_destroy(struct nlevd_instance *inst, void *priv)
 	while (x->head) {
 		struct job *j = x->head;
 		x->head = j->next;
-		free(j->addresses);
 		free(j);
 	}
 	argv_free(x->cmd);

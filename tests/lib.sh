@@ -404,3 +404,24 @@ marker()
 		wait_event "$f" '.event == "addr-add" and .address == $m' 1 10 --arg m "$MARKER"
 	done
 }
+
+# safe_dir NAME: a new directory that only root can change, it and every
+# directory above it (the exec plugin refuses hooks anywhere under /tmp);
+# sets REPLY to its path.  Removed by the EXIT trap.
+_SAFE_DIRS=()
+safe_dir()
+{
+	local d
+	d=$(mktemp -d "/run/nlevd-test-$1.XXXXXX") || fail "cannot make a directory in /run"
+	chmod 755 "$d"
+	_SAFE_DIRS+=("$d")
+	trap _safe_dir_cleanup EXIT
+	REPLY=$d
+}
+_safe_dir_cleanup()
+{
+	local rc=$?
+	rm -rf "${_SAFE_DIRS[@]}"
+	(exit "$rc")
+	_cleanup
+}

@@ -231,11 +231,13 @@ run 0 -t -c "$T/keys-empty.conf" -P "$NLEVD_PLUGINS"
 # ---- -v and -q ----
 # A world-writable hook in an exec directory is refused: first as an
 # error, then (each later run) at debug level.
-mkdir "$T/vhooks.d"
-printf '#!/bin/sh\necho "$NLEVD_ADDRESS" >>%s/v.log\n' "$T" >"$T/vhooks.d/10-ok"
-chmod 755 "$T/vhooks.d/10-ok"
-printf '#!/bin/sh\nexit 0\n' >"$T/vhooks.d/20-unsafe"
-chmod 757 "$T/vhooks.d/20-unsafe"
+safe_dir cli
+VH=$REPLY/vhooks.d
+mkdir "$VH"
+printf '#!/bin/sh\necho "$NLEVD_ADDRESS" >>%s/v.log\n' "$T" >"$VH/10-ok"
+chmod 755 "$VH/10-ok"
+printf '#!/bin/sh\nexit 0\n' >"$VH/20-unsafe"
+chmod 757 "$VH/20-unsafe"
 vconf()
 {
 	cat <<EOF
@@ -249,7 +251,7 @@ output = $T/v.json
 
 [d]
 plugin = exec
-directory = $T/vhooks.d
+directory = $VH
 events = addr-add
 addresses = 10.16.0.0/24
 startup = no
@@ -273,14 +275,14 @@ two_runs()
 NLEVD_ERR=$T/verbose.err
 start_nlevd "$T/v-info.conf" -v
 two_runs
-grep -q "^nlevd: error: \[d\] refusing $T/vhooks.d/20-unsafe" "$NLEVD_ERR" || fail "-v: the first refusal is not an error"
-grep -q "^nlevd: debug: \[d\] refusing $T/vhooks.d/20-unsafe" "$NLEVD_ERR" || fail "-v: no debug line"
+grep -q "^nlevd: error: \[d\] refusing $VH/20-unsafe" "$NLEVD_ERR" || fail "-v: the first refusal is not an error"
+grep -q "^nlevd: debug: \[d\] refusing $VH/20-unsafe" "$NLEVD_ERR" || fail "-v: no debug line"
 stop_nlevd
 # without -v: none
 NLEVD_ERR=$T/default.err
 start_nlevd "$T/v-info.conf"
 two_runs
-grep -q "^nlevd: error: \[d\] refusing $T/vhooks.d/20-unsafe" "$NLEVD_ERR" || fail "no refusal logged"
+grep -q "^nlevd: error: \[d\] refusing $VH/20-unsafe" "$NLEVD_ERR" || fail "no refusal logged"
 grep -q 'debug:' "$NLEVD_ERR" && fail "debug lines without -v"
 stop_nlevd
 # -q with log_level = notice, and -q -q with the default (info): no notice
@@ -297,7 +299,7 @@ for args in "-q v-notice" "-q -q v-info"; do
 	NLEVD_PID=$qpid
 	wait_event "$T/v.json" '.event == "link-add" and .ifname == "v0" and .initial'
 	two_runs
-	grep -q "^nlevd: error: \[d\] refusing $T/vhooks.d/20-unsafe" "$qerr" || fail "$opts ($conf): errors are not logged any more"
+	grep -q "^nlevd: error: \[d\] refusing $VH/20-unsafe" "$qerr" || fail "$opts ($conf): errors are not logged any more"
 	grep -q 'started' "$qerr" && fail "$opts ($conf): the notice 'started' is logged"
 	kill -TERM "$qpid"
 	wait_exit "$qpid" 5 || fail "$opts: still running 5 s after SIGTERM"

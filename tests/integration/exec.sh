@@ -7,7 +7,10 @@ test_init exec
 [ -e "$NLEVD_PLUGINS/exec.la" ] || fail "no exec plugin in $NLEVD_PLUGINS"
 
 OUT=$T/out
-mkdir -p "$OUT" "$T/hooks.d"
+# Hook directories live where only root can change them, not under /tmp.
+safe_dir exec
+H=$REPLY
+mkdir -p "$OUT" "$H/hooks.d"
 # The hook records its argv, environment and stdin, one file per run.
 cat >"$T/hook" <<'EOF'
 #!/bin/bash
@@ -125,28 +128,28 @@ stop_nlevd
 
 # ---- directory: run-parts order, unsafe and backup files refused ----
 for n in 20-second 10-first 30-third; do
-	printf '#!/bin/sh\necho %s >>%s/order\n' "$n" "$T" >"$T/hooks.d/$n"
-	chmod 755 "$T/hooks.d/$n"
+	printf '#!/bin/sh\necho %s >>%s/order\n' "$n" "$T" >"$H/hooks.d/$n"
+	chmod 755 "$H/hooks.d/$n"
 done
-printf '#!/bin/sh\necho unsafe >>%s/order\n' "$T" >"$T/hooks.d/15-unsafe"
-chmod 757 "$T/hooks.d/15-unsafe"
-printf '#!/bin/sh\necho backup >>%s/order\n' "$T" >"$T/hooks.d/25-old~"
-chmod 755 "$T/hooks.d/25-old~"
-printf '#!/bin/sh\necho dot >>%s/order\n' "$T" >"$T/hooks.d/.hidden"
-chmod 755 "$T/hooks.d/.hidden"
+printf '#!/bin/sh\necho unsafe >>%s/order\n' "$T" >"$H/hooks.d/15-unsafe"
+chmod 757 "$H/hooks.d/15-unsafe"
+printf '#!/bin/sh\necho backup >>%s/order\n' "$T" >"$H/hooks.d/25-old~"
+chmod 755 "$H/hooks.d/25-old~"
+printf '#!/bin/sh\necho dot >>%s/order\n' "$T" >"$H/hooks.d/.hidden"
+chmod 755 "$H/hooks.d/.hidden"
 # Symbolic links count as their targets: one to a good hook runs, one to a
 # world-writable file is refused, a dangling one is skipped.
-printf '#!/bin/sh\necho 40-linked >>%s/order\n' "$T" >"$T/linked-hook"
-chmod 755 "$T/linked-hook"
-ln -s "$T/linked-hook" "$T/hooks.d/40-linked"
-printf '#!/bin/sh\necho unsafe-link >>%s/order\n' "$T" >"$T/unsafe-target"
-chmod 757 "$T/unsafe-target"
-ln -s "$T/unsafe-target" "$T/hooks.d/45-unsafe-link"
-ln -s "$T/nowhere" "$T/hooks.d/50-dangling"
+printf '#!/bin/sh\necho 40-linked >>%s/order\n' "$T" >"$H/linked-hook"
+chmod 755 "$H/linked-hook"
+ln -s "$H/linked-hook" "$H/hooks.d/40-linked"
+printf '#!/bin/sh\necho unsafe-link >>%s/order\n' "$T" >"$H/unsafe-target"
+chmod 757 "$H/unsafe-target"
+ln -s "$H/unsafe-target" "$H/hooks.d/45-unsafe-link"
+ln -s "$T/nowhere" "$H/hooks.d/50-dangling"
 cat >"$T/dir.conf" <<EOF
 [hooks]
 plugin = exec
-directory = $T/hooks.d
+directory = $H/hooks.d
 events = addr-add
 startup = no
 EOF
@@ -156,9 +159,9 @@ wait_for "[ \$(grep -c . $T/order) -ge 4 ]" || fail "directory hooks did not run
 sleep 0.3
 [ "$(tr '\n' ' ' <"$T/order")" = "10-first 20-second 30-third 40-linked " ] ||
 	fail "directory order: $(cat "$T/order")"
-grep -q "refusing $T/hooks.d/15-unsafe: writable by group or others" "$NLEVD_ERR" ||
+grep -q "refusing $H/hooks.d/15-unsafe: writable by group or others" "$NLEVD_ERR" ||
 	fail "no log line refusing the world-writable hook"
-grep -q "refusing $T/hooks.d/45-unsafe-link: writable by group or others" "$NLEVD_ERR" ||
+grep -q "refusing $H/hooks.d/45-unsafe-link: writable by group or others" "$NLEVD_ERR" ||
 	fail "no log line refusing the link to a world-writable file"
 stop_nlevd
 
@@ -199,10 +202,10 @@ stop_nlevd
 
 # ---- order = parallel: runs for two events overlap ----
 # ---- command and directory together: the command, then the directory ----
-mkdir "$T/both.d"
+mkdir "$H/both.d"
 for n in 10-a 20-b; do
-	printf '#!/bin/sh\necho "%s $NLEVD_ADDRESS" >>%s/both.log\n' "$n" "$T" >"$T/both.d/$n"
-	chmod 755 "$T/both.d/$n"
+	printf '#!/bin/sh\necho "%s $NLEVD_ADDRESS" >>%s/both.log\n' "$n" "$T" >"$H/both.d/$n"
+	chmod 755 "$H/both.d/$n"
 done
 cat >"$T/par.conf" <<EOF
 [par]
@@ -216,7 +219,7 @@ startup = no
 [both]
 plugin = exec
 command = /bin/sh -c 'echo "cmd \$NLEVD_ADDRESS" >>$T/both.log'
-directory = $T/both.d
+directory = $H/both.d
 events = addr-add
 addresses = 10.15.0.0/24
 startup = no
