@@ -144,6 +144,21 @@ assert_running "after a second daemon was refused"
 stop_nlevd
 [ -e "$PID" ] && fail "the pid file is still there after SIGTERM"
 
+# Started with stdin and stdout closed: no file or socket gets fd 0-2 (the
+# pid file and the netlink socket are above, /dev/null fills the gap).
+ip netns exec "$NS" sh -c 'exec "$0" "$@" <&- >&-' "$NLEVD" -f -c "$T/good.conf" -P "$NLEVD_PLUGINS" \
+	-p "$PID" 2>>"$NLEVD_ERR" &
+NLEVD_PID=$!
+_PIDS+=("$NLEVD_PID")
+wait_for "[ \"\$(cat '$PID' 2>/dev/null)\" = $NLEVD_PID ]" 10 || fail "fds 0, 1 closed: no pid file"
+for fd in 0 1; do
+	to=$(readlink "/proc/$NLEVD_PID/fd/$fd")
+	[ "$to" = /dev/null ] || fail "fds 0, 1 closed: fd $fd is $to, not /dev/null"
+done
+pfd=$(for f in /proc/$NLEVD_PID/fd/*; do [ "$(readlink "$f")" = "$PID" ] && basename "$f"; done)
+[ -n "$pfd" ] && [ "$pfd" -gt 2 ] || fail "fds 0, 1 closed: the pid file is on fd '$pfd'"
+stop_nlevd
+
 # A file of another user is refused and left alone.
 echo keep >"$T/other.pid"
 chown nobody "$T/other.pid"
