@@ -107,12 +107,16 @@ NLEVD_ERR=$T/stdout.err stop_nlevd
 umount "$FULL" || fail "umount"
 
 # ---- an instance that cannot start ----
+# -t refuses a missing directory; a dangling symlink into one it cannot
+# see (it never opens or creates the file).
+ln -s "$T/no/such/dir/events.json" "$T/dangling.json"
+ln -s "$T/no/such/dir/more.json" "$T/dangling-more.json"
 cat >"$T/nostart.conf" <<EOF
 [nlevd]
 [out]
 plugin = log
 format = json
-output = $T/no/such/dir/events.json
+output = $T/dangling.json
 EOF
 "$NLEVD" -t -c "$T/nostart.conf" -P "$NLEVD_PLUGINS" >"$T/t.out" 2>&1 ||
 	fail "-t refused a config whose file is only opened at start: $(cat "$T/t.out")"
@@ -142,7 +146,7 @@ cat >>"$T/run.conf" <<EOF
 [more]
 plugin = log
 format = json
-output = $T/no/such/dir/more.json
+output = $T/dangling-more.json
 EOF
 sed -i 's/^format = json$/format = json\nevents = addr-add/' "$T/run.conf"
 log_mark
