@@ -327,7 +327,7 @@ static void ready(int fd, int code)
 static struct {
 	const char *path;
 	int fd;
-} pid = {NULL, -1};
+} pidf = {NULL, -1};
 
 static void pidfile_busy(const char *path, int fd)
 {
@@ -382,8 +382,8 @@ static int pidfile_write(const char *path)
 			close(fd);
 			return -1;
 		}
-		pid.path = path;
-		pid.fd = fd;
+		pidf.path = path;
+		pidf.fd = fd;
 		return 0;
 	}
 	log_err("pid file %s: keeps being replaced", path);
@@ -395,15 +395,15 @@ static int pidfile_write(const char *path)
  * next start reuses and nobody mistakes for a running daemon. */
 static void pidfile_remove(void)
 {
-	if (pid.fd < 0)
+	if (pidf.fd < 0)
 		return;
-	if (unlink(pid.path) < 0) {
-		log_info("pid file %s: cannot remove (%s); left empty", pid.path, strerror(errno));
-		if (ftruncate(pid.fd, 0) < 0)
-			log_warn("pid file %s: cannot empty: %s", pid.path, strerror(errno));
+	if (unlink(pidf.path) < 0) {
+		log_info("pid file %s: cannot remove (%s); left empty", pidf.path, strerror(errno));
+		if (ftruncate(pidf.fd, 0) < 0)
+			log_warn("pid file %s: cannot empty: %s", pidf.path, strerror(errno));
 	}
-	close(pid.fd);
-	pid.fd = -1;
+	close(pidf.fd);
+	pidf.fd = -1;
 }
 
 static int run(struct cfg *c)
