@@ -5,6 +5,9 @@
 # JSON has them as \u escapes.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init ifname-escape
+# start_nlevd counts 'started:' lines in NLEVD_ERR, which its background job
+# may not have created yet: an absent file ends its wait at once.
+: >"$NLEVD_ERR"
 
 TXT=$T/events.txt
 EV=$T/events.json

@@ -6,6 +6,9 @@
 # root; the daemon is not dumpable (NLEVD_DUMPABLE=1 keeps it so).
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init paths
+# start_nlevd counts 'started:' lines in NLEVD_ERR, which its background job
+# may not have created yet: an absent file ends its wait at once.
+: >"$NLEVD_ERR"
 
 EV=$T/events.json
 mkfifo "$T/fifo"
