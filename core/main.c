@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,20 @@ static struct {
 	int fd;
 } pidf = {NULL, -1};
 
+/* Before daemonizing, the daemon's log may already be syslog: a refused
+ * pid file is also told on stderr, to the user who started it. */
+static void __attribute__((format(printf, 1, 2))) pidfile_err(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	if (!d.foreground && !d.once)
+		fprintf(stderr, "nlevd: %s\n", msg);
+}
+
 static void pidfile_busy(const char *path, int fd)
 {
 	char buf[32];
@@ -336,12 +351,14 @@ static void pidfile_busy(const char *path, int fd)
 	long other = 0;
 	buf[n > 0 ? n : 0] = 0;
 	if (sscanf(buf, "%ld", &other) == 1 && other > 0)
-		log_err("another nlevd (pid %ld) holds %s", other, path);
+		pidfile_err("another nlevd (pid %ld) holds %s", other, path);
 	else
-		log_err("another nlevd holds %s", path);
+		pidfile_err("another nlevd holds %s", path);
 }
 
-static int pidfile_write(const char *path)
+/* Taken before daemonizing (the lock stays with the daemon, which
+ * inherits the open file), so a refusal reaches the user's terminal. */
+static int pidfile_lock(const char *path)
 {
 	/* A daemon that unlinks the file between our open() and flock() leaves
 	 * us locking a removed file: check that the path still names ours. */
@@ -350,16 +367,16 @@ static int pidfile_write(const char *path)
 			      0644);
 		struct stat st, now;
 		if (fd < 0 || fstat(fd, &st) < 0) {
-			log_err("pid file %s: %s", path, strerror(errno));
+			pidfile_err("pid file %s: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return -1;
 		}
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
-			log_err("pid file %s: %s", path,
-				!S_ISREG(st.st_mode) ? "not a regular file"
-				: st.st_nlink != 1   ? "has more than one link"
-						     : "owned by another user");
+			pidfile_err("pid file %s: %s", path,
+				    !S_ISREG(st.st_mode) ? "not a regular file"
+				    : st.st_nlink != 1   ? "has more than one link"
+							 : "owned by another user");
 			close(fd);
 			return -1;
 		}
@@ -367,7 +384,7 @@ static int pidfile_write(const char *path)
 			if (errno == EWOULDBLOCK)
 				pidfile_busy(path, fd);
 			else
-				log_err("pid file %s: cannot lock: %s", path, strerror(errno));
+				pidfile_err("pid file %s: cannot lock: %s", path, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -375,19 +392,29 @@ static int pidfile_write(const char *path)
 			close(fd);
 			continue;
 		}
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-		if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
-			log_err("pid file %s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
 		pidf.path = path;
 		pidf.fd = fd;
+		/* a pid left by a crash must not be read as this daemon's */
+		if (ftruncate(fd, 0) < 0) {
+			pidfile_err("pid file %s: %s", path, strerror(errno));
+			return -1;
+		}
 		return 0;
 	}
-	log_err("pid file %s: keeps being replaced", path);
+	pidfile_err("pid file %s: keeps being replaced", path);
 	return -1;
+}
+
+/* The daemon's own pid, once it has one (after daemonizing). */
+static int pidfile_put(void)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (pwrite(pidf.fd, buf, (size_t)n, 0) != n) {
+		log_err("pid file %s: %s", pidf.path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* On every exit once written.  After user= the directory (/run) may no
@@ -409,6 +436,9 @@ static void pidfile_remove(void)
 static int run(struct cfg *c)
 {
 	int ready_fd = -1;
+	const char *pidfile = d.pidfile ? d.pidfile : c->pidfile;
+	if (pidfile && pidfile_lock(pidfile) < 0)
+		return EX_FAIL;
 	if (!d.foreground && !d.once) {
 		ready_fd = daemonize();
 		if (ready_fd < 0) {
@@ -417,8 +447,7 @@ static int run(struct cfg *c)
 		}
 		ev_loop_fork(d.loop);
 	}
-	const char *pidfile = d.pidfile ? d.pidfile : c->pidfile;
-	if (pidfile && pidfile_write(pidfile) < 0) {
+	if (pidfile && pidfile_put() < 0) {
 		ready(ready_fd, EX_FAIL);
 		return EX_FAIL;
 	}
@@ -531,6 +560,11 @@ int main(int argc, char **argv)
 	}
 	if (d.plugin_dir && d.plugin_dir[0] != '/') {
 		fprintf(stderr, "nlevd: --plugin-dir must be an absolute path\n");
+		return EX_USAGE_;
+	}
+	/* Locked before the daemon changes to /, removed after: one meaning. */
+	if (d.pidfile && d.pidfile[0] != '/') {
+		fprintf(stderr, "nlevd: --pidfile must be an absolute path\n");
 		return EX_USAGE_;
 	}
 	signal(SIGPIPE, SIG_IGN);

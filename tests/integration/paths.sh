@@ -162,6 +162,22 @@ pfd=$(for f in /proc/$NLEVD_PID/fd/*; do [ "$(readlink "$f")" = "$PID" ] && base
 [ -n "$pfd" ] && [ "$pfd" -gt 2 ] || fail "fds 0, 1 closed: the pid file is on fd '$pfd'"
 stop_nlevd
 
+# Daemon mode: the lock is taken before forking, so the second daemon's
+# refusal is on the terminal (stderr), not only in syslog.
+ip netns exec "$NS" timeout "$(_scaled 20)" "$NLEVD" -c "$T/good.conf" -P "$NLEVD_PLUGINS" -p "$PID" \
+	</dev/null >/dev/null 2>"$T/daemon.err" || { cat "$T/daemon.err"; fail "daemon mode: exit status $?"; }
+dpid=$(cat "$PID")
+_PIDS+=("$dpid")
+pid_running "$dpid" || fail "daemon mode: pid file has '$dpid', which is not running"
+refused 1 "nlevd: another nlevd (pid $dpid) holds $PID" -c "$T/good.conf" -p "$PID"
+[ "$(cat "$PID")" = "$dpid" ] || fail "daemon mode: a refused second daemon changed the pid file"
+kill -TERM "$dpid"
+wait_for "! pid_running $dpid" 5 || fail "daemon mode: still running 5 s after SIGTERM"
+[ -e "$PID" ] && fail "daemon mode: the pid file is still there after SIGTERM"
+# Locked before the daemon changes to /, removed after: a relative path
+# would name two files.
+refused 64 "nlevd: --pidfile must be an absolute path" -f -c "$T/good.conf" -p nlevd.pid
+
 # A file of another user is refused and left alone.
 echo keep >"$T/other.pid"
 chown nobody "$T/other.pid"
