@@ -280,23 +280,36 @@ static void parse_buffer(struct cfg *c, const char *file, const char *buf, size_
 		cfg_error(c, file, rc, "syntax error");
 }
 
-static void parse_file(struct cfg *c, const char *path, bool is_main)
+/* inc: the include line that named the file (NULL for the main file), so
+ * an unreadable included file is reported where it was asked for. */
+static void parse_file(struct cfg *c, const char *path, bool is_main, const struct cfg_kv *inc)
 {
 	const char *file = cfg_keep_name(c, path);
 	if (!file) {
 		cfg_error(c, path, 0, "out of memory");
 		return;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO (or a tty) would block open() and read() until a
+	 * writer came; it is refused by the type check below instead.  Reads of
+	 * a regular file ignore the flag. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		cfg_error(c, file, 0, "cannot read: %s", strerror(errno));
+		if (inc)
+			cfg_error(c, inc->file, inc->line, "include: cannot read %s: %s", file,
+				  strerror(errno));
+		else
+			cfg_error(c, file, 0, "cannot read: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CFG_MAX_FILE) {
-		cfg_error(c, file, 0, S_ISREG(st.st_mode) ? "larger than 1M" : "not a regular file");
+		const char *why = S_ISREG(st.st_mode) ? "larger than 1M" : "not a regular file";
+		if (inc)
+			cfg_error(c, inc->file, inc->line, "include: %s: %s", file, why);
+		else
+			cfg_error(c, file, 0, "%s", why);
 		close(fd);
 		return;
 	}
@@ -339,8 +352,28 @@ static char *dup_or_err(struct cfg *c, struct cfg_kv *kv)
 	return s;
 }
 
+/* user= and group= are applied with setuid()/setgid(), which only root
+ * may do: a daemon started as another user would pass -t and fail at start
+ * (or, after the drop, accept a reload with another user that it ignores).
+ * Naming the identity it already has is fine. */
+static void check_ids(struct cfg *c, const struct cfg_kv *ukv, const struct cfg_kv *gkv)
+{
+	uid_t euid = geteuid();
+	if (euid == 0)
+		return;
+	struct passwd *pw = ukv ? getpwnam(ukv->value) : NULL;
+	struct group *gr = gkv ? getgrnam(gkv->value) : NULL;
+	if (pw && (pw->pw_uid != euid || (!gkv && pw->pw_gid != getegid())))
+		cfg_error(c, ukv->file, ukv->line, "user=%s needs root (nlevd runs as uid %u)",
+			  ukv->value, (unsigned)euid);
+	if (gr && gr->gr_gid != getegid())
+		cfg_error(c, gkv->file, gkv->line, "group=%s needs root (nlevd runs as uid %u)",
+			  gkv->value, (unsigned)euid);
+}
+
 static void validate_global(struct cfg *c, const char *plugin_dir_override)
 {
+	const struct cfg_kv *ukv = NULL, *gkv = NULL;
 	static const char *const known[] = {"plugin_dir", "include", "log_level",
 					    "log_target", "user", "group", "pidfile",
 					    "netlink_rcvbuf"};
@@ -397,10 +430,15 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 			if (is_user ? !getpwnam(kv->value) : !getgrnam(kv->value))
 				cfg_error(c, kv->file, kv->line, "%s: '%s' does not exist", kv->key,
 					  kv->value);
+			else if (is_user)
+				ukv = kv;
+			else
+				gkv = kv;
 			char **dst = is_user ? &c->user : &c->group;
 			*dst = dup_or_err(c, kv);
 		}
 	}
+	check_ids(c, ukv, gkv);
 	if (plugin_dir_override) {
 		free(c->plugin_dir);
 		c->plugin_dir = strdup(plugin_dir_override);
@@ -452,7 +490,7 @@ static void read_includes(struct cfg *c, const char *main_path)
 					  CFG_MAX_FILES);
 				break;
 			}
-			parse_file(c, g.gl_pathv[j], false);
+			parse_file(c, g.gl_pathv[j], false, inc);
 		}
 		globfree(&g);
 	}
@@ -465,7 +503,7 @@ struct cfg *cfg_load(const char *path, const char *plugin_dir_override)
 	struct cfg *c = cfg_new();
 	if (!c)
 		return NULL;
-	parse_file(c, path, true);
+	parse_file(c, path, true, NULL);
 	if (c->global)
 		read_includes(c, path);
 	validate_global(c, plugin_dir_override);

@@ -195,31 +195,6 @@ static void sb_end(struct sbuf *s)
 		s->buf[s->used < s->len ? s->used : s->len - 1] = 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (code point in *cp), or 0. */
-static int utf8_seq(const unsigned char *p, uint32_t *cp)
-{
-	int n;
-	uint32_t c, min;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2, c = p[0] & 0x1f, min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3, c = p[0] & 0x0f, min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4, c = p[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* ASCII-only JSON: anything else as \uXXXX, so the output stays valid and
  * one line whatever an interface name holds; a byte that is not UTF-8
  * becomes U+FFFD. */
@@ -284,6 +259,48 @@ size_t event_json(const struct nlevd_event *ev, char *buf, size_t len)
 	return s.used;
 }
 
+/* Bytes a terminal may act on (C0, DEL, C1 controls: ESC sequences) or that
+ * are not UTF-8 are shown as \xNN; the value is then quoted, and '"' and
+ * '\\' are escaped, so the text says unambiguously which bytes a name has. */
+static int text_plain(const unsigned char *p)
+{
+	uint32_t cp;
+	if (*p >= 0x20 && *p < 0x7f)
+		return 1;
+	if (*p < 0x80)
+		return 0;
+	int n = utf8_seq(p, &cp);
+	return n && (cp < 0x80 || cp > 0x9f) ? n : 0;
+}
+
+static bool text_unsafe(const char *value)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p;) {
+		int n = text_plain(p);
+		if (!n)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void text_escape(struct sbuf *s, const char *value)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p;) {
+		int n = text_plain(p);
+		if (!n) {
+			char esc[8];
+			snprintf(esc, sizeof(esc), "\\x%02x", *p++);
+			sb_puts(s, esc);
+			continue;
+		}
+		if (n == 1 && (*p == '"' || *p == '\\'))
+			sb_putc(s, '\\');
+		while (n--)
+			sb_putc(s, (char)*p++);
+	}
+}
+
 static void text_field(const char *name, const char *value, bool quoted, void *arg)
 {
 	struct sbuf *s = arg;
@@ -295,13 +312,9 @@ static void text_field(const char *name, const char *value, bool quoted, void *a
 	sb_putc(s, ' ');
 	sb_puts(s, name);
 	sb_putc(s, '=');
-	if (!*value || strpbrk(value, " \"\\")) {
+	if (!*value || strpbrk(value, " \"\\") || text_unsafe(value)) {
 		sb_putc(s, '"');
-		for (const char *p = value; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				sb_putc(s, '\\');
-			sb_putc(s, *p);
-		}
+		text_escape(s, value);
 		sb_putc(s, '"');
 	} else {
 		sb_puts(s, value);

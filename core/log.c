@@ -60,18 +60,31 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		n = 0;
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	/* Never let a control character from the outside (an interface name,
-	 * a hook's output) forge a log line. */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	/* Never let a byte from the outside (an interface name, a hook's
+	 * output) forge a log line or reach a terminal as an escape sequence:
+	 * C0, DEL, C1 controls and bytes that are not UTF-8 become \xNN. */
+	char safe[sizeof(msg) * 4];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof(safe);) {
+		uint32_t cp = 0;
+		int k = *p >= 0x20 && *p < 0x7f ? 1 : *p >= 0x80 ? utf8_seq(p, &cp) : 0;
+		if (k > 1 && cp <= 0x9f)
+			k = 0;
+		if (!k) {
+			o += (size_t)snprintf(safe + o, sizeof(safe) - o, "\\x%02x", *p++);
+			continue;
+		}
+		while (k--)
+			safe[o++] = (char)*p++;
+	}
+	safe[o] = 0;
 	if (target == LOG_TARGET_SYSLOG) {
-		syslog(level, "%s", msg);
+		syslog(level, "%s", safe);
 		return;
 	}
-	char line[2200];
+	char line[sizeof(safe) + 32];
 	int len = snprintf(line, sizeof(line), "nlevd: %s: %s\n",
-			   level_names[level], msg);
+			   level_names[level], safe);
 	if (len > (int)sizeof(line) - 1) {
 		len = (int)sizeof(line) - 1;
 		line[len - 1] = '\n';

@@ -45,6 +45,7 @@ struct prefix {
 int parse_prefix(const char *s, struct prefix *p);
 bool prefix_match(const struct prefix *p, int family, const uint8_t *addr);
 bool name_valid(const char *s); /* [A-Za-z0-9_.-]+ */
+int utf8_seq(const unsigned char *p, uint32_t *cp); /* valid UTF-8 sequence length or 0 */
 uint64_t now_ms(void);
 
 /* ---- event.c: the one encoder for text, JSON and env ---- */

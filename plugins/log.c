@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,46 @@ struct lg {
 };
 
 static const char *const keys[] = {"format", "output", NULL};
+
+/* What the start will find, checked without creating the file (so -t
+ * catches it): an existing output must be a regular file (a FIFO would
+ * block, a device is not "a file appended to"; stdout and stderr have their
+ * own keywords), a new one needs a writable directory. */
+static int lg_check_path(struct lg *l)
+{
+	struct stat st;
+	if (stat(l->path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			l->host->cfg_error(l->inst, "output", "'%s' is not a regular file", l->path);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		l->host->cfg_error(l->inst, "output", "'%s': %s", l->path, strerror(errno));
+		return -EINVAL;
+	}
+	char dir[4096];
+	const char *slash = strrchr(l->path, '/');
+	size_t n = slash == l->path ? 1 : (size_t)(slash - l->path);
+	if (n >= sizeof(dir)) {
+		l->host->cfg_error(l->inst, "output", "'%s': path too long", l->path);
+		return -EINVAL;
+	}
+	memcpy(dir, l->path, n);
+	dir[n] = 0;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		l->host->cfg_error(l->inst, "output", "'%s': directory %s does not exist", l->path,
+				   dir);
+		return -EINVAL;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		l->host->cfg_error(l->inst, "output", "'%s': directory %s is not writable (%s)",
+				   l->path, dir, strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static int lg_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
 {
@@ -50,6 +91,8 @@ static int lg_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 	else if (out[0] == '/') {
 		l->output = OUT_FILE;
 		l->path = out;
+		if (lg_check_path(l) < 0)
+			rc = -EINVAL;
 	} else {
 		host->cfg_error(inst, "output",
 				"'%s' is not syslog, stderr, stdout or an absolute path", out);
@@ -65,10 +108,25 @@ static int lg_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 
 static int lg_open(struct lg *l)
 {
-	int fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-	if (fd < 0) {
+	/* O_NONBLOCK: opening a FIFO would wait for a reader; it is refused
+	 * below instead (as the config check does), and cleared again for the
+	 * regular file, whose writes must not come back short. */
+	int fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		      0640);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		int e = errno;
 		l->host->log(l->inst, NLEVD_LOG_ERR, "cannot open %s: %s", l->path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (!S_ISREG(st.st_mode) || fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+		l->host->log(l->inst, NLEVD_LOG_ERR, "cannot open %s: %s", l->path,
+			     S_ISREG(st.st_mode) ? strerror(e) : "not a regular file");
+		close(fd);
 		return -e;
 	}
 	if (l->fd >= 0)

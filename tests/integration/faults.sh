@@ -39,15 +39,19 @@ plugin = log
 format = json
 output = $FEV
 events = addr-add
+family = ipv4
 
 [ok]
 plugin = log
 format = json
 output = $OK
 events = addr-add
+family = ipv4
 EOF
 start_nlevd "$T/full.conf"
 marker v0 "$FEV" "$OK"
+# (ipv4 only: the link-local addresses' addr-add come whenever DAD ends and
+# would change the line counts below.)
 # Fill the disk: every block but the events file's last one.
 dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
 [ "$(df --output=avail "$FULL" | tail -n 1)" -eq 0 ] || fail "the tmpfs is not full"
@@ -107,12 +111,16 @@ NLEVD_ERR=$T/stdout.err stop_nlevd
 umount "$FULL" || fail "umount"
 
 # ---- an instance that cannot start ----
+# -t refuses a missing directory; a dangling symlink into one it cannot
+# see (it never opens or creates the file).
+ln -s "$T/no/such/dir/events.json" "$T/dangling.json"
+ln -s "$T/no/such/dir/more.json" "$T/dangling-more.json"
 cat >"$T/nostart.conf" <<EOF
 [nlevd]
 [out]
 plugin = log
 format = json
-output = $T/no/such/dir/events.json
+output = $T/dangling.json
 EOF
 "$NLEVD" -t -c "$T/nostart.conf" -P "$NLEVD_PLUGINS" >"$T/t.out" 2>&1 ||
 	fail "-t refused a config whose file is only opened at start: $(cat "$T/t.out")"
@@ -142,7 +150,7 @@ cat >>"$T/run.conf" <<EOF
 [more]
 plugin = log
 format = json
-output = $T/no/such/dir/more.json
+output = $T/dangling-more.json
 EOF
 sed -i 's/^format = json$/format = json\nevents = addr-add/' "$T/run.conf"
 log_mark

@@ -410,8 +410,26 @@ static void test_files(void)
 	expect_error(c, pre, "log_level", "cfg_load: errors carry the path and line");
 	cfg_free(c);
 
+	/* An included FIFO is refused at the include line, without blocking
+	 * (no writer ever comes); so is a FIFO as the main file. */
+	if (mkfifo(path("fifo.conf"), 0644) < 0)
+		abort();
+	write_file("inc-fifo.conf", "[nlevd]\ninclude = fifo.conf\n");
+	alarm(10); /* a blocking open() fails the test instead of hanging it */
+	c = cfg_load(path("inc-fifo.conf"), NULL);
+	snprintf(pre, sizeof(pre), "%s:2: ", path("inc-fifo.conf"));
+	char fwant[PATH_MAX * 2 + 64];
+	snprintf(fwant, sizeof(fwant), "include: %s: not a regular file", path("fifo.conf"));
+	expect_error(c, pre, fwant, "an included FIFO: refused at the include line");
+	cfg_free(c);
+	c = cfg_load(path("fifo.conf"), NULL);
+	snprintf(pre, sizeof(pre), "%s: ", path("fifo.conf"));
+	expect_error(c, pre, "not a regular file", "a FIFO as the main file: refused");
+	cfg_free(c);
+	alarm(0);
+
 	/* clean up */
-	static const char *const files[] = {"main.conf", "conf.d/20-b.conf", "conf.d/10-a.conf",
+	static const char *const files[] = {"main.conf", "fifo.conf", "inc-fifo.conf", "conf.d/20-b.conf", "conf.d/10-a.conf",
 					    "conf.d/05-z.conf", "conf.d/skip.txt", "other/x.ini",
 					    "two.conf", "empty-inc.conf", "bad.conf"};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)

@@ -406,6 +406,45 @@ static void test_text(void)
 	ok(!strstr(text(&ev), "old_ifname"), "old_ifname only on rename (text)");
 }
 
+/* A hostile interface name never reaches a terminal raw: C0, DEL, C1 and
+ * bytes that are not UTF-8 are \xNN inside quotes; UTF-8 text stays. */
+static void test_text_escape(void)
+{
+	struct nlevd_event ev = base_link(NLEVD_EV_LINK_ADD);
+	strcpy(ev.link.ifname, "a\x1b[2Jb");
+	like(text(&ev), " ifname=\"a\\x1b[2Jb\" ", "ESC escaped, value quoted");
+	strcpy(ev.link.ifname, "\x01\x7f\x09x");
+	like(text(&ev), " ifname=\"\\x01\\x7f\\x09x\" ", "C0 and DEL escaped");
+	strcpy(ev.link.ifname, "c\xc2\x9b" "1m");
+	like(text(&ev), " ifname=\"c\\xc2\\x9b1m\" ", "C1 control (U+009B CSI) escaped");
+	strcpy(ev.link.ifname, "\xff\xc3(\xe2\x82");
+	like(text(&ev), " ifname=\"\\xff\\xc3(\\xe2\\x82\" ", "invalid UTF-8 escaped bytewise");
+	strcpy(ev.link.ifname, "\xed\xa0\x80\xc0\xaf");
+	like(text(&ev), " ifname=\"\\xed\\xa0\\x80\\xc0\\xaf\" ",
+	     "surrogate and overlong encodings escaped");
+	strcpy(ev.link.ifname, "caf\xc3\xa9");
+	like(text(&ev), " ifname=caf\xc3\xa9 ", "valid UTF-8 kept, unquoted");
+	strcpy(ev.link.ifname, "a\\x1b");
+	like(text(&ev), " ifname=\"a\\\\x1b\" ", "a literal backslash is \\\\: no confusion with \\x1b");
+	ev = base_link(NLEVD_EV_LINK_RENAME);
+	strcpy(ev.old_ifname, "o\x1b");
+	like(text(&ev), " old_ifname=\"o\\x1b\"", "old_ifname escaped too");
+	int raw = 0;
+	for (int c = 1; c < 256; c++) {
+		ev.link.ifname[0] = (char)c;
+		ev.link.ifname[1] = 0;
+		for (const unsigned char *p = (const unsigned char *)text(&ev); *p; p++)
+			if (*p < 0x20 || *p >= 0x7f)
+				raw++;
+	}
+	is_int(raw, 0, "no byte value in a name reaches the text raw");
+	ev = base_link(NLEVD_EV_LINK_ADD);
+	strcpy(ev.link.ifname, "a\x1b\xc2\x9b\xc0\xaf");
+	like(json(&ev), "\"ifname\":\"a\\u001b\\u009b\\ufffd\\ufffd\"",
+	     "JSON: ESC, C1 as \\u; overlong as U+FFFD");
+	ok(json_valid(json(&ev)), "JSON with a hostile name is valid");
+}
+
 static void check_trunc(size_t (*enc)(const struct nlevd_event *, char *, size_t),
 			const struct nlevd_event *ev, const char *what)
 {
@@ -547,6 +586,7 @@ int main(void)
 	test_json_link();
 	test_json_hostile();
 	test_text();
+	test_text_escape();
 	test_truncation();
 	test_flags();
 	test_fields();
