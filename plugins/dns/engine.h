@@ -58,6 +58,7 @@ struct dns_batch {
 	size_t nmsgs;
 	uint32_t ttl;
 	const struct dns_server *server; /* NULL: the zone's SOA MNAME */
+	size_t cap; /* msgs allocated */
 };
 
 enum dns_result { DNS_OK, DNS_TRANSIENT, DNS_PERMANENT };
