@@ -8,10 +8,31 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "keyfile.h"
 
 
 const char *const dns_config_keys[] = {"name", "zone", "server", "key_file", "ttl", "ptr",
 				       "on_empty", "timeout", "retry", "retry_max", "tcp", NULL};
+
+static void key_file_warn(const struct nlevd_host *host, struct nlevd_instance *inst,
+			  const char *path, const struct stat *st)
+{
+	char warn[400];
+	if (keyfile_mode_check(path, st, geteuid(), warn, sizeof(warn)))
+		host->log(inst, NLEVD_LOG_WARNING, "%s", warn);
+}
+
+void dns_key_file_check(const struct nlevd_host *host, struct nlevd_instance *inst,
+			const char *path)
+{
+	char err[300];
+	struct stat st;
+	int fd = path ? keyfile_open(path, &st, err, sizeof(err)) : -1;
+	if (fd < 0)
+		return; /* the plugin reports it as it reads the key */
+	close(fd);
+	key_file_warn(host, inst, path, &st);
+}
 
 int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		    struct dns_config *cfg)
@@ -28,20 +49,38 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 	host->cfg_string(inst, "family", "ipv4 ipv6", &family);
 	cfg->want4 = strstr(family, "ipv4") != NULL;
 	cfg->want6 = strstr(family, "ipv6") != NULL;
-	if (host->cfg_uint(inst, "ttl", 300, 0, 2147483647, &ttl) < 0 ||
-	    host->cfg_bool(inst, "ptr", false, &cfg->ptr) < 0 ||
-	    host->cfg_enum(inst, "on_empty", empties, 0, &on_empty) < 0 ||
-	    host->cfg_duration_ms(inst, "timeout", 10000, &cfg->timeout_ms) < 0 ||
-	    host->cfg_duration_ms(inst, "retry", 5000, &cfg->retry_ms) < 0 ||
-	    host->cfg_duration_ms(inst, "retry_max", 600000, &cfg->retry_max_ms) < 0 ||
-	    host->cfg_bool(inst, "tcp", false, &cfg->tcp) < 0)
+	/* Every key is read, so that each bad one is reported, not the first. */
+	if (host->cfg_uint(inst, "ttl", 300, 0, 2147483647, &ttl) < 0)
+		rc = -EINVAL;
+	if (host->cfg_bool(inst, "ptr", false, &cfg->ptr) < 0)
+		rc = -EINVAL;
+	if (host->cfg_enum(inst, "on_empty", empties, 0, &on_empty) < 0)
+		rc = -EINVAL;
+	bool timeout_ok = host->cfg_duration_ms(inst, "timeout", 10000, &cfg->timeout_ms) == 0;
+	bool retry_ok = host->cfg_duration_ms(inst, "retry", 5000, &cfg->retry_ms) == 0;
+	bool retry_max_ok =
+		host->cfg_duration_ms(inst, "retry_max", 600000, &cfg->retry_max_ms) == 0;
+	if (host->cfg_bool(inst, "tcp", false, &cfg->tcp) < 0)
+		rc = -EINVAL;
+	if (!timeout_ok || !retry_ok || !retry_max_ok)
 		rc = -EINVAL;
 	cfg->ttl = (uint32_t)ttl;
 	cfg->keep_on_empty = on_empty == 1;
-	if (cfg->timeout_ms < 100 || cfg->retry_ms < 100 || cfg->retry_max_ms < cfg->retry_ms) {
-		host->cfg_error(inst, cfg->timeout_ms < 100 ? "timeout" : cfg->retry_ms < 100 ? "retry"
-										     : "retry_max",
-				"timeout and retry must be at least 100ms, retry_max at least retry");
+	/* The bounds, only on values that were read (an unreadable one was
+	 * reported above and has no value to compare). */
+	if (timeout_ok && cfg->timeout_ms < 100) {
+		host->cfg_error(inst, "timeout", "%llu ms is too short: at least 100ms",
+				(unsigned long long)cfg->timeout_ms);
+		rc = -EINVAL;
+	}
+	if (retry_ok && cfg->retry_ms < 100) {
+		host->cfg_error(inst, "retry", "%llu ms is too short: at least 100ms",
+				(unsigned long long)cfg->retry_ms);
+		rc = -EINVAL;
+	} else if (retry_ok && retry_max_ok && cfg->retry_max_ms < cfg->retry_ms) {
+		host->cfg_error(inst, "retry_max", "%llu ms is less than retry (%llu ms)",
+				(unsigned long long)cfg->retry_max_ms,
+				(unsigned long long)cfg->retry_ms);
 		rc = -EINVAL;
 	}
 	char buf[DNS_NAME_MAX];
@@ -122,20 +161,20 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 			cfg->servers[cfg->nservers++] = sv;
 		}
 	}
-	if (cfg->key_file) {
+	if (cfg->key_file && cfg->key_file[0] != '/') {
+		host->cfg_error(inst, "key_file", "'%s' is not an absolute path", cfg->key_file);
+		rc = -EINVAL;
+	} else if (cfg->key_file) {
+		char err[300];
 		struct stat st;
-		int fd = open(cfg->key_file, O_RDONLY | O_CLOEXEC);
-		if (cfg->key_file[0] != '/' || fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			host->cfg_error(inst, "key_file", "'%s' is not a readable file (absolute path)%s%s",
-					cfg->key_file, fd < 0 ? ": " : "", fd < 0 ? strerror(errno) : "");
+		int fd = keyfile_open(cfg->key_file, &st, err, sizeof(err));
+		if (fd < 0) {
+			host->cfg_error(inst, "key_file", "%s", err);
 			rc = -EINVAL;
-		} else if (st.st_mode & S_IROTH) {
-			host->log(inst, NLEVD_LOG_WARNING,
-				  "key_file %s is readable by everyone: the TSIG secret is exposed",
-				  cfg->key_file);
-		}
-		if (fd >= 0)
+		} else {
 			close(fd);
+			key_file_warn(host, inst, cfg->key_file, &st);
+		}
 	}
 	if (rc < 0)
 		dns_config_free(cfg);

@@ -340,6 +340,7 @@ void dns_engine_changed(struct dns_engine *e)
 
 void dns_engine_kick(struct dns_engine *e)
 {
+	dns_key_file_check(e->host, e->inst, e->cfg->key_file);
 	if (e->state == ST_INFLIGHT)
 		e->kicked = true;
 	else if (e->state == ST_BACKOFF)
