@@ -36,6 +36,13 @@ extern const char *const dns_config_keys[];
 int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		    struct dns_config *cfg);
 void dns_config_free(struct dns_config *cfg);
+/* Warn (not an error) when the key file at path is not safe for a secret:
+ * its owner is neither root nor the daemon's euid, or its mode lets the
+ * group write or others read or write (keyfile_mode_check).  Silent when
+ * it cannot be opened: the caller reports that.  dns_config_read does it
+ * at create, dns_engine_kick at every reload. */
+void dns_key_file_check(const struct nlevd_host *host, struct nlevd_instance *inst,
+			const char *path);
 
 enum dns_op_kind { DNS_OP_DELETE_RRSET, DNS_OP_ADD };
 enum { DNS_T_A = 1, DNS_T_PTR = 12, DNS_T_AAAA = 28 };
@@ -58,6 +65,7 @@ struct dns_batch {
 	size_t nmsgs;
 	uint32_t ttl;
 	const struct dns_server *server; /* NULL: the zone's SOA MNAME */
+	size_t cap; /* msgs allocated */
 };
 
 enum dns_result { DNS_OK, DNS_TRANSIENT, DNS_PERMANENT };
@@ -79,7 +87,9 @@ void dns_engine_free(struct dns_engine *e);
 void dns_engine_start(struct dns_engine *e);   /* push the state at start-up */
 void dns_engine_changed(struct dns_engine *e); /* an event reached the instance */
 /* The credentials changed (a key file reloaded on SIGHUP): a failed state is
- * retried now, or as soon as the batch in flight fails, without back-off. */
+ * retried now, or as soon as the batch in flight fails, without back-off.
+ * Both plugins call it from reopen, so the key file's owner and mode are
+ * checked again here (dns_key_file_check). */
 void dns_engine_kick(struct dns_engine *e);
 void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *detail);
 int dns_engine_once(struct dns_engine *e);     /* plugin->once */

@@ -1,10 +1,13 @@
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "keyfile.h"
 
@@ -289,6 +292,61 @@ int keyfile_parse(const char *buf, size_t len, const char *want, struct tsig_key
 	return rc;
 }
 
+int keyfile_open(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	/* O_NONBLOCK: a FIFO (or a device) opened blocking would hang the
+	 * daemon until a writer came; its type is known only once it is open. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int keyfile_mode_check(const char *path, const struct stat *st, uid_t euid, char *warn,
+		       size_t len)
+{
+	const char *what[4];
+	size_t n = 0;
+	char owner[64] = "";
+	if (st->st_uid != 0 && st->st_uid != euid) {
+		snprintf(owner, sizeof(owner), "owned by uid %u, not root or the daemon's uid %u",
+			 (unsigned)st->st_uid, (unsigned)euid);
+		what[n++] = owner;
+	}
+	/* Group read is accepted: a key shared with named is root:bind 0640,
+	 * as BIND installs its own, and root:nlevd 0640 gives it to a daemon
+	 * running as `user = nlevd`. */
+	if (st->st_mode & S_IWGRP)
+		what[n++] = "writable by group";
+	if (st->st_mode & S_IROTH)
+		what[n++] = "readable by others";
+	if (st->st_mode & S_IWOTH)
+		what[n++] = "writable by others";
+	if (len)
+		warn[0] = 0;
+	if (!n)
+		return 0;
+	size_t o = (size_t)snprintf(warn, len, "key file %s is ", path);
+	for (size_t i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(warn + o, len - o, "%s%s", i ? ", " : "", what[i]);
+	if (o < len)
+		snprintf(warn + o, len - o, " (mode %04o); it holds a secret",
+			 (unsigned)(st->st_mode & 07777));
+	return 1;
+}
+
 int keyfile_load(const char *path, const char *want, struct tsig_key *out, char *err,
 		 size_t errlen, int *name_at_fault)
 {
@@ -297,22 +355,30 @@ int keyfile_load(const char *path, const char *want, struct tsig_key *out, char 
 	int rc = -1;
 	*name_at_fault = 0;
 	char *buf = malloc(KEY_FILE_MAX);
-	FILE *f = buf ? fopen(path, "re") : NULL;
-	size_t len = f ? fread(buf, 1, KEY_FILE_MAX, f) : 0;
-	if (!f)
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(buf ? errno : ENOMEM));
-	else if (ferror(f))
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-	else if (len == KEY_FILE_MAX)
-		snprintf(err, errlen, "%s: larger than %d bytes: not a key file", path,
-			 KEY_FILE_MAX - 1);
-	else if (keyfile_parse(buf, len, want, out, perr, sizeof(perr)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, perr);
-		*name_at_fault = want && strstr(perr, "no key") != NULL;
-	} else
-		rc = 0;
-	if (f)
-		fclose(f);
+	struct stat st;
+	int fd = -1;
+	size_t len = 0;
+	ssize_t r = 0;
+	if (!buf)
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(ENOMEM));
+	else if ((fd = keyfile_open(path, &st, err, errlen)) >= 0) {
+		/* A regular file: reads do not block, O_NONBLOCK or not. */
+		while (len < KEY_FILE_MAX &&
+		       ((r = read(fd, buf + len, KEY_FILE_MAX - len)) > 0 || (r < 0 && errno == EINTR)))
+			if (r > 0)
+				len += (size_t)r;
+		if (r < 0)
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		else if (len == KEY_FILE_MAX)
+			snprintf(err, errlen, "%s: larger than %d bytes: not a key file", path,
+				 KEY_FILE_MAX - 1);
+		else if (keyfile_parse(buf, len, want, out, perr, sizeof(perr)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, perr);
+			*name_at_fault = want && strstr(perr, "no key") != NULL;
+		} else
+			rc = 0;
+		close(fd);
+	}
 	if (buf)
 		explicit_bzero(buf, KEY_FILE_MAX);
 	free(buf);

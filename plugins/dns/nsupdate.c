@@ -225,14 +225,17 @@ static int nsu_create(const struct nlevd_host *host, struct nlevd_instance *inst
 		rc = -EINVAL;
 	}
 	host->cfg_string(inst, "key_name", NULL, &n->key_name);
-	if (n->key_name && rc == 0) {
+	if (n->key_name) {
+		/* key_file as written: n->cfg is empty after an error in it */
+		const char *key_file;
 		char err[300];
 		int at_name;
-		if (!n->cfg.key_file) {
+		host->cfg_string(inst, "key_file", NULL, &key_file);
+		if (!key_file) {
 			host->cfg_error(inst, "key_name", "key_name needs key_file");
 			rc = -EINVAL;
-		} else if (keyfile_load(n->cfg.key_file, n->key_name, &n->key, err, sizeof(err),
-					&at_name) < 0) {
+		} else if (rc == 0 && keyfile_load(n->cfg.key_file, n->key_name, &n->key, err,
+						   sizeof(err), &at_name) < 0) {
 			host->cfg_error(inst, at_name ? "key_name" : "key_file", "%s", err);
 			rc = -EINVAL;
 		}
@@ -297,9 +300,15 @@ static void nsu_reopen(struct nlevd_instance *inst, void *priv)
 			n->host->log(inst, NLEVD_LOG_NOTICE, "key %s reloaded from %s", n->key.name,
 				     n->cfg.key_file);
 		}
-	} else if (n->cfg.key_file && access(n->cfg.key_file, R_OK) < 0) {
-		n->host->log(inst, NLEVD_LOG_ERR, "key_file %s: %s", n->cfg.key_file,
-			     strerror(errno));
+	} else if (n->cfg.key_file) {
+		/* nsupdate reads it: make sure it would not hang on a FIFO */
+		struct stat st;
+		char err[300];
+		int fd = keyfile_open(n->cfg.key_file, &st, err, sizeof(err));
+		if (fd < 0)
+			n->host->log(inst, NLEVD_LOG_ERR, "key_file: %s", err);
+		else
+			close(fd);
 	}
 	dns_engine_kick(n->e);
 }

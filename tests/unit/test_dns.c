@@ -14,7 +14,8 @@
 
 /* ---- a fake host ---- */
 static struct nlevd_link links[2] = {{.ifindex = 1, .ifname = "lo"}, {.ifindex = 2, .ifname = "eth0"}};
-static struct nlevd_addr addrs[16];
+#define MANY 20000 /* the large ptr = yes test */
+static struct nlevd_addr addrs[MANY + 16];
 static size_t naddrs;
 static int once_calls, once_ok;
 
@@ -272,6 +273,209 @@ static void test_ptr_and_zones(void)
 	dns_engine_free(e);
 }
 
+/* ---- ptr = yes with many addresses: checked against the address table ---- */
+static const struct dns_batch *last_batch;
+
+static int keep_send(void *ctx, const struct dns_batch *b)
+{
+	(void)ctx;
+	nsent++;
+	last_batch = b; /* the engine's own, valid until its next attempt */
+	return 0;
+}
+
+static const struct dns_transport keep_transport = {keep_send, NULL};
+
+/* Address k of the table: IPv4 10.a.b.c and IPv6 2001:db8:a:b::c, the
+ * group sizes uneven (1 to 37 per /24 or /64). */
+static void many_addr(struct nlevd_addr *a, size_t k, size_t salt)
+{
+	memset(a, 0, sizeof(*a));
+	a->ifindex = 2;
+	size_t g = k / 37, h = (k * 7 + salt) % 37, v6 = (k / 37) % 3 == 0;
+	if (!v6) {
+		a->family = AF_INET;
+		uint8_t v[4] = {10, (uint8_t)(g >> 8), (uint8_t)g, (uint8_t)(h + 1 + salt)};
+		memcpy(a->addr, v, 4);
+	} else {
+		a->family = AF_INET6;
+		uint8_t v[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, (uint8_t)(g >> 8), (uint8_t)g};
+		v[14] = (uint8_t)salt;
+		v[15] = (uint8_t)(h + 1);
+		memcpy(a->addr, v, 16);
+	}
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The reverse group of a PTR owner: what follows the host labels. */
+static const char *owner_group(const char *owner)
+{
+	int skip = strstr(owner, "in-addr.arpa.") ? 1 : 16;
+	while (skip-- > 0 && strchr(owner, '.'))
+		owner = strchr(owner, '.') + 1;
+	return owner;
+}
+
+/* The PTR messages of last_batch against what they must be: each message
+ * holds one reverse group, no group twice; the groups are exactly those of
+ * `changed` (owner names, sorted); each desired owner of such a group is
+ * deleted then added (to the first name), each other owner deleted only,
+ * `deleted` (sorted) being those. */
+static void check_ptr(const char *what, char **want, size_t nwant, char **deleted, size_t ndel,
+		      size_t nforward)
+{
+	size_t nmsgs = last_batch->nmsgs;
+	ok(nmsgs >= nforward, "%s: %zu messages", what, nmsgs);
+	char **groups = calloc(nmsgs + 1, sizeof(*groups));
+	char **adds = calloc(nwant + 1, sizeof(*adds)), **dels = calloc(ndel + 1, sizeof(*dels));
+	size_t ngroups = 0, nadds = 0, ndels = 0, bad = 0;
+	for (size_t i = nforward; i < nmsgs; i++) {
+		const struct dns_msg *m = &last_batch->msgs[i];
+		if (!m->nops || m->zone) {
+			bad++;
+			continue;
+		}
+		groups[ngroups++] = (char *)owner_group(m->ops[0].owner);
+		for (size_t k = 0; k < m->nops; k++) {
+			const struct dns_op *op = &m->ops[k];
+			if (op->type != DNS_T_PTR || strcmp(owner_group(op->owner), groups[ngroups - 1]))
+				bad++;
+			else if (op->kind == DNS_OP_ADD) {
+				/* an add follows the delete of its owner */
+				if (!k || m->ops[k - 1].kind != DNS_OP_DELETE_RRSET ||
+				    strcmp(m->ops[k - 1].owner, op->owner) ||
+				    strcmp(op->rdata, "a.example.test.") || nadds == nwant)
+					bad++;
+				else
+					adds[nadds++] = (char *)op->owner;
+			} else if (k + 1 == m->nops || m->ops[k + 1].kind != DNS_OP_ADD ||
+				   strcmp(m->ops[k + 1].owner, op->owner)) {
+				if (ndels == ndel)
+					bad++;
+				else
+					dels[ndels++] = (char *)op->owner;
+			}
+		}
+	}
+	is_int(bad, 0, "%s: every op is a PTR of its message's group, add after delete", what);
+	qsort(groups, ngroups, sizeof(*groups), cmp_str);
+	size_t dup = 0;
+	for (size_t i = 1; i < ngroups; i++)
+		dup += !strcmp(groups[i - 1], groups[i]);
+	is_int(dup, 0, "%s: one message per group", what);
+	qsort(adds, nadds, sizeof(*adds), cmp_str);
+	qsort(dels, ndels, sizeof(*dels), cmp_str);
+	size_t diff = nadds != nwant || ndels != ndel;
+	for (size_t i = 0; !diff && i < nwant; i++)
+		diff += strcmp(adds[i], want[i]) != 0;
+	for (size_t i = 0; !diff && i < ndel; i++)
+		diff += strcmp(dels[i], deleted[i]) != 0;
+	ok(!diff, "%s: %zu PTRs published (want %zu), %zu deleted (want %zu)", what, nadds, nwant,
+	   ndels, ndel);
+	free(groups);
+	free(adds);
+	free(dels);
+}
+
+static char *owner_of(const struct nlevd_addr *a)
+{
+	char *o = malloc(DNS_NAME_MAX);
+	dns_ptr_owner(a->family, a->addr, o, DNS_NAME_MAX);
+	return o;
+}
+
+static void test_ptr_many(void)
+{
+	struct dns_config c = config();
+	static char *names[] = {"a.example.test."};
+	c.names = names;
+	c.ptr = true;
+	naddrs = 0;
+	nsent = 0;
+	for (size_t k = 0; k < MANY; k++)
+		many_addr(&addrs[naddrs++], k, 0);
+	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &keep_transport, NULL);
+	dns_engine_changed(e);
+	is_int(nsent, 1, "20000 addresses: one batch");
+	const struct dns_msg *f = &last_batch->msgs[0];
+	ok(f->zone && !strcmp(f->zone, "example.test.") && f->nops == MANY + 2,
+	   "the forward message: both RRsets replaced, %d records (%zu ops)", MANY, f->nops);
+	/* every address is published; the groups as dns_ptr_group says */
+	char **want = calloc(MANY, sizeof(*want));
+	char **grp = calloc(MANY, sizeof(*grp));
+	for (size_t k = 0; k < MANY; k++) {
+		want[k] = owner_of(&addrs[k]);
+		grp[k] = malloc(DNS_NAME_MAX);
+		dns_ptr_group(addrs[k].family, addrs[k].addr, grp[k], DNS_NAME_MAX);
+	}
+	qsort(want, MANY, sizeof(*want), cmp_str);
+	qsort(grp, MANY, sizeof(*grp), cmp_str);
+	size_t ngroups = MANY ? 1 : 0;
+	for (size_t k = 1; k < MANY; k++)
+		ngroups += strcmp(grp[k - 1], grp[k]) != 0;
+	is_int(last_batch->nmsgs, 1 + ngroups, "one message per reverse group (%zu groups)",
+	       ngroups);
+	check_ptr("first push", want, MANY, NULL, 0, 1);
+	dns_engine_result(e, DNS_OK, NULL);
+
+	/* Withdraw every 5th address of the groups with an index divisible by
+	 * 7, add 3 new ones into existing groups: only those groups change. */
+	size_t nw = 0, nd = 0;
+	char **dels = calloc(MANY, sizeof(*dels));
+	char **keep = calloc(MANY + 3, sizeof(*keep));
+	bool touched[MANY / 37 + 2] = {0};
+	size_t w = 0;
+	for (size_t k = 0; k < MANY; k++) {
+		size_t g = k / 37;
+		if (g % 7 == 0 && k % 5 == 0) {
+			dels[nd++] = owner_of(&addrs[k]);
+			touched[g] = true;
+		} else {
+			addrs[w++] = addrs[k];
+		}
+	}
+	for (size_t k = 0; k < 3; k++) {
+		size_t at = 37 * (100 + k) ; /* groups 100 to 102 */
+		many_addr(&addrs[w], at, 40); /* a host number not used before */
+		touched[at / 37] = true;
+		w++;
+	}
+	naddrs = w;
+	/* the desired PTRs of the touched groups */
+	for (size_t k = 0; k < naddrs; k++) {
+		char g[DNS_NAME_MAX];
+		dns_ptr_group(addrs[k].family, addrs[k].addr, g, sizeof(g));
+		/* group index from the table's layout: the address's first
+		 * bytes after 10. or 2001:db8:0: */
+		size_t gi = addrs[k].family == AF_INET ? (size_t)addrs[k].addr[1] << 8 | addrs[k].addr[2]
+						       : (size_t)addrs[k].addr[6] << 8 | addrs[k].addr[7];
+		if (gi < sizeof(touched) && touched[gi])
+			keep[nw++] = owner_of(&addrs[k]);
+	}
+	qsort(keep, nw, sizeof(*keep), cmp_str);
+	qsort(dels, nd, sizeof(*dels), cmp_str);
+	dns_engine_changed(e);
+	is_int(nsent, 2, "a change: a second batch");
+	size_t ntouched = 0;
+	for (size_t g = 0; g < sizeof(touched); g++)
+		ntouched += touched[g];
+	is_int(last_batch->nmsgs, 1 + ntouched, "the forward message and the %zu groups changed",
+	       ntouched);
+	check_ptr("a change", keep, nw, dels, nd, 1);
+	dns_engine_result(e, DNS_OK, NULL);
+	dns_engine_free(e);
+	for (size_t k = 0; k < MANY; k++)
+		free(want[k]), free(grp[k]), free(dels[k]);
+	for (size_t k = 0; k < nw; k++)
+		free(keep[k]);
+	free(want), free(grp), free(dels), free(keep);
+	naddrs = 0;
+}
+
 static void test_failover(void)
 {
 	struct dns_config c = config();
@@ -488,6 +692,7 @@ int main(void)
 	test_classify();
 	test_engine();
 	test_ptr_and_zones();
+	test_ptr_many();
 	test_failover();
 	test_kick();
 	test_confirm();

@@ -1,4 +1,10 @@
-/* The BIND key-file parser. */
+/* The BIND key-file parser; loading a key file (a FIFO must not hang it);
+ * the owner and mode warning. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "../../plugins/dns/keyfile.h"
 #include "tap.h"
 
@@ -13,6 +19,89 @@ static void bad(const char *s, const char *want, const char *msg)
 	char err[200];
 	int rc = parse(s, want, &k, err);
 	ok(rc < 0 && strstr(err, msg), "refused: %s (%s)", msg, err);
+}
+
+static void hang(int sig)
+{
+	(void)sig;
+	static const char m[] = "not ok - keyfile_load blocked for 5 s (a FIFO opened blocking)\n";
+	if (write(1, m, sizeof(m) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static void test_load(void)
+{
+	char dir[] = "/tmp/test_keyfile.XXXXXX", path[64], err[300];
+	struct tsig_key k;
+	int at_name;
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/k.key", dir);
+	FILE *f = fopen(path, "w");
+	fputs("key \"a\" { algorithm hmac-sha256; secret \"YWFh\"; };\n", f);
+	fclose(f);
+	ok(keyfile_load(path, NULL, &k, err, sizeof(err), &at_name) == 0 && k.secret_len == 3,
+	   "a key file is loaded (%s)", err);
+	ok(keyfile_load(path, "b", &k, err, sizeof(err), &at_name) < 0 && at_name,
+	   "no such key: the name is at fault (%s)", err);
+	unlink(path);
+	/* A FIFO with no writer: an open without O_NONBLOCK would wait forever. */
+	if (mkfifo(path, 0600) < 0) {
+		ok(0, "mkfifo");
+	} else {
+		signal(SIGALRM, hang);
+		alarm(5);
+		char want[100];
+		snprintf(want, sizeof(want), "%s is not a regular file", path);
+		ok(keyfile_load(path, NULL, &k, err, sizeof(err), &at_name) < 0 && !strcmp(err, want),
+		   "a FIFO is refused at once: %s", err);
+		struct stat st;
+		ok(keyfile_open(path, &st, err, sizeof(err)) < 0 && !strcmp(err, want),
+		   "keyfile_open: a FIFO is refused");
+		alarm(0);
+		unlink(path);
+	}
+	ok(keyfile_load(dir, NULL, &k, err, sizeof(err), &at_name) < 0 && strstr(err, "not a regular file"),
+	   "a directory is refused: %s", err);
+	ok(keyfile_load("/dev/null", NULL, &k, err, sizeof(err), &at_name) < 0 &&
+	   !strcmp(err, "/dev/null is not a regular file"), "a device is refused: %s", err);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	ok(keyfile_load(path, NULL, &k, err, sizeof(err), &at_name) < 0 &&
+	   strstr(err, "cannot open") && strstr(err, "No such file"), "a missing file: %s", err);
+	rmdir(dir);
+}
+
+static void mode(unsigned m, unsigned uid, unsigned euid, const char *want)
+{
+	struct stat st;
+	char warn[300];
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | m;
+	st.st_uid = uid;
+	int rc = keyfile_mode_check("/x", &st, euid, warn, sizeof(warn));
+	if (want)
+		ok(rc == 1 && !strcmp(warn, want), "mode %04o uid %u: %s", m, uid, warn);
+	else
+		ok(rc == 0 && !warn[0], "mode %04o uid %u euid %u: no warning (%s)", m, uid, euid, warn);
+}
+
+static void test_mode(void)
+{
+	mode(0600, 0, 0, NULL);
+	mode(0400, 0, 0, NULL);
+	mode(0600, 108, 108, NULL); /* the daemon's own user (user = ...) */
+	mode(0640, 0, 0, NULL); /* root:bind 0640, as BIND's keys: group read is accepted */
+	mode(0644, 0, 0, "key file /x is readable by others (mode 0644); it holds a secret");
+	mode(0660, 0, 0, "key file /x is writable by group (mode 0660); it holds a secret");
+	mode(0602, 0, 0, "key file /x is writable by others (mode 0602); it holds a secret");
+	mode(0600, 1000, 0,
+	     "key file /x is owned by uid 1000, not root or the daemon's uid 0 (mode 0600); it holds a secret");
+	mode(0666, 1000, 108,
+	     "key file /x is owned by uid 1000, not root or the daemon's uid 108, writable by group, "
+	     "readable by others, writable by others (mode 0666); it holds a secret");
 }
 
 int main(void)
@@ -66,5 +155,7 @@ int main(void)
 	for (size_t n = 0; n < strlen(good); n++)
 		refused += keyfile_parse(good, n, NULL, &k, err, sizeof(err)) < 0;
 	is_int(refused, (int)strlen(good), "every truncation is refused");
+	test_load();
+	test_mode();
 	return tap_done();
 }

@@ -1,0 +1,192 @@
+/* The configuration keys both DNS plugins share, read and checked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "keyfile.h"
+
+
+const char *const dns_config_keys[] = {"name", "zone", "server", "key_file", "ttl", "ptr",
+				       "on_empty", "timeout", "retry", "retry_max", "tcp", NULL};
+
+static void key_file_warn(const struct nlevd_host *host, struct nlevd_instance *inst,
+			  const char *path, const struct stat *st)
+{
+	char warn[400];
+	if (keyfile_mode_check(path, st, geteuid(), warn, sizeof(warn)))
+		host->log(inst, NLEVD_LOG_WARNING, "%s", warn);
+}
+
+void dns_key_file_check(const struct nlevd_host *host, struct nlevd_instance *inst,
+			const char *path)
+{
+	char err[300];
+	struct stat st;
+	int fd = path ? keyfile_open(path, &st, err, sizeof(err)) : -1;
+	if (fd < 0)
+		return; /* the plugin reports it as it reads the key */
+	close(fd);
+	key_file_warn(host, inst, path, &st);
+}
+
+int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
+		    struct dns_config *cfg)
+{
+	static const char *const empties[] = {"delete", "keep", NULL};
+	const char *names, *zone, *servers, *family;
+	uint64_t ttl;
+	int on_empty = 0, rc = 0;
+	memset(cfg, 0, sizeof(*cfg));
+	host->cfg_string(inst, "name", NULL, &names);
+	host->cfg_string(inst, "zone", NULL, &zone);
+	host->cfg_string(inst, "server", NULL, &servers);
+	host->cfg_string(inst, "key_file", NULL, &cfg->key_file);
+	host->cfg_string(inst, "family", "ipv4 ipv6", &family);
+	cfg->want4 = strstr(family, "ipv4") != NULL;
+	cfg->want6 = strstr(family, "ipv6") != NULL;
+	/* Every key is read, so that each bad one is reported, not the first. */
+	if (host->cfg_uint(inst, "ttl", 300, 0, 2147483647, &ttl) < 0)
+		rc = -EINVAL;
+	if (host->cfg_bool(inst, "ptr", false, &cfg->ptr) < 0)
+		rc = -EINVAL;
+	if (host->cfg_enum(inst, "on_empty", empties, 0, &on_empty) < 0)
+		rc = -EINVAL;
+	bool timeout_ok = host->cfg_duration_ms(inst, "timeout", 10000, &cfg->timeout_ms) == 0;
+	bool retry_ok = host->cfg_duration_ms(inst, "retry", 5000, &cfg->retry_ms) == 0;
+	bool retry_max_ok =
+		host->cfg_duration_ms(inst, "retry_max", 600000, &cfg->retry_max_ms) == 0;
+	if (host->cfg_bool(inst, "tcp", false, &cfg->tcp) < 0)
+		rc = -EINVAL;
+	if (!timeout_ok || !retry_ok || !retry_max_ok)
+		rc = -EINVAL;
+	cfg->ttl = (uint32_t)ttl;
+	cfg->keep_on_empty = on_empty == 1;
+	/* The bounds, only on values that were read (an unreadable one was
+	 * reported above and has no value to compare). */
+	if (timeout_ok && cfg->timeout_ms < 100) {
+		host->cfg_error(inst, "timeout", "%llu ms is too short: at least 100ms",
+				(unsigned long long)cfg->timeout_ms);
+		rc = -EINVAL;
+	}
+	if (retry_ok && cfg->retry_ms < 100) {
+		host->cfg_error(inst, "retry", "%llu ms is too short: at least 100ms",
+				(unsigned long long)cfg->retry_ms);
+		rc = -EINVAL;
+	} else if (retry_ok && retry_max_ok && cfg->retry_max_ms < cfg->retry_ms) {
+		host->cfg_error(inst, "retry_max", "%llu ms is less than retry (%llu ms)",
+				(unsigned long long)cfg->retry_max_ms,
+				(unsigned long long)cfg->retry_ms);
+		rc = -EINVAL;
+	}
+	char buf[DNS_NAME_MAX];
+	if (zone) {
+		if (dns_name_normalize(zone, buf, sizeof(buf)) < 0) {
+			host->cfg_error(inst, "zone", "'%s' is not a domain name", zone);
+			rc = -EINVAL;
+		} else if (!(cfg->zone = strdup(buf))) {
+			rc = -ENOMEM;
+		}
+	}
+	if (!names) {
+		host->cfg_error(inst, NULL, "'name' is required (the owner names to publish)");
+		rc = -EINVAL;
+	} else {
+		const char *p = names;
+		while (*p) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!*p)
+				break;
+			size_t n = strcspn(p, " \t");
+			char word[DNS_NAME_MAX + 8];
+			snprintf(word, sizeof(word), "%.*s", (int)(n < DNS_NAME_MAX ? n : DNS_NAME_MAX), p);
+			p += n;
+			if (n >= DNS_NAME_MAX || dns_name_normalize(word, buf, sizeof(buf)) < 0) {
+				host->cfg_error(inst, "name", "'%s' is not a domain name", word);
+				rc = -EINVAL;
+				continue;
+			}
+			if (cfg->zone && !dns_name_under(buf, cfg->zone)) {
+				host->cfg_error(inst, "name", "'%s' is not in zone %s", buf, cfg->zone);
+				rc = -EINVAL;
+				continue;
+			}
+			char **nv = realloc(cfg->names, (cfg->nnames + 1) * sizeof(*nv));
+			if (!nv || !(nv[cfg->nnames] = strdup(buf))) {
+				if (nv)
+					cfg->names = nv;
+				rc = -ENOMEM;
+				break;
+			}
+			cfg->names = nv;
+			cfg->nnames++;
+		}
+	}
+	if (servers) {
+		const char *p = servers;
+		while (*p) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!*p)
+				break;
+			size_t n = strcspn(p, " \t");
+			char word[300];
+			snprintf(word, sizeof(word), "%.*s", (int)(n < 299 ? n : 299), p);
+			p += n;
+			struct dns_server sv;
+			char name[DNS_NAME_MAX];
+			if (dns_server_parse(word, &sv) < 0) {
+				host->cfg_error(inst, "server", "'%s' is not host[:port] (IPv6: [addr]:port)",
+						word);
+				rc = -EINVAL;
+				continue;
+			}
+			if (dns_server_host(sv.host, name, sizeof(name)) < 0) {
+				host->cfg_error(inst, "server",
+						"'%s' is neither an IP address nor a valid host name", sv.host);
+				rc = -EINVAL;
+				continue;
+			}
+			struct dns_server *ns = realloc(cfg->servers, (cfg->nservers + 1) * sizeof(*ns));
+			if (!ns) {
+				rc = -ENOMEM;
+				break;
+			}
+			cfg->servers = ns;
+			cfg->servers[cfg->nservers++] = sv;
+		}
+	}
+	if (cfg->key_file && cfg->key_file[0] != '/') {
+		host->cfg_error(inst, "key_file", "'%s' is not an absolute path", cfg->key_file);
+		rc = -EINVAL;
+	} else if (cfg->key_file) {
+		char err[300];
+		struct stat st;
+		int fd = keyfile_open(cfg->key_file, &st, err, sizeof(err));
+		if (fd < 0) {
+			host->cfg_error(inst, "key_file", "%s", err);
+			rc = -EINVAL;
+		} else {
+			close(fd);
+			key_file_warn(host, inst, cfg->key_file, &st);
+		}
+	}
+	if (rc < 0)
+		dns_config_free(cfg);
+	return rc;
+}
+
+void dns_config_free(struct dns_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nnames; i++)
+		free(cfg->names[i]);
+	free(cfg->names);
+	free(cfg->zone);
+	free(cfg->servers);
+	memset(cfg, 0, sizeof(*cfg));
+}
