@@ -293,6 +293,15 @@ int netlink_open(struct ev_loop *loop, uint64_t rcvbuf)
 		netlink_close();
 		return -e;
 	}
+	/* Connected to the kernel, a netlink socket makes the kernel refuse
+	 * unicasts from any other port (ECONNREFUSED to the sender), which
+	 * also keeps a flood of forged datagrams from stalling a dump; the
+	 * sender check on receive stays for whatever gets through. */
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	if (connect(mnl_socket_get_fd(nl.mon), (struct sockaddr *)&kernel, sizeof(kernel)) < 0 ||
+	    connect(mnl_socket_get_fd(nl.req), (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		log_warn("netlink connect: %s (other senders are still dropped on receipt)",
+			 strerror(errno));
 	nl.portid = mnl_socket_get_portid(nl.req);
 	/* Unpredictable, so that a forged reply cannot guess it either. */
 	if (getrandom(&nl.seq, sizeof(nl.seq), GRND_NONBLOCK) != sizeof(nl.seq))

@@ -3,7 +3,9 @@
 # NETLINK_ROUTE socket of a process (found through /proc/PID/fd and
 # /proc/net/netlink of the caller's namespace): RTM_NEWLINK of a made-up
 # interface and NLMSG_DONE, for every sequence number from 1 to 64, shaped
-# like dump replies.  Usage: nl-forge.py PID COPIES.  Prints the port ids.
+# like dump replies.  Usage: nl-forge.py PID COPIES.  Prints the number of
+# sockets, of datagrams sent, of datagrams the kernel refused
+# (ECONNREFUSED: a socket connected to the kernel), and the port ids.
 import os
 import socket
 import struct
@@ -59,10 +61,15 @@ def main():
         sys.exit(f"no NETLINK_ROUTE socket of pid {pid} in this namespace")
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     s.bind((0, 0))
+    sent = refused = 0
     for port in ports:
         for _ in range(copies):
-            s.sendto(datagram(port), (port, 0))
-    print(" ".join(str(p) for p in ports))
+            try:
+                s.sendto(datagram(port), (port, 0))
+                sent += 1
+            except ConnectionRefusedError:
+                refused += 1  # the socket is connected to the kernel
+    print(len(ports), sent, refused, " ".join(str(p) for p in ports))
 
 
 main()
