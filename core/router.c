@@ -4,8 +4,8 @@
  * with the state after it, so the later state wins and an add and a del of
  * the same address cancel out.  A link-del ends its link's objects: a link
  * created again with the same ifindex within the window is a new one. */
-#include <ev.h>
 #include <arpa/inet.h>
+#include <ev.h>
 #include <fnmatch.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -94,7 +94,7 @@ struct pkey {
 	uint8_t kind, family, prefixlen, pad;
 	uint8_t addr[16];
 	uint8_t net[4]; /* IPv4: peer (or local) within the prefix, as state.c */
-	uint32_t sealed; /* 0 for the link's current life; else unique */
+	uint32_t sealed; /* 0 for the link's current life; else which link-del */
 };
 
 struct pend {
@@ -117,7 +117,7 @@ struct router {
 	struct pend *head, *tail;
 	struct pend **b;
 	size_t nb, count;
-	uint32_t seals; /* link-dels seen in the window */
+	uint32_t seals; /* link-dels seen: each seals with its own number */
 };
 
 static uint32_t pkey_hash(const struct pkey *k)
