@@ -1,12 +1,16 @@
 /* The rtnetlink sockets: a non-blocking monitor socket subscribed to the
  * link and address groups, and a request socket for dumps.  An overrun
  * (ENOBUFS, MSG_TRUNC) is answered by a resync: dump again, mark and sweep,
- * so the difference is delivered as events and no final state is lost. */
+ * so the difference is delivered as events and no final state is lost.
+ * Any local process may send to a netlink socket's port id: only what the
+ * kernel sent is read, and dump replies must carry the request's (random)
+ * sequence number and our port id. */
 #include <errno.h>
 #include <ev.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -19,6 +23,9 @@
 /* Datagrams read per wake-up: a sustained burst must not starve signals
  * (TERM, HUP), child reaping and timers; the socket stays readable. */
 #define MON_READ_BUDGET 256
+#define MON_GROUPS (RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+/* Forged messages cost a log line per interval, not one each. */
+#define FOREIGN_LOG_INTERVAL_MS 10000
 
 struct nl_stats nl_stats;
 
@@ -28,7 +35,8 @@ static struct {
 	ev_io io;
 	ev_timer resync_timer;
 	uint64_t last_resync_ms;
-	uint32_t seq;
+	uint32_t seq, portid;
+	uint64_t foreign_log_ms, foreign_unlogged;
 	bool lost; /* an overrun seen; resync once the socket is drained */
 	/* 64 KiB, aligned for struct nlmsghdr */
 	uint32_t buf[16384];
@@ -50,8 +58,27 @@ static int set_rcvbuf(int fd, uint64_t size)
 	return 0;
 }
 
+static void foreign_dropped(const char *sock, const struct sockaddr_nl *sa, socklen_t salen)
+{
+	uint64_t now = now_ms();
+	if (nl.foreign_log_ms && now - nl.foreign_log_ms < FOREIGN_LOG_INTERVAL_MS) {
+		nl.foreign_unlogged++;
+		return;
+	}
+	unsigned port = salen == sizeof(*sa) ? sa->nl_pid : 0;
+	unsigned groups = salen == sizeof(*sa) ? sa->nl_groups : 0;
+	if (nl.foreign_unlogged)
+		log_warn("netlink: a message not from the kernel (port %u, groups %#x) dropped "
+			 "on the %s socket, and %llu more since the last notice",
+			 port, groups, sock, (unsigned long long)nl.foreign_unlogged);
+	else
+		log_warn("netlink: a message not from the kernel (port %u, groups %#x) dropped "
+			 "on the %s socket", port, groups, sock);
+	nl.foreign_log_ms = now;
+	nl.foreign_unlogged = 0;
+}
+
 struct dump_ctx {
-	uint32_t seq;
 	bool done, intr;
 	int error;
 };
@@ -59,8 +86,6 @@ struct dump_ctx {
 static void dump_rec(const struct nl_rec *rec, void *arg)
 {
 	struct dump_ctx *d = arg;
-	if (rec->seq != d->seq)
-		return; /* an answer to an older, abandoned request */
 	if (rec->nlflags & NLM_F_DUMP_INTR)
 		d->intr = true;
 	switch (rec->kind) {
@@ -89,15 +114,24 @@ static int dump_one(uint16_t type, bool *intr)
 	g->rtgen_family = AF_UNSPEC;
 	if (mnl_socket_sendto(nl.req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	struct dump_ctx d = {.seq = nlh->nlmsg_seq};
+	struct dump_ctx d = {0};
 	while (!d.done) {
-		ssize_t n = mnl_socket_recvfrom(nl.req, nl.buf, sizeof(nl.buf));
+		struct sockaddr_nl sa;
+		struct iovec iov = {nl.buf, sizeof(nl.buf)};
+		struct msghdr msg = {
+			.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(mnl_socket_get_fd(nl.req), &msg, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		nlmsg_decode(nl.buf, (size_t)n, dump_rec, &d, &nl_stats);
+		if (msg.msg_flags & MSG_TRUNC)
+			return -ENOSPC; /* a reply lost: this dump is incomplete */
+		if (nlmsg_input(&sa, msg.msg_namelen, 0, nlh->nlmsg_seq, nl.portid, nl.buf,
+				(size_t)n, dump_rec, &d, &nl_stats) == -EPERM)
+			foreign_dropped("dump", &sa, msg.msg_namelen);
 	}
 	if (d.intr)
 		*intr = true;
@@ -222,9 +256,9 @@ static void mon_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			nl.lost = true;
 			continue;
 		}
-		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0) {
+		if (!nlmsg_from_kernel(&sa, msg.msg_namelen, MON_GROUPS)) {
 			nl_stats.foreign++;
-			log_debug("netlink: message from port %u dropped", sa.nl_pid);
+			foreign_dropped("monitor", &sa, msg.msg_namelen);
 			continue;
 		}
 		if (netlink_input(nl.buf, (size_t)n))
@@ -252,14 +286,26 @@ int netlink_open(struct ev_loop *loop, uint64_t rcvbuf)
 	int rc = set_rcvbuf(mnl_socket_get_fd(nl.mon), rcvbuf);
 	if (rc < 0)
 		log_warn("netlink_rcvbuf: %s", strerror(-rc));
-	if (mnl_socket_bind(nl.mon, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
-			    MNL_SOCKET_AUTOPID) < 0 ||
+	if (mnl_socket_bind(nl.mon, MON_GROUPS, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_bind(nl.req, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int e = errno;
 		log_err("netlink bind: %s", strerror(e));
 		netlink_close();
 		return -e;
 	}
+	/* Connected to the kernel, a netlink socket makes the kernel refuse
+	 * unicasts from any other port (ECONNREFUSED to the sender), which
+	 * also keeps a flood of forged datagrams from stalling a dump; the
+	 * sender check on receive stays for whatever gets through. */
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	if (connect(mnl_socket_get_fd(nl.mon), (struct sockaddr *)&kernel, sizeof(kernel)) < 0 ||
+	    connect(mnl_socket_get_fd(nl.req), (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		log_warn("netlink connect: %s (other senders are still dropped on receipt)",
+			 strerror(errno));
+	nl.portid = mnl_socket_get_portid(nl.req);
+	/* Unpredictable, so that a forged reply cannot guess it either. */
+	if (getrandom(&nl.seq, sizeof(nl.seq), GRND_NONBLOCK) != sizeof(nl.seq))
+		nl.seq = (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16);
 	struct timeval tv = {.tv_sec = 5};
 	setsockopt(mnl_socket_get_fd(nl.req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	ev_io_init(&nl.io, mon_read_cb, mnl_socket_get_fd(nl.mon), EV_READ);

@@ -108,6 +108,7 @@ struct nl_rec {
 	enum nl_kind kind;
 	uint16_t nlflags;
 	uint32_t seq;
+	uint32_t portid; /* nlmsg_pid: a dump reply's is the requester's */
 	int error; /* NL_ERROR: -errno or 0 (ack) */
 	struct nlevd_link link;
 	struct nlevd_addr addr;
@@ -120,6 +121,20 @@ typedef void (*nl_rec_cb)(const struct nl_rec *rec, void *arg);
  * malformed messages are counted in st and skipped. */
 int nlmsg_decode(const void *buf, size_t len, nl_rec_cb cb, void *arg,
 		 struct nl_stats *st);
+/* Whom to believe.  A datagram is the kernel's when its source address
+ * (from recvmsg, fromlen bytes) is a sockaddr_nl of port 0 whose groups
+ * are within the socket's subscription (0 for a unicast reply): any local
+ * process may send to a netlink socket's port id. */
+bool nlmsg_from_kernel(const void *from, size_t fromlen, uint32_t groups);
+/* A record answers our request seq on our socket (port id portid). */
+bool nlmsg_is_reply(const struct nl_rec *rec, uint32_t seq, uint32_t portid);
+/* The receive path of both sockets: a datagram not from the kernel is
+ * counted foreign and dropped (-EPERM); else decoded into cb, and with
+ * portid != 0 (the dump socket) only replies to seq are delivered, the
+ * rest counted ignored.  Returns the records delivered. */
+int nlmsg_input(const void *from, size_t fromlen, uint32_t groups, uint32_t seq,
+		uint32_t portid, const void *buf, size_t len, nl_rec_cb cb, void *arg,
+		struct nl_stats *st);
 
 /* ---- state.c ---- */
 struct state_link;

@@ -1,10 +1,12 @@
 /* rtnetlink decoder: a pure function from bytes to records, so that it can
  * be fed captured messages and fuzzed.  Every length is checked before a
- * copy; a malformed message is counted and skipped, never trusted. */
+ * copy; a malformed message is counted and skipped, never trusted; nor is a
+ * datagram whose sender is not the kernel. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -162,6 +164,7 @@ int nlmsg_decode(const void *buf, size_t len, nl_rec_cb cb, void *arg, struct nl
 		memset(&rec, 0, sizeof(rec));
 		rec.nlflags = nlh->nlmsg_flags;
 		rec.seq = nlh->nlmsg_seq;
+		rec.portid = nlh->nlmsg_pid;
 		st->messages++;
 		switch (nlh->nlmsg_type) {
 		case RTM_NEWLINK:
@@ -206,4 +209,53 @@ int nlmsg_decode(const void *buf, size_t len, nl_rec_cb cb, void *arg, struct nl
 		log_debug("netlink: %d trailing bytes ignored", remaining);
 	}
 	return count;
+}
+
+bool nlmsg_from_kernel(const void *from, size_t fromlen, uint32_t groups)
+{
+	struct sockaddr_nl sa;
+	if (!from || fromlen != sizeof(sa))
+		return false;
+	memcpy(&sa, from, sizeof(sa));
+	return sa.nl_family == AF_NETLINK && sa.nl_pid == 0 && !(sa.nl_groups & ~groups);
+}
+
+bool nlmsg_is_reply(const struct nl_rec *rec, uint32_t seq, uint32_t portid)
+{
+	return rec->seq == seq && rec->portid == portid;
+}
+
+struct reply_filter {
+	uint32_t seq, portid;
+	nl_rec_cb cb;
+	void *arg;
+	struct nl_stats *st;
+	int delivered;
+};
+
+static void reply_cb(const struct nl_rec *rec, void *arg)
+{
+	struct reply_filter *f = arg;
+	if (!nlmsg_is_reply(rec, f->seq, f->portid)) {
+		/* The kernel's answer to an older, abandoned request. */
+		f->st->ignored++;
+		return;
+	}
+	f->delivered++;
+	f->cb(rec, f->arg);
+}
+
+int nlmsg_input(const void *from, size_t fromlen, uint32_t groups, uint32_t seq,
+		uint32_t portid, const void *buf, size_t len, nl_rec_cb cb, void *arg,
+		struct nl_stats *st)
+{
+	if (!nlmsg_from_kernel(from, fromlen, groups)) {
+		st->foreign++;
+		return -EPERM;
+	}
+	if (!portid)
+		return nlmsg_decode(buf, len, cb, arg, st);
+	struct reply_filter f = {.seq = seq, .portid = portid, .cb = cb, .arg = arg, .st = st};
+	nlmsg_decode(buf, len, reply_cb, &f, st);
+	return f.delivered;
 }

@@ -2,7 +2,9 @@
  * settles, events are folded per object (an address, a link's presence,
  * its up/down state, its name): the state before the window is compared
  * with the state after it, so the later state wins and an add and a del of
- * the same address cancel out. */
+ * the same address cancel out.  A link-del ends its link's objects: a link
+ * created again with the same ifindex within the window is a new one. */
+#include <arpa/inet.h>
 #include <ev.h>
 #include <fnmatch.h>
 #include <linux/rtnetlink.h>
@@ -91,6 +93,8 @@ struct pkey {
 	int ifindex;
 	uint8_t kind, family, prefixlen, pad;
 	uint8_t addr[16];
+	uint8_t net[4]; /* IPv4: peer (or local) within the prefix, as state.c */
+	uint32_t sealed; /* 0 for the link's current life; else which link-del */
 };
 
 struct pend {
@@ -113,6 +117,7 @@ struct router {
 	struct pend *head, *tail;
 	struct pend **b;
 	size_t nb, count;
+	uint32_t seals; /* link-dels seen: each seals with its own number */
 };
 
 static uint32_t pkey_hash(const struct pkey *k)
@@ -136,6 +141,13 @@ static void make_key(const struct nlevd_event *ev, struct pkey *k)
 		k->family = ev->addr.family;
 		k->prefixlen = ev->addr.family == AF_INET ? ev->addr.prefixlen : 0;
 		memcpy(k->addr, ev->addr.addr, 16);
+		if (ev->addr.family == AF_INET) {
+			uint32_t v;
+			memcpy(&v, ev->addr.has_peer ? ev->addr.peer : ev->addr.addr, 4);
+			if (k->prefixlen < 32)
+				v &= k->prefixlen ? htonl(~(uint32_t)0 << (32 - k->prefixlen)) : 0;
+			memcpy(k->net, &v, 4);
+		}
 		break;
 	case NLEVD_EV_LINK_ADD:
 	case NLEVD_EV_LINK_DEL:
@@ -208,9 +220,39 @@ static void drop_link_entries(struct router *r, int ifindex)
 {
 	for (struct pend *p = r->head, *n; p; p = n) {
 		n = p->next;
-		if (p->key.ifindex == ifindex &&
+		if (p->key.ifindex == ifindex && !p->key.sealed &&
 		    (p->key.kind == PK_UPDOWN || p->key.kind == PK_NAME))
 			pend_unlink(r, p);
+	}
+}
+
+static void pend_rehash(struct router *r, struct pend *p, uint32_t old_hash)
+{
+	struct pend **pp = &r->b[old_hash & (r->nb - 1)];
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+	size_t i = pkey_hash(&p->key) & (r->nb - 1);
+	p->hnext = r->b[i];
+	r->b[i] = p;
+}
+
+/* The link of ifindex is gone: its pending objects keep their place in the
+ * queue but no later event folds into them.  The kernel may give the next
+ * link the same ifindex (`ip link add ... index N`), under another name,
+ * within the window; its link-add and addresses must not cancel the old
+ * link's link-del and addr-dels, and are delivered after them. */
+static void seal_link(struct router *r, int ifindex)
+{
+	uint32_t seal = ++r->seals;
+	if (!seal)
+		seal = ++r->seals; /* 0 is the live value; 2^32 dels are unlikely */
+	for (struct pend *p = r->head; p; p = p->next) {
+		if (p->key.ifindex != ifindex || p->key.sealed)
+			continue;
+		uint32_t h = pkey_hash(&p->key);
+		p->key.sealed = seal;
+		pend_rehash(r, p, h);
 	}
 }
 
@@ -298,8 +340,12 @@ static void settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 void router_push(struct router *r, const struct nlevd_event *ev)
 {
-	if (!filter_event(r->f, ev))
+	if (!filter_event(r->f, ev)) {
+		/* Filtered out or not, the link's life ends here. */
+		if (r->f->settle_ms && ev->type == NLEVD_EV_LINK_DEL && r->head)
+			seal_link(r, ev->link.ifindex);
 		return;
+	}
 	if (!r->f->settle_ms) {
 		r->cb(ev, r->arg);
 		return;
@@ -308,6 +354,8 @@ void router_push(struct router *r, const struct nlevd_event *ev)
 	if (!r->head)
 		r->first_ms = now;
 	coalesce(r, ev);
+	if (ev->type == NLEVD_EV_LINK_DEL)
+		seal_link(r, ev->link.ifindex);
 	/* Quiet for settle_ms, but never held longer than 10 windows (at least
 	 * 1 s), so a constant churn cannot starve the instance. */
 	uint64_t max_hold = r->f->settle_ms * 10 > 1000 ? r->f->settle_ms * 10 : 1000;

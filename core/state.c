@@ -75,20 +75,36 @@ static size_t addr_keylen(const struct nlevd_addr *a)
 	return a->family == AF_INET ? 4 : 16;
 }
 
+/* The kernel keys an IPv4 address by local address, prefix length and
+ * IFA_ADDRESS (the peer, or the local address without one) within the
+ * prefix: 10.0.0.1 peer 10.0.0.2 and 10.0.0.1 peer 10.0.0.3 are two
+ * addresses.  IPv6 keys by the local address alone. */
+static uint32_t addr_v4_net(const struct nlevd_addr *a)
+{
+	uint32_t v;
+	memcpy(&v, a->has_peer ? a->peer : a->addr, 4);
+	if (a->prefixlen == 0)
+		return 0;
+	return v & htonl(~(uint32_t)0 << (32 - (a->prefixlen > 32 ? 32 : a->prefixlen)));
+}
+
 static uint32_t addr_hash(const struct nlevd_addr *a)
 {
 	uint32_t h = hash_bytes(&a->ifindex, sizeof(a->ifindex), 2166136261u);
 	h = hash_bytes(&a->family, 1, h);
-	/* IPv4 allows one address with several prefix lengths; IPv6 does not. */
-	if (a->family == AF_INET)
+	if (a->family == AF_INET) {
+		uint32_t net = addr_v4_net(a);
 		h = hash_bytes(&a->prefixlen, 1, h);
+		h = hash_bytes(&net, sizeof(net), h);
+	}
 	return hash_bytes(a->addr, addr_keylen(a), h);
 }
 
 static bool addr_same(const struct nlevd_addr *x, const struct nlevd_addr *y)
 {
 	return x->ifindex == y->ifindex && x->family == y->family &&
-	       (x->family != AF_INET || x->prefixlen == y->prefixlen) &&
+	       (x->family != AF_INET ||
+		(x->prefixlen == y->prefixlen && addr_v4_net(x) == addr_v4_net(y))) &&
 	       !memcmp(x->addr, y->addr, addr_keylen(x));
 }
 
@@ -483,7 +499,12 @@ void state_dump_log(void)
 			int fam = e->a.family == AF_INET ? AF_INET : AF_INET6;
 			inet_ntop(fam, e->a.addr, a, sizeof(a));
 			addr_flags_str(e->a.flags, fam, af, sizeof(af));
-			log_notice("    %s/%u scope %s <%s>%s", a, e->a.prefixlen,
+			char peer[64] = "";
+			if (e->a.has_peer) {
+				memcpy(peer, " peer ", 6);
+				inet_ntop(fam, e->a.peer, peer + 6, sizeof(peer) - 6);
+			}
+			log_notice("    %s%s/%u scope %s <%s>%s", a, peer, e->a.prefixlen,
 				   scope_name(e->a.scope), af, e->announced ? "" : " (held back)");
 		}
 	}

@@ -1,5 +1,11 @@
-/* The netlink decoder and the state table behind it. */
+/* The netlink decoder and the state table behind it.  An input that starts
+ * with "NLSA" carries a receive context first, so that forged senders and
+ * replies go through the same check as on the sockets:
+ *   "NLSA", struct sockaddr_nl (12 bytes: the source address), then u32
+ *   groups, u32 seq, u32 portid (host order), then the datagram.
+ * Any other input is a datagram from the kernel's monitor socket. */
 #include <stdlib.h>
+#include <linux/netlink.h>
 #include <string.h>
 
 #include "nlevd.h"
@@ -35,11 +41,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	state_init(on_event, NULL);
-	nlmsg_decode(buf, size, apply, NULL, &st);
-	/* The same bytes again as a resync: mark, apply, sweep. */
-	state_mark();
-	nlmsg_decode(buf, size, apply, NULL, &st);
-	state_sweep();
+	const size_t ctx = 4 + sizeof(struct sockaddr_nl) + 12;
+	if (size >= ctx && !memcmp(data, "NLSA", 4)) {
+		struct sockaddr_nl sa;
+		uint32_t v[3];
+		memcpy(&sa, data + 4, sizeof(sa));
+		memcpy(v, data + 4 + sizeof(sa), sizeof(v));
+		/* The datagram stays 4-byte aligned: ctx is a multiple of 4. */
+		const uint32_t *dgram = buf + ctx / 4;
+		nlmsg_input(&sa, sizeof(sa), v[0], v[1], v[2], dgram, size - ctx, apply, NULL, &st);
+		state_mark();
+		nlmsg_input(&sa, sizeof(sa), v[0], v[1], v[2], dgram, size - ctx, apply, NULL, &st);
+		state_sweep();
+	} else {
+		nlmsg_decode(buf, size, apply, NULL, &st);
+		/* The same bytes again as a resync: mark, apply, sweep. */
+		state_mark();
+		nlmsg_decode(buf, size, apply, NULL, &st);
+		state_sweep();
+	}
 	state_addr_foreach(0, count_addr, NULL);
 	state_replay(on_event, NULL);
 	state_free();

@@ -11,6 +11,7 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1025,6 +1026,88 @@ static void test_input(void)
 	state_free();
 }
 
+/* Whom to believe: the sender check and the reply check, pure. */
+static struct sockaddr_nl sa_of(uint32_t pid, uint32_t groups)
+{
+	struct sockaddr_nl sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_pid = pid;
+	sa.nl_groups = groups;
+	return sa;
+}
+
+/* Append a copy of msg with its seq and port id set. */
+static size_t put_msg(uint8_t *buf, size_t used, const void *msg, size_t len, uint32_t seq,
+		      uint32_t pid)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)(void *)(buf + used);
+	memcpy(nlh, msg, len);
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_pid = pid;
+	return used + MNL_ALIGN(len);
+}
+
+static void test_sender(void)
+{
+	const uint32_t mon = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	struct sockaddr_nl k = sa_of(0, 0), kg = sa_of(0, RTMGRP_LINK);
+	struct sockaddr_nl user = sa_of(4242, 0), userg = sa_of(4242, RTMGRP_LINK);
+	struct sockaddr_nl other = sa_of(0, RTMGRP_IPV4_ROUTE);
+	struct sockaddr_nl inet = k;
+	inet.nl_family = AF_INET;
+	ok(nlmsg_from_kernel(&k, sizeof(k), 0), "port 0, unicast: the kernel's reply");
+	ok(nlmsg_from_kernel(&kg, sizeof(kg), mon), "port 0, a subscribed group: the kernel's event");
+	ok(nlmsg_from_kernel(&k, sizeof(k), mon), "port 0, no group, on the monitor socket");
+	ok(!nlmsg_from_kernel(&user, sizeof(user), 0), "port 4242 (a process): refused");
+	ok(!nlmsg_from_kernel(&userg, sizeof(userg), mon), "a process, even with a group: refused");
+	ok(!nlmsg_from_kernel(&kg, sizeof(kg), 0), "a group on the dump socket: refused");
+	ok(!nlmsg_from_kernel(&other, sizeof(other), mon), "a group not subscribed to: refused");
+	ok(!nlmsg_from_kernel(&inet, sizeof(inet), 0), "not AF_NETLINK: refused");
+	ok(!nlmsg_from_kernel(&k, sizeof(k) - 1, 0), "a short address: refused");
+	ok(!nlmsg_from_kernel(&k, 0, 0), "no address: refused");
+	ok(!nlmsg_from_kernel(NULL, sizeof(k), 0), "NULL: refused");
+
+	struct nl_rec r;
+	memset(&r, 0, sizeof(r));
+	r.seq = 0x9e3779b9;
+	r.portid = 77;
+	ok(nlmsg_is_reply(&r, 0x9e3779b9, 77), "expected seq and port id: a reply");
+	ok(!nlmsg_is_reply(&r, 0x9e3779b8, 77), "another seq: not ours");
+	ok(!nlmsg_is_reply(&r, 0x9e3779b9, 78), "another port id: not ours");
+
+	/* A dump datagram: our NEWLINK and DONE, and a stale and a misaddressed one. */
+	static uint32_t buf[2048]; /* 3 x 1496 + 20 bytes */
+	uint8_t *b = (uint8_t *)buf;
+	size_t n = 0;
+	const uint32_t seq = 0x9e3779b9, me = 77;
+	n = put_msg(b, n, cap_newlink_veth0, sizeof(cap_newlink_veth0), seq - 1, me);
+	n = put_msg(b, n, cap_newlink_veth0, sizeof(cap_newlink_veth0), seq, me + 1);
+	n = put_msg(b, n, cap_newlink_veth0, sizeof(cap_newlink_veth0), seq, me);
+	n = put_msg(b, n, cap_done, sizeof(cap_done), seq, me);
+	struct coll c = {0};
+	struct nl_stats st = {0};
+	is_int(nlmsg_input(&k, sizeof(k), 0, seq, me, buf, n, coll_cb, &c, &st), 2,
+	       "from the kernel: our two replies delivered");
+	ok(c.n == 2 && c.r[0].kind == NL_LINK_NEW && c.r[1].kind == NL_DONE && c.r[0].seq == seq &&
+		   c.r[0].portid == me,
+	   "the NEWLINK and DONE with our seq and port id");
+	ok(st.ignored == 2 && st.foreign == 0 && st.malformed == 0,
+	   "the stale and misaddressed ones ignored (ignored %llu)", (unsigned long long)st.ignored);
+	memset(&c, 0, sizeof(c));
+	memset(&st, 0, sizeof(st));
+	is_int(nlmsg_input(&user, sizeof(user), 0, seq, me, buf, n, coll_cb, &c, &st), -EPERM,
+	       "the same bytes from port 4242: -EPERM");
+	ok(c.n == 0 && st.foreign == 1 && st.messages == 0, "nothing decoded, counted foreign once");
+	memset(&st, 0, sizeof(st));
+	is_int(nlmsg_input(&kg, sizeof(kg), 0, seq, me, buf, n, coll_cb, &c, &st), -EPERM,
+	       "a group on the dump socket: -EPERM");
+	memset(&c, 0, sizeof(c));
+	memset(&st, 0, sizeof(st));
+	is_int(nlmsg_input(&kg, sizeof(kg), mon, 0, 0, buf, n, coll_cb, &c, &st), 4,
+	       "the monitor socket (port id 0): every message, whatever its seq");
+}
+
 int main(void)
 {
 	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_ERR);
@@ -1037,5 +1120,6 @@ int main(void)
 	test_truncations();
 	test_corruptions();
 	test_input();
+	test_sender();
 	return tap_done();
 }

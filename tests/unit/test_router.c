@@ -402,6 +402,62 @@ static void test_settle(void)
 	is_str(got_str(), "addr-del eth0 192.0.2.1/24 flags 0, link-del eth0",
 	       "existing link removed: addr-del then link-del");
 
+	/* a link deleted and created again with the same ifindex */
+	got.n = 0;
+	push(r, ev_addr(NLEVD_EV_ADDR_DEL, 9, "a0", "192.0.2.9", 24, 0));
+	push(r, ev_link(NLEVD_EV_LINK_DOWN, 9, "a0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_DEL, 9, "a0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_ADD, 9, "b0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_UP, 9, "b0", NULL));
+	push(r, ev_addr(NLEVD_EV_ADDR_ADD, 9, "b0", "192.0.2.9", 24, 0));
+	router_flush(r);
+	is_str(got_str(),
+	       "addr-del a0 192.0.2.9/24 flags 0, link-down a0, link-del a0, "
+	       "link-add b0, link-up b0, addr-add b0 192.0.2.9/24 flags 0",
+	       "del and re-add of ifindex 9 under another name: the old link's end, then the new one");
+
+	got.n = 0;
+	push(r, ev_link(NLEVD_EV_LINK_DEL, 9, "b0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_ADD, 9, "b0", NULL));
+	router_flush(r);
+	is_str(got_str(), "link-del b0, link-add b0", "del and re-add under the same name: both");
+
+	got.n = 0;
+	push(r, ev_link(NLEVD_EV_LINK_DOWN, 9, "b0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_DEL, 9, "b0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_ADD, 9, "c0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_UP, 9, "c0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_DEL, 9, "c0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_ADD, 9, "d0", NULL));
+	router_flush(r);
+	is_str(got_str(), "link-down b0, link-del b0, link-add d0",
+	       "a middle life that came and went is dropped, the first one's end is kept");
+
+	got.n = 0;
+	push(r, ev_link(NLEVD_EV_LINK_ADD, 10, "e0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_DEL, 10, "e0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_ADD, 10, "e0", NULL));
+	router_flush(r);
+	is_str(got_str(), "link-add e0", "add, del, add within the window: one link-add");
+
+	/* IPv4 peers are part of the address */
+	got.n = 0;
+	{
+		struct nlevd_event p2 = ev_addr(NLEVD_EV_ADDR_ADD, 2, "eth0", "10.0.0.1", 32, 0);
+		struct nlevd_event p3 = p2;
+		inet_pton(AF_INET, "10.0.0.2", p2.addr.peer);
+		inet_pton(AF_INET, "10.0.0.3", p3.addr.peer);
+		p2.addr.has_peer = p3.addr.has_peer = 1;
+		push(r, p2);
+		push(r, p3);
+		p2.type = NLEVD_EV_ADDR_DEL;
+		push(r, p2);
+		router_flush(r);
+		is_str(got_str(), "addr-add eth0 10.0.0.1/32 flags 0",
+		       "two peers, the first deleted: the second's addr-add remains");
+		ok(got.n == 1 && !memcmp(got.ev[0].addr.peer, p3.addr.peer, 4), "with its peer");
+	}
+
 	/* filters apply before settling */
 	got.n = 0;
 	push(r, ev_addr(NLEVD_EV_ADDR_ADD, 1, "lo", "127.0.0.1", 8, 0));
@@ -409,6 +465,20 @@ static void test_settle(void)
 	router_flush(r);
 	is_int(got.n, 0, "nor delivered");
 
+	router_free(r);
+	filter_free(&f);
+
+	/* An instance that does not see link-del still sees a new link. */
+	mkfilter(&f, NULL, 3, 0x0f, NULL, true, 1u << NLEVD_EV_ADDR_ADD | 1u << NLEVD_EV_ADDR_DEL, 50);
+	r = router_new(loop, &f, deliver, NULL);
+	got.n = 0;
+	push(r, ev_addr(NLEVD_EV_ADDR_DEL, 9, "a0", "192.0.2.9", 24, 0));
+	push(r, ev_link(NLEVD_EV_LINK_DEL, 9, "a0", NULL));
+	push(r, ev_link(NLEVD_EV_LINK_ADD, 9, "b0", NULL));
+	push(r, ev_addr(NLEVD_EV_ADDR_ADD, 9, "b0", "192.0.2.9", 24, 0));
+	router_flush(r);
+	is_str(got_str(), "addr-del a0 192.0.2.9/24 flags 0, addr-add b0 192.0.2.9/24 flags 0",
+	       "events = addr-*: the old link's addr-del and the new one's addr-add");
 	router_free(r);
 	filter_free(&f);
 }

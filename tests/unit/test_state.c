@@ -542,6 +542,93 @@ static void test_scale(void)
 	state_free();
 }
 
+/* IPv4 addresses that differ only by peer are distinct (the kernel keys
+ * them by local, prefix length and peer); IPv6 peers are not part of the key. */
+static struct nl_rec peer_rec(enum nl_kind kind, int ifindex, const char *local,
+			      const char *peer, uint8_t plen)
+{
+	struct nl_rec r = addr_rec(kind, ifindex, local, plen, IFA_F_PERMANENT);
+	if (peer) {
+		if (inet_pton(r.addr.family, peer, r.addr.peer) != 1)
+			abort();
+		r.addr.has_peer = 1;
+	}
+	return r;
+}
+
+static void peer_apply(enum nl_kind kind, int ifindex, const char *local, const char *peer,
+		       uint8_t plen)
+{
+	struct nl_rec r = peer_rec(kind, ifindex, local, peer, plen);
+	state_apply(&r);
+}
+
+static int collect_peer(const struct nlevd_link *l, const struct nlevd_addr *a, void *arg)
+{
+	char *out = arg, t[64], p[64] = "-";
+	(void)l;
+	inet_ntop(a->family, a->addr, t, sizeof(t));
+	if (a->has_peer)
+		inet_ntop(a->family, a->peer, p, sizeof(p));
+	size_t n = strlen(out);
+	snprintf(out + n, 1024 - n, "%s%s>%s/%u", n ? " " : "", t, p, a->prefixlen);
+	return 0;
+}
+
+static const char *peers_of(int ifindex)
+{
+	static char out[1024];
+	out[0] = 0;
+	state_addr_foreach(ifindex, collect_peer, out);
+	return out;
+}
+
+static void test_peers(void)
+{
+	state_init(rec_cb, NULL);
+	rec_clear(); /* test_scale() left a count, not a record array's length */
+	link_new(2, "ppp0", UPFLAGS, IF_OPER_UP);
+	rec_clear();
+
+	peer_apply(NL_ADDR_NEW, 2, "10.0.0.1", "10.0.0.2", 32);
+	peer_apply(NL_ADDR_NEW, 2, "10.0.0.1", "10.0.0.3", 32);
+	is_str(rec_str(), "addr-add ppp0 10.0.0.1/32, addr-add ppp0 10.0.0.1/32",
+	       "same local address, two peers: two addresses");
+	ok(rec.n == 2 && !memcmp(rec.ev[1].addr.peer, "\x0a\x00\x00\x03", 4),
+	   "the second addr-add carries its own peer");
+	is_str(peers_of(2), "10.0.0.1>10.0.0.2/32 10.0.0.1>10.0.0.3/32", "both listed");
+	rec_clear();
+	peer_apply(NL_ADDR_NEW, 2, "10.0.0.1", "10.0.0.3", 32);
+	is_str(rec_str(), "", "the second again: no event");
+	peer_apply(NL_ADDR_DEL, 2, "10.0.0.1", "10.0.0.2", 32);
+	is_str(rec_str(), "addr-del ppp0 10.0.0.1/32", "delete the first: one addr-del");
+	ok(rec.n == 1 && !memcmp(rec.ev[0].addr.peer, "\x0a\x00\x00\x02", 4),
+	   "the addr-del is the first one's");
+	is_str(peers_of(2), "10.0.0.1>10.0.0.3/32", "the second is still known");
+	rec_clear();
+	peer_apply(NL_ADDR_NEW, 2, "10.0.0.1", NULL, 32);
+	is_str(rec_str(), "addr-add ppp0 10.0.0.1/32", "without a peer: a third address");
+	peer_apply(NL_ADDR_DEL, 2, "10.0.0.1", "10.0.0.3", 32);
+	peer_apply(NL_ADDR_DEL, 2, "10.0.0.1", NULL, 32);
+	is_int(rec.n, 3, "each deleted once");
+	is_str(peers_of(2), "", "none left");
+
+	/* Within the prefix, the kernel sees one address: so does the table. */
+	rec_clear();
+	peer_apply(NL_ADDR_NEW, 2, "10.1.0.1", "10.1.0.2", 24);
+	peer_apply(NL_ADDR_NEW, 2, "10.1.0.1", "10.1.0.3", 24);
+	is_str(rec_str(), "addr-add ppp0 10.1.0.1/24", "peers in one /24: one address, updated");
+	is_str(peers_of(2), "10.1.0.1>10.1.0.3/24", "with the latest peer");
+	peer_apply(NL_ADDR_DEL, 2, "10.1.0.1", "10.1.0.3", 24);
+
+	/* IPv6 keys by the local address only. */
+	rec_clear();
+	peer_apply(NL_ADDR_NEW, 2, "2001:db8::1", "2001:db8::2", 128);
+	peer_apply(NL_ADDR_NEW, 2, "2001:db8::1", "2001:db8::3", 128);
+	is_str(rec_str(), "addr-add ppp0 2001:db8::1/128", "IPv6: the peer is no part of the key");
+	state_free();
+}
+
 int main(void)
 {
 	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_ERR);
@@ -550,6 +637,7 @@ int main(void)
 	test_sweep();
 	test_replay();
 	test_scale();
+	test_peers();
 	free(rec.ev);
 	return tap_done();
 }
