@@ -292,6 +292,14 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		 ldns_pkt_id(req), opcode_name(ldns_pkt_get_opcode(req)), qname ? qname : "-", auth);
 	free(qname);
 	adds_str(req, adds, sizeof(adds));
+	if (ldns_pkt_get_opcode(req) == LDNS_PACKET_UPDATE) {
+		/* the whole count: the "adds" list is cut short for big UPDATEs */
+		size_t nadd = 0;
+		ldns_rr_list *up = ldns_pkt_authority(req);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(up); i++)
+			nadd += ldns_rr_get_class(ldns_rr_list_rr(up, i)) == LDNS_RR_CLASS_IN;
+		say("%s: update #%llu: %zu adds, %zu bytes", via, nreq, nadd, len);
+	}
 
 	if (mode == M_GARBAGE) {
 		uint8_t n;
