@@ -53,6 +53,14 @@ struct xchg {
 	uint8_t *rbuf;
 	size_t rlen, rexp, woff;
 	char last_err[DNS_NAME_MAX + 160];
+	/* Responses ignored in this exchange: the first is logged, the rest
+	 * summed up at its end (anyone can flood us with datagrams). */
+	unsigned long long nignored;
+	/* An unsigned error answer (DNS_V_UNVERIFIED), kept until a verified
+	 * one comes or the exchange times out: then it counts. */
+	bool unv;
+	int unv_rcode, unv_tsig;
+	char unv_detail[DNS_NAME_MAX + 280];
 	void (*done)(struct dnsu *d, int err, struct dns_answer *a);
 };
 
@@ -173,6 +181,10 @@ static void x_close(struct xchg *x)
 static void x_finish(struct xchg *x, int err, struct dns_answer *a)
 {
 	x_close(x);
+	if (x->nignored > 1)
+		x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "%llu more responses ignored for %s",
+				x->nignored - 1, x->qname);
+	x->nignored = 0;
 	x->active = false;
 	free(x->wire);
 	x->wire = NULL;
@@ -202,9 +214,24 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 	sa_str(&x->addrs[x->ai], where, sizeof(where));
 	if (v == DNS_V_IGNORE) {
 		x->d->ignored++;
-		x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s", where,
-				a.detail);
+		if (!x->nignored++)
+			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s",
+					where, a.detail);
 		if (x->tcp) /* a TCP stream carries one answer: this was it */
+			x_next(x, a.detail);
+		return;
+	}
+	if (v == DNS_V_UNVERIFIED) {
+		/* Forged, or the server's own: only the timeout tells. */
+		x->d->ignored++;
+		if (!x->unv)
+			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "unverified answer from %s: %s; "
+					"waiting for a signed one", where, a.detail);
+		x->unv = true;
+		x->unv_rcode = a.rcode;
+		x->unv_tsig = a.tsig_error;
+		snprintf(x->unv_detail, sizeof(x->unv_detail), "%s from %s", a.detail, where);
+		if (x->tcp)
 			x_next(x, a.detail);
 		return;
 	}
@@ -344,7 +371,8 @@ static void x_try(struct xchg *x)
 {
 	struct ev_loop *loop = x->d->host->loop;
 	if (x->ai >= x->naddrs) {
-		x_finish(x, -ETIMEDOUT, NULL);
+		/* No verified answer: an unverified error one, if any, counts. */
+		x_finish(x, x->unv ? -EBADMSG : -ETIMEDOUT, NULL);
 		return;
 	}
 	const struct target *t = &x->addrs[x->ai];
@@ -384,6 +412,8 @@ static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, si
 {
 	struct xchg *x = &d->x;
 	memset(&x->ex, 0, sizeof(x->ex));
+	x->nignored = 0;
+	x->unv = false;
 	ldns_pkt_set_id(pkt, random_id());
 	/* EDNS: answers up to 1232 bytes over UDP (no fragmentation). */
 	ldns_pkt_set_edns_udp_size(pkt, DNS_EDNS_UDP);
@@ -456,7 +486,15 @@ static const char *msg_owner(const struct dns_msg *m)
 
 static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 {
-	char detail[600];
+	char detail[sizeof(d->x.unv_detail) + DNS_NAME_MAX + 64];
+	if (err == -EBADMSG) {
+		/* Only unsigned error answers until the timeout (SPEC). */
+		const char *name = dns_rcode_name(d->x.unv_tsig ? d->x.unv_tsig : d->x.unv_rcode);
+		snprintf(detail, sizeof(detail), "%s for zone %s, unverified: no signed answer "
+			 "within the timeout", d->x.unv_detail, d->zi.zone);
+		batch_fail(d, dns_rcode_class(name), detail);
+		return;
+	}
 	if (err) {
 		snprintf(detail, sizeof(detail), "%s", d->x.last_err);
 		batch_fail(d, DNS_TRANSIENT, detail);
@@ -768,29 +806,16 @@ static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
 		batch_fail(d, DNS_TRANSIENT, detail);
 		return;
 	}
-	ldns_pkt *p = a->pkt;
-	ldns_rr *soa = NULL;
-	ldns_rr_list *lists[] = {ldns_pkt_answer(p), ldns_pkt_authority(p)};
-	for (size_t l = 0; l < 2 && !soa; l++)
-		for (size_t i = 0; i < ldns_rr_list_rr_count(lists[l]); i++)
-			if (ldns_rr_get_type(ldns_rr_list_rr(lists[l], i)) == LDNS_RR_TYPE_SOA) {
-				soa = ldns_rr_list_rr(lists[l], i);
-				break;
-			}
-	char *zone = soa ? ldns_rdf2str(ldns_rr_owner(soa)) : NULL;
-	char *mname = soa && ldns_rr_rd_count(soa) >= 1 ? ldns_rdf2str(ldns_rr_rdf(soa, 0)) : NULL;
-	ldns_pkt_free(p);
-	if (!zone || !mname) {
-		free(zone);
-		free(mname);
+	/* Only an SOA of the name's own ancestry: one of another tree would
+	 * send the signed UPDATE to another primary. */
+	int rc = dns_soa_find(a->pkt, d->x.qname, d->zi.zone, sizeof(d->zi.zone), d->zi.mname,
+			      sizeof(d->zi.mname));
+	ldns_pkt_free(a->pkt);
+	if (rc < 0) {
 		snprintf(detail, sizeof(detail), "no SOA found for %s (%s)", d->zi.owner, a->detail);
 		batch_fail(d, DNS_TRANSIENT, detail);
 		return;
 	}
-	snprintf(d->zi.zone, sizeof(d->zi.zone), "%s", zone);
-	snprintf(d->zi.mname, sizeof(d->zi.mname), "%s", mname);
-	free(zone);
-	free(mname);
 	if (d->ncache >= 64) /* one per owner ever seen: keep it bounded */
 		d->ncache = 0;
 	struct zone_info *nc = realloc(d->cache, (d->ncache + 1) * sizeof(*nc));
