@@ -20,6 +20,9 @@
  *                   (header), 7 bytes of junk after the end (junk); without
  *                   HOW, each way in turn
  *   refused         REFUSED, signed with the key when the request was signed
+ *   soa OWNER       SOA queries: NOERROR, an SOA of OWNER (MNAME ns.OWNER)
+ *                   in the authority section, whatever was asked; other
+ *                   requests as ok
  *   garbage N       as garbage, N datagrams per request (a flood)
  *   forge HOW [UP]  an unsigned error answer at once, as an off-path forger
  *                   racing the real server would: HOW is refused, notauth
@@ -56,7 +59,8 @@
 #include "../plugins/dns/verify.h"
 
 enum mode { M_OK, M_UNSIGNED, M_WRONG_ID, M_BADTIME, M_TC, M_SLOW, M_GARBAGE, M_MALFORMED,
-	    M_REFUSED, M_FORGE };
+	    M_REFUSED, M_FORGE, M_SOA };
+static const char *soa_owner;
 enum forge { F_REFUSED, F_NOTAUTH, F_BADKEY, F_BADSIG, F_BADKEY_NOERROR };
 static const char *const forge_names[] = {"refused", "notauth", "badkey", "badsig",
 					   "badkey-noerror"};
@@ -400,6 +404,25 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 			rc = sign(resp, req_mac, ts, 18, other, sizeof(other));
 		break;
 	}
+	case M_SOA:
+		if (ldns_pkt_get_opcode(req) == LDNS_PACKET_QUERY && ldns_rr_list_rr_count(q) == 1 &&
+		    ldns_rr_get_type(ldns_rr_list_rr(q, 0)) == LDNS_RR_TYPE_SOA) {
+			char text[600];
+			ldns_rr *soa = NULL;
+			snprintf(text, sizeof(text), "%s 300 IN SOA ns.%s hostmaster.%s 1 3600 600 "
+				 "86400 60", soa_owner, soa_owner, soa_owner);
+			if (ldns_rr_new_frm_str(&soa, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+				rc = -1;
+				break;
+			}
+			ldns_pkt_push_rr(resp, LDNS_SECTION_AUTHORITY, soa);
+			did = "answered NOERROR with that SOA, unsigned";
+			break;
+		}
+		did = want_sig ? "answered NOERROR, signed" : "answered NOERROR, unsigned";
+		if (want_sig)
+			rc = sign(resp, req_mac, now, 0, NULL, 0);
+		break;
 	case M_FORGE: {
 		static const int rcodes[] = {LDNS_RCODE_REFUSED, LDNS_RCODE_NOTAUTH, LDNS_RCODE_NOTAUTH,
 					     LDNS_RCODE_NOTAUTH, LDNS_RCODE_NOERROR};
@@ -642,7 +665,8 @@ static void usage(void)
 	fprintf(stderr, "usage: fake-dns --port PORT [--key FILE] "
 			"ok|unsigned|wrong-id|badtime SKEW_SECONDS|tc|slow MS|garbage|\n"
 			"       malformed [cut|header|junk]|refused|garbage N|\n"
-			"       forge refused|notauth|badkey|badsig|badkey-noerror [UPSTREAM_PORT]\n");
+			"       forge refused|notauth|badkey|badsig|badkey-noerror [UPSTREAM_PORT]|\n"
+			"       soa OWNER\n");
 	exit(64);
 }
 
@@ -687,6 +711,11 @@ int main(int argc, char **argv)
 			if (*end || garbage_n < 1 || garbage_n > 100000)
 				usage();
 		}
+	} else if (!strcmp(m, "soa")) {
+		if (optind >= argc)
+			usage();
+		soa_owner = argv[optind++];
+		mode = M_SOA;
 	} else if (!strcmp(m, "forge")) {
 		mode = M_FORGE;
 		forge_how = -1;

@@ -10,6 +10,10 @@
 #   forged answers only            the attempt runs to its timeout (every
 #                                  retransmission sent), then counts as the
 #                                  error, logged as unverified
+#   an SOA of another tree         discovery (no zone given) refuses an SOA
+#                                  whose owner is not the name or a parent
+#                                  (xample.test. for host.example.test.):
+#                                  no UPDATE goes out; example.test. is used
 #   a flood of garbage datagrams   "ignoring a response" is logged once per
 #                                  exchange, then summed up
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
@@ -112,4 +116,23 @@ lines=$(since_mark | grep -c 'ignoring a response')
 note "garbage flood: $n requests x 300 datagrams, $lines 'ignoring a response' lines"
 [ "$n" -ge 3 ] || fail "only $n requests"
 [ "$lines" -le $(((n + 2) / 3 + 1)) ] || fail "$lines 'ignoring a response' lines for $n requests: not rate-limited"
+
+# ---- discovery: an SOA whose owner is not in the name's ancestry ----
+sed '/^zone = /d' "$T/nlevd.conf" >"$T/discover.conf"
+fake_start $P soa xample.test.
+[ -n "$NLEVD_PID" ] && stop_nlevd
+log_mark
+start_nlevd "$T/discover.conf" -v
+wait_log "warning: \[dns\] update failed: no SOA found for host\.example\.test\. \(NOERROR\); retrying in" 10
+fake_since $P | grep -E 'UPDATE' && fail "an UPDATE went out for the zone of a foreign SOA"
+note "an SOA of xample.test. for host.example.test.: refused, no UPDATE sent"
+stop_nlevd
+fake_start $P soa example.test.
+log_mark
+start_nlevd "$T/discover.conf" -v
+wait_log 'info: \[dns\] host\.example\.test\. is in zone example\.test\., primary ns\.example\.test\.'
+wait_log 'info: \[dns\] updated: '
+fake_since $P | grep -E 'request #[0-9]+ id [0-9]+ UPDATE example\.test\., signed, MAC ok: answered NOERROR, signed' >/dev/null ||
+	fail "no UPDATE for example.test.: $(fake_since $P | tail -n 3)"
+stop_nlevd
 pass
