@@ -231,8 +231,8 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 		x->unv_rcode = a.rcode;
 		x->unv_tsig = a.tsig_error;
 		snprintf(x->unv_detail, sizeof(x->unv_detail), "%s from %s", a.detail, where);
-		if (x->tcp)
-			x_next(x, a.detail);
+		if (x->tcp) /* the next message on the stream, until the timeout */
+			x->rlen = x->rexp = 0;
 		return;
 	}
 	if (v == DNS_V_TRUNCATED) {

@@ -105,6 +105,20 @@ for how in badkey refused; do
 	stop_nlevd
 done
 
+# ---- over TCP likewise: the stream is read on until the timeout ----
+sed 's/^timeout = 3s$/timeout = 3s\ntcp = yes/' "$T/nlevd.conf" >"$T/tcp.conf"
+fake_start $P forge badsig
+[ -n "$NLEVD_PID" ] && stop_nlevd
+log_mark
+start=$SECONDS
+start_nlevd "$T/tcp.conf" -v
+wait_log "error: \[dns\] update refused: BADSIG \(TSIG error, unsigned answer\) from $W for zone example\.test\., unverified: no signed answer within the timeout" 20
+el=$((SECONDS - start))
+note "badsig only, over TCP: refused as unverified after $el s"
+[ "$(fake_requests $P tcp)" -ge 1 ] || fail "no request over TCP: $(fake_since $P | head -n 3)"
+[ "$el" -ge 2 ] || fail "badsig over TCP: refused after $el s, before the 3 s timeout"
+stop_nlevd
+
 # ---- a flood of garbage: the log stays bounded ----
 fake_start $P garbage 300
 run_nlevd
