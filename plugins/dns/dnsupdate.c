@@ -92,6 +92,7 @@ struct dnsu {
 	 * in flight completes the message at mi. */
 	size_t *off;
 	bool mi_done;
+	size_t nupdates; /* UPDATEs answered in this batch */
 	int phase;
 	struct zone_info zi; /* for the message being sent */
 	struct zone_info *cache;
@@ -519,6 +520,7 @@ static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 		batch_fail(d, dns_rcode_class(name), detail);
 		return;
 	}
+	d->nupdates++;
 	if (d->mi_done)
 		d->mi++;
 	next_msg(d);
@@ -853,8 +855,8 @@ static void next_msg(struct dnsu *d)
 		d->mi++; /* went out with an earlier message of its zone */
 	if (d->mi >= d->batch->nmsgs) {
 		char detail[64];
-		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->batch->nmsgs,
-			 d->batch->nmsgs == 1 ? "" : "s");
+		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->nupdates,
+			 d->nupdates == 1 ? "" : "s");
 		d->phase = PH_IDLE;
 		d->batch = NULL;
 		dns_engine_result(d->e, DNS_OK, detail);
@@ -913,6 +915,7 @@ static int du_send(void *ctx, const struct dns_batch *b)
 	}
 	d->batch = b;
 	d->mi = 0;
+	d->nupdates = 0;
 	/* The servers' names are looked up afresh for every batch: no cache
 	 * to keep in step with the records' TTLs, and an address that moved
 	 * is found at the next attempt. */
