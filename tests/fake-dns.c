@@ -20,6 +20,18 @@
  *                   (header), 7 bytes of junk after the end (junk); without
  *                   HOW, each way in turn
  *   refused         REFUSED, signed with the key when the request was signed
+ *   soa OWNER       SOA queries: NOERROR, an SOA of OWNER (MNAME ns.OWNER)
+ *                   in the authority section, whatever was asked; other
+ *                   requests as ok
+ *   garbage N       as garbage, N datagrams per request (a flood)
+ *   forge HOW [UP]  an unsigned error answer at once, as an off-path forger
+ *                   racing the real server would: HOW is refused, notauth
+ *                   (no TSIG), badkey, badsig (NOTAUTH, TSIG error, empty
+ *                   MAC, as RFC 8945 5.3.2 says a server answers) or
+ *                   badkey-noerror (the same with rcode NOERROR).  With UP,
+ *                   a forwarding proxy: the request then goes to the real
+ *                   server on 127.0.0.1#UP and its answer is relayed (UDP
+ *                   and TCP; over TCP only the real answer is sent)
  *
  * TSIG MACs are computed here (HMAC over ldns's SHA-2) rather than with
  * ldns_pkt_tsig_sign(), which cannot set the error or Other Data fields.
@@ -47,7 +59,14 @@
 #include "../plugins/dns/verify.h"
 
 enum mode { M_OK, M_UNSIGNED, M_WRONG_ID, M_BADTIME, M_TC, M_SLOW, M_GARBAGE, M_MALFORMED,
-	    M_REFUSED };
+	    M_REFUSED, M_FORGE, M_SOA };
+static const char *soa_owner;
+enum forge { F_REFUSED, F_NOTAUTH, F_BADKEY, F_BADSIG, F_BADKEY_NOERROR };
+static const char *const forge_names[] = {"refused", "notauth", "badkey", "badsig",
+					   "badkey-noerror"};
+static int forge_how;
+static long upstream; /* forge: the real server's port, or 0 */
+static long garbage_n = 1;
 
 static enum mode mode;
 static long long skew, delay_ms;
@@ -292,7 +311,19 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		 ldns_pkt_id(req), opcode_name(ldns_pkt_get_opcode(req)), qname ? qname : "-", auth);
 	free(qname);
 	adds_str(req, adds, sizeof(adds));
+	if (ldns_pkt_get_opcode(req) == LDNS_PACKET_UPDATE) {
+		/* the whole count: the "adds" list is cut short for big UPDATEs */
+		size_t nadd = 0;
+		ldns_rr_list *up = ldns_pkt_authority(req);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(up); i++)
+			nadd += ldns_rr_get_class(ldns_rr_list_rr(up, i)) == LDNS_RR_CLASS_IN;
+		say("%s: update #%llu: %zu adds, %zu bytes", via, nreq, nadd, len);
+	}
 
+	if (mode == M_FORGE && tcp && upstream) {
+		say("%s: relayed over tcp%s", what, adds);
+		goto out;
+	}
 	if (mode == M_GARBAGE) {
 		uint8_t n;
 		if (getrandom(&n, 1, 0) != 1 || !(*out = malloc((size_t)n + 1)) ||
@@ -303,7 +334,7 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 			goto out;
 		}
 		olen = (size_t)n + 1;
-		say("%s: answered %zu random bytes%s", what, olen, adds);
+		say("%s: answered %zu random bytes%s%s", what, olen, garbage_n > 1 ? " (first of a flood)" : "", adds);
 		goto out;
 	}
 
@@ -371,6 +402,55 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		did = want_sig ? "answered NOTAUTH/BADTIME, signed" : "answered NOTAUTH/BADTIME, unsigned";
 		if (want_sig)
 			rc = sign(resp, req_mac, ts, 18, other, sizeof(other));
+		break;
+	}
+	case M_SOA:
+		if (ldns_pkt_get_opcode(req) == LDNS_PACKET_QUERY && ldns_rr_list_rr_count(q) == 1 &&
+		    ldns_rr_get_type(ldns_rr_list_rr(q, 0)) == LDNS_RR_TYPE_SOA) {
+			char text[600];
+			ldns_rr *soa = NULL;
+			snprintf(text, sizeof(text), "%s 300 IN SOA ns.%s hostmaster.%s 1 3600 600 "
+				 "86400 60", soa_owner, soa_owner, soa_owner);
+			if (ldns_rr_new_frm_str(&soa, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+				rc = -1;
+				break;
+			}
+			ldns_pkt_push_rr(resp, LDNS_SECTION_AUTHORITY, soa);
+			did = "answered NOERROR with that SOA, unsigned";
+			break;
+		}
+		did = want_sig ? "answered NOERROR, signed" : "answered NOERROR, unsigned";
+		if (want_sig)
+			rc = sign(resp, req_mac, now, 0, NULL, 0);
+		break;
+	case M_FORGE: {
+		static const int rcodes[] = {LDNS_RCODE_REFUSED, LDNS_RCODE_NOTAUTH, LDNS_RCODE_NOTAUTH,
+					     LDNS_RCODE_NOTAUTH, LDNS_RCODE_NOERROR};
+		ldns_pkt_set_rcode(resp, (uint8_t)rcodes[forge_how]);
+		did = forge_names[forge_how];
+		if (forge_how < F_BADKEY || !rt || ldns_rr_rd_count(rt) < 1)
+			break;
+		/* the request's key and algorithm, an empty MAC, the error */
+		uint8_t tm[6], empty[2] = {0, 0};
+		u48(tm, now);
+		ldns_rr *t = ldns_rr_new();
+		if (!t) {
+			rc = -1;
+			break;
+		}
+		ldns_rr_set_owner(t, ldns_rdf_clone(ldns_rr_owner(rt)));
+		ldns_rr_set_type(t, LDNS_RR_TYPE_TSIG);
+		ldns_rr_set_class(t, LDNS_RR_CLASS_ANY);
+		ldns_rr_set_ttl(t, 0);
+		ldns_rr_push_rdf(t, ldns_rdf_clone(ldns_rr_rdf(rt, 0)));
+		ldns_rr_push_rdf(t, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_TSIGTIME, 6, tm));
+		ldns_rr_push_rdf(t, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 300));
+		ldns_rr_push_rdf(t, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, 2, empty));
+		ldns_rr_push_rdf(t, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, ldns_pkt_id(req)));
+		ldns_rr_push_rdf(t, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16,
+							  forge_how == F_BADSIG ? 16 : 17));
+		ldns_rr_push_rdf(t, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, 2, empty));
+		ldns_pkt_set_tsig(resp, t);
 		break;
 	}
 	default:
@@ -490,6 +570,38 @@ static bool read_full(int fd, uint8_t *buf, size_t n)
 	return true;
 }
 
+/* forge with UP: the request to the real server, its answer back (or 0). */
+static size_t relay(const uint8_t *req, size_t len, bool tcp, uint8_t *ans, size_t cap)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)upstream)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	size_t n = 0;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto out;
+	if (tcp) {
+		uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+		if (write(fd, hdr, 2) != 2 || write(fd, req, len) != (ssize_t)len ||
+		    !read_full(fd, hdr, 2))
+			goto out;
+		n = ((size_t)hdr[0] << 8) | hdr[1];
+		if (n > cap || !read_full(fd, ans, n))
+			n = 0;
+		goto out;
+	}
+	struct pollfd p = {fd, POLLIN, 0};
+	if (send(fd, req, len, 0) == (ssize_t)len && poll(&p, 1, 3000) == 1) {
+		ssize_t r = recv(fd, ans, cap, 0);
+		n = r > 0 ? (size_t)r : 0;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	say("%s: %s from the real server on 127.0.0.1#%ld", tcp ? "tcp" : "udp",
+	    n ? "relayed the answer" : "no answer", upstream);
+	return n;
+}
+
 static void serve_tcp(int fd)
 {
 	for (;;) {
@@ -501,6 +613,16 @@ static void serve_tcp(int fd)
 			break;
 		uint8_t *out;
 		size_t olen = answer(buf, len, true, &out);
+		if (mode == M_FORGE && upstream) {
+			free(out);
+			static uint8_t ans[65535];
+			olen = relay(buf, len, true, ans, sizeof(ans));
+			out = olen ? malloc(olen) : NULL;
+			if (out)
+				memcpy(out, ans, olen);
+			else
+				olen = 0;
+		}
 		if (olen && mode == M_SLOW) {
 			struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
 			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -542,7 +664,9 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fake-dns --port PORT [--key FILE] "
 			"ok|unsigned|wrong-id|badtime SKEW_SECONDS|tc|slow MS|garbage|\n"
-			"       malformed [cut|header|junk]|refused\n");
+			"       malformed [cut|header|junk]|refused|garbage N|\n"
+			"       forge refused|notauth|badkey|badsig|badkey-noerror [UPSTREAM_PORT]|\n"
+			"       soa OWNER\n");
 	exit(64);
 }
 
@@ -569,6 +693,7 @@ int main(int argc, char **argv)
 	}
 	if (port < 1 || port > 65535 || optind >= argc)
 		usage();
+	int at = optind; /* the mode; its arguments follow */
 	const char *m = argv[optind++];
 	if (!strcmp(m, "ok"))
 		mode = M_OK;
@@ -578,8 +703,35 @@ int main(int argc, char **argv)
 		mode = M_WRONG_ID;
 	else if (!strcmp(m, "tc"))
 		mode = M_TC;
-	else if (!strcmp(m, "garbage"))
+	else if (!strcmp(m, "garbage")) {
 		mode = M_GARBAGE;
+		if (optind < argc) {
+			char *end;
+			garbage_n = strtol(argv[optind++], &end, 10);
+			if (*end || garbage_n < 1 || garbage_n > 100000)
+				usage();
+		}
+	} else if (!strcmp(m, "soa")) {
+		if (optind >= argc)
+			usage();
+		soa_owner = argv[optind++];
+		mode = M_SOA;
+	} else if (!strcmp(m, "forge")) {
+		mode = M_FORGE;
+		forge_how = -1;
+		for (int i = 0; optind < argc && i < 5; i++)
+			if (!strcmp(argv[optind], forge_names[i]))
+				forge_how = i;
+		if (forge_how < 0)
+			usage();
+		optind++;
+		if (optind < argc) {
+			char *end;
+			upstream = strtol(argv[optind++], &end, 10);
+			if (*end || upstream < 1 || upstream > 65535)
+				usage();
+		}
+	}
 	else if (!strcmp(m, "refused"))
 		mode = M_REFUSED;
 	else if (!strcmp(m, "malformed")) {
@@ -638,9 +790,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fake-dns: cannot listen on 127.0.0.1#%ld: %s\n", port, strerror(errno));
 		return 1;
 	}
-	bool arg = mode == M_BADTIME || mode == M_SLOW || spoil_how >= 0;
-	say("listening on 127.0.0.1#%ld udp+tcp, mode %s%s%s", port, m, arg ? " " : "",
-	    arg ? argv[optind - 1] : "");
+	char args[200] = "";
+	for (int i = at + 1, n = 0; i < argc && n < (int)sizeof(args); i++)
+		n += snprintf(args + n, sizeof(args) - (size_t)n, " %s", argv[i]);
+	say("listening on 127.0.0.1#%ld udp+tcp, mode %s%s", port, m, args);
 	for (;;) {
 		struct pollfd p[2] = {{u, POLLIN, 0}, {t, POLLIN, 0}};
 		if (poll(p, 2, pend_run(u)) < 0) {
@@ -662,6 +815,18 @@ int main(int argc, char **argv)
 				} else if (olen) {
 					sendto(u, out, olen, 0, (struct sockaddr *)&from, fl);
 					free(out);
+				}
+				for (long i = 1; mode == M_GARBAGE && i < garbage_n; i++) {
+					uint8_t junk[64];
+					size_t jl = 1 + (size_t)(i % 64);
+					if (getrandom(junk, jl, 0) == (ssize_t)jl)
+						sendto(u, junk, jl, 0, (struct sockaddr *)&from, fl);
+				}
+				if (mode == M_FORGE && upstream) {
+					static uint8_t ans[65535];
+					size_t al = relay(buf, (size_t)n, false, ans, sizeof(ans));
+					if (al)
+						sendto(u, ans, al, 0, (struct sockaddr *)&from, fl);
 				}
 			}
 		}

@@ -17,6 +17,7 @@
 
 #include <nlevd/plugin.h>
 
+#include "build.h"
 #include "engine.h"
 #include "keyfile.h"
 #include "verify.h"
@@ -52,6 +53,14 @@ struct xchg {
 	uint8_t *rbuf;
 	size_t rlen, rexp, woff;
 	char last_err[DNS_NAME_MAX + 160];
+	/* Responses ignored in this exchange: the first is logged, the rest
+	 * summed up at its end (anyone can flood us with datagrams). */
+	unsigned long long nignored;
+	/* An unsigned error answer (DNS_V_UNVERIFIED), kept until a verified
+	 * one comes or the exchange times out: then it counts. */
+	bool unv;
+	int unv_rcode, unv_tsig;
+	char unv_detail[DNS_NAME_MAX + 280];
 	void (*done)(struct dnsu *d, int err, struct dns_answer *a);
 };
 
@@ -78,6 +87,12 @@ struct dnsu {
 	 * with (one UPDATE per zone), or 0; mi skips those already sent. */
 	size_t *merged;
 	size_t merged_cap;
+	/* Per message: its ops already sent (an UPDATE cut between names to
+	 * stay under 64 kB leaves the rest for the next); mi_done: the UPDATE
+	 * in flight completes the message at mi. */
+	size_t *off;
+	bool mi_done;
+	size_t nupdates; /* UPDATEs answered in this batch */
 	int phase;
 	struct zone_info zi; /* for the message being sent */
 	struct zone_info *cache;
@@ -167,6 +182,10 @@ static void x_close(struct xchg *x)
 static void x_finish(struct xchg *x, int err, struct dns_answer *a)
 {
 	x_close(x);
+	if (x->nignored > 1)
+		x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "%llu more responses ignored for %s",
+				x->nignored - 1, x->qname);
+	x->nignored = 0;
 	x->active = false;
 	free(x->wire);
 	x->wire = NULL;
@@ -196,10 +215,25 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 	sa_str(&x->addrs[x->ai], where, sizeof(where));
 	if (v == DNS_V_IGNORE) {
 		x->d->ignored++;
-		x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s", where,
-				a.detail);
+		if (!x->nignored++)
+			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s",
+					where, a.detail);
 		if (x->tcp) /* a TCP stream carries one answer: this was it */
 			x_next(x, a.detail);
+		return;
+	}
+	if (v == DNS_V_UNVERIFIED) {
+		/* Forged, or the server's own: only the timeout tells. */
+		x->d->ignored++;
+		if (!x->unv)
+			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "unverified answer from %s: %s; "
+					"waiting for a signed one", where, a.detail);
+		x->unv = true;
+		x->unv_rcode = a.rcode;
+		x->unv_tsig = a.tsig_error;
+		snprintf(x->unv_detail, sizeof(x->unv_detail), "%s from %s", a.detail, where);
+		if (x->tcp) /* the next message on the stream, until the timeout */
+			x->rlen = x->rexp = 0;
 		return;
 	}
 	if (v == DNS_V_TRUNCATED) {
@@ -338,7 +372,8 @@ static void x_try(struct xchg *x)
 {
 	struct ev_loop *loop = x->d->host->loop;
 	if (x->ai >= x->naddrs) {
-		x_finish(x, -ETIMEDOUT, NULL);
+		/* No verified answer: an unverified error one, if any, counts. */
+		x_finish(x, x->unv ? -EBADMSG : -ETIMEDOUT, NULL);
 		return;
 	}
 	const struct target *t = &x->addrs[x->ai];
@@ -378,9 +413,11 @@ static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, si
 {
 	struct xchg *x = &d->x;
 	memset(&x->ex, 0, sizeof(x->ex));
+	x->nignored = 0;
+	x->unv = false;
 	ldns_pkt_set_id(pkt, random_id());
 	/* EDNS: answers up to 1232 bytes over UDP (no fragmentation). */
-	ldns_pkt_set_edns_udp_size(pkt, 1232);
+	ldns_pkt_set_edns_udp_size(pkt, DNS_EDNS_UDP);
 	if (sign && d->has_key) {
 		const char *alg = tsig_alg_name(d->key.algorithm, NULL);
 		if (ldns_pkt_tsig_sign(pkt, d->key.name, d->key.secret_b64, 300, alg, NULL) !=
@@ -412,6 +449,8 @@ static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, si
 	ldns_pkt_free(pkt);
 	if (st != LDNS_STATUS_OK)
 		return -EINVAL;
+	if (x->wlen > DNS_MSG_MAX) /* the TCP length prefix would wrap */
+		return -EMSGSIZE;
 	x->d = d;
 	x->fd = -1;
 	x->naddrs = n > MAX_ADDRS ? MAX_ADDRS : n;
@@ -419,7 +458,7 @@ static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, si
 	x->ai = 0;
 	/* A request that would not fit in one unfragmented UDP datagram (a
 	 * zone's worth of records, merged) goes over TCP from the start. */
-	x->tcp = x->force_tcp = tcp || x->wlen > 1232;
+	x->tcp = x->force_tcp = tcp || x->wlen > DNS_EDNS_UDP;
 	x->done = done;
 	x->active = true;
 	snprintf(x->last_err, sizeof(x->last_err), "no server address");
@@ -448,7 +487,15 @@ static const char *msg_owner(const struct dns_msg *m)
 
 static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 {
-	char detail[600];
+	char detail[sizeof(d->x.unv_detail) + DNS_NAME_MAX + 64];
+	if (err == -EBADMSG) {
+		/* Only unsigned error answers until the timeout (SPEC). */
+		const char *name = dns_rcode_name(d->x.unv_tsig ? d->x.unv_tsig : d->x.unv_rcode);
+		snprintf(detail, sizeof(detail), "%s for zone %s, unverified: no signed answer "
+			 "within the timeout", d->x.unv_detail, d->zi.zone);
+		batch_fail(d, dns_rcode_class(name), detail);
+		return;
+	}
 	if (err) {
 		snprintf(detail, sizeof(detail), "%s", d->x.last_err);
 		batch_fail(d, DNS_TRANSIENT, detail);
@@ -473,7 +520,9 @@ static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 		batch_fail(d, dns_rcode_class(name), detail);
 		return;
 	}
-	d->mi++;
+	d->nupdates++;
+	if (d->mi_done)
+		d->mi++;
 	next_msg(d);
 }
 
@@ -501,77 +550,88 @@ static bool same_zone(const char *a, const char *b)
 	       dns_name_normalize(b, nb, sizeof(nb)) == 0 && !strcmp(na, nb);
 }
 
-/* A message's operations as update RRs; false when one cannot be built. */
-static bool push_ops(ldns_rr_list *up, const struct dns_msg *m, uint32_t ttl)
-{
-	static const ldns_rr_type types[] = {[DNS_T_A] = LDNS_RR_TYPE_A,
-					     [DNS_T_PTR] = LDNS_RR_TYPE_PTR,
-					     [DNS_T_AAAA] = LDNS_RR_TYPE_AAAA};
-	for (size_t i = 0; i < m->nops; i++) {
-		const struct dns_op *op = &m->ops[i];
-		ldns_rr *rr = NULL;
-		if (op->kind == DNS_OP_DELETE_RRSET) {
-			/* RFC 2136 2.5.2: class ANY, TTL 0, no RDATA */
-			rr = ldns_rr_new();
-			ldns_rdf *owner = ldns_dname_new_frm_str(op->owner);
-			if (!rr || !owner) {
-				ldns_rr_free(rr);
-				ldns_rdf_deep_free(owner);
-				return false;
-			}
-			ldns_rr_set_owner(rr, owner);
-			ldns_rr_set_ttl(rr, 0);
-			ldns_rr_set_class(rr, LDNS_RR_CLASS_ANY);
-			ldns_rr_set_type(rr, types[op->type]);
-		} else {
-			char text[DNS_NAME_MAX * 2 + 64];
-			snprintf(text, sizeof(text), "%s %u IN %s %s", op->owner, ttl,
-				 op->type == DNS_T_A ? "A" : op->type == DNS_T_AAAA ? "AAAA" : "PTR",
-				 op->rdata);
-			if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK)
-				return false;
-		}
-		if (!ldns_rr_list_push_rr(up, rr)) {
-			ldns_rr_free(rr);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* The message at mi, and every later one known to be for the same zone:
- * one UPDATE per zone, which the server applies all or nothing. */
+/* The ops still to send for the zone of the message at mi: its own from
+ * off[mi], then those of every later message known to be for the zone.
+ * As many whole names as fit go out in one UPDATE, which the server
+ * applies all or nothing; the rest of the zone's names follow in the next
+ * (one UPDATE per zone unless it would exceed 64 kB). */
 static void send_update(struct dnsu *d)
 {
-	ldns_rr_list *up = ldns_rr_list_new();
-	bool bad = !up;
-	size_t groups = 0;
-	for (size_t k = d->mi; !bad && k < d->batch->nmsgs; k++) {
-		const struct dns_msg *m = &d->batch->msgs[k];
-		if (k > d->mi) {
-			if (d->merged[k] || !same_zone(msg_zone_known(d, m), d->zi.zone))
-				continue;
-			d->merged[k] = d->mi + 1;
-		}
-		groups++;
-		bad = !push_ops(up, m, d->batch->ttl);
-	}
-	if (groups > 1)
-		d->host->log(d->inst, NLEVD_LOG_DEBUG, "one UPDATE for zone %s: %zu changes from "
-			     "%zu messages", d->zi.zone, up ? ldns_rr_list_rr_count(up) : 0, groups);
-	ldns_rdf *zone = bad ? NULL : ldns_dname_new_frm_str(d->zi.zone);
-	ldns_pkt *pkt = zone ? ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, NULL, up, NULL) : NULL;
-	ldns_rr_list_deep_free(up);
-	if (!pkt) {
-		ldns_rdf_deep_free(zone);
-		batch_fail(d, DNS_PERMANENT, "cannot build the UPDATE message");
+	const struct dns_batch *b = d->batch;
+	size_t n = 0, groups = 0;
+	for (size_t k = d->mi; k < b->nmsgs; k++)
+		if (k == d->mi || (!d->merged[k] && same_zone(msg_zone_known(d, &b->msgs[k]),
+							      d->zi.zone)))
+			n += b->msgs[k].nops - d->off[k];
+	const struct dns_op **ops = malloc((n ? n : 1) * sizeof(*ops));
+	if (!ops) {
+		batch_fail(d, DNS_TRANSIENT, "out of memory");
 		return;
 	}
-	ldns_pkt_set_rd(pkt, false);
+	n = 0;
+	for (size_t k = d->mi; k < b->nmsgs; k++) {
+		if (k > d->mi && (d->merged[k] ||
+				  !same_zone(msg_zone_known(d, &b->msgs[k]), d->zi.zone)))
+			continue;
+		for (size_t i = d->off[k]; i < b->msgs[k].nops; i++)
+			ops[n++] = &b->msgs[k].ops[i];
+	}
+	size_t limit = DNS_MSG_MAX, mac_len = 0;
+	if (d->has_key) {
+		const char *alg = tsig_alg_name(d->key.algorithm, &mac_len);
+		limit -= dns_tsig_size(d->key.name, alg ? alg : "", mac_len);
+	}
+	struct dns_update u;
+	int rc = dns_update_build(d->zi.zone, ops, n, b->ttl, limit, &u);
+	if (rc < 0) {
+		char detail[2 * DNS_NAME_MAX + 160];
+		if (rc == -EMSGSIZE)
+			/* An RRset that large could not be served either. */
+			snprintf(detail, sizeof(detail), "the records of %s alone need %zu bytes, "
+				 "over the %d of a DNS message", u.owner, u.need + (limit < DNS_MSG_MAX
+				 ? DNS_MSG_MAX - limit : 0), DNS_MSG_MAX);
+		else if (rc == -EINVAL)
+			snprintf(detail, sizeof(detail), "cannot build the UPDATE message for %s",
+				 u.owner ? u.owner : d->zi.zone);
+		else
+			snprintf(detail, sizeof(detail), "cannot build the UPDATE message: %s",
+				 strerror(-rc));
+		free(ops);
+		batch_fail(d, rc == -ENOMEM ? DNS_TRANSIENT : DNS_PERMANENT, detail);
+		return;
+	}
+	free(ops);
+	/* What went out: whole messages are merged, the first one cut short
+	 * keeps where it stopped. */
+	size_t left = u.taken;
+	d->mi_done = false;
+	for (size_t k = d->mi; k < b->nmsgs; k++) {
+		if (k > d->mi && (d->merged[k] ||
+				  !same_zone(msg_zone_known(d, &b->msgs[k]), d->zi.zone)))
+			continue;
+		size_t rest = b->msgs[k].nops - d->off[k];
+		if (left < rest) {
+			d->off[k] += left;
+			break;
+		}
+		left -= rest;
+		d->off[k] = b->msgs[k].nops;
+		groups++;
+		if (k == d->mi)
+			d->mi_done = true;
+		else
+			d->merged[k] = d->mi + 1;
+	}
+	if (groups > 1 || u.taken < n)
+		d->host->log(d->inst, NLEVD_LOG_DEBUG, "UPDATE for zone %s: %zu of %zu changes "
+			     "(%zu bytes unsigned) from %zu message%s", d->zi.zone, u.taken, n,
+			     u.wire_len, groups, groups == 1 ? "" : "s");
 	d->phase = PH_UPDATE;
-	if (x_start(d, pkt, d->targets, d->ntargets, d->zi.zone, LDNS_RR_TYPE_SOA, true,
-		    d->cfg.tcp, update_done) < 0)
-		batch_fail(d, DNS_PERMANENT, "cannot sign the UPDATE message");
+	rc = x_start(d, u.pkt, d->targets, d->ntargets, d->zi.zone, LDNS_RR_TYPE_SOA, true,
+		     d->cfg.tcp, update_done);
+	if (rc < 0)
+		batch_fail(d, DNS_PERMANENT, rc == -EMSGSIZE ? "the signed UPDATE message is over "
+			   "65535 bytes" : "cannot sign the UPDATE message");
 }
 
 static void resolve_next(struct dnsu *d);
@@ -748,29 +808,16 @@ static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
 		batch_fail(d, DNS_TRANSIENT, detail);
 		return;
 	}
-	ldns_pkt *p = a->pkt;
-	ldns_rr *soa = NULL;
-	ldns_rr_list *lists[] = {ldns_pkt_answer(p), ldns_pkt_authority(p)};
-	for (size_t l = 0; l < 2 && !soa; l++)
-		for (size_t i = 0; i < ldns_rr_list_rr_count(lists[l]); i++)
-			if (ldns_rr_get_type(ldns_rr_list_rr(lists[l], i)) == LDNS_RR_TYPE_SOA) {
-				soa = ldns_rr_list_rr(lists[l], i);
-				break;
-			}
-	char *zone = soa ? ldns_rdf2str(ldns_rr_owner(soa)) : NULL;
-	char *mname = soa && ldns_rr_rd_count(soa) >= 1 ? ldns_rdf2str(ldns_rr_rdf(soa, 0)) : NULL;
-	ldns_pkt_free(p);
-	if (!zone || !mname) {
-		free(zone);
-		free(mname);
+	/* Only an SOA of the name's own ancestry: one of another tree would
+	 * send the signed UPDATE to another primary. */
+	int rc = dns_soa_find(a->pkt, d->x.qname, d->zi.zone, sizeof(d->zi.zone), d->zi.mname,
+			      sizeof(d->zi.mname));
+	ldns_pkt_free(a->pkt);
+	if (rc < 0) {
 		snprintf(detail, sizeof(detail), "no SOA found for %s (%s)", d->zi.owner, a->detail);
 		batch_fail(d, DNS_TRANSIENT, detail);
 		return;
 	}
-	snprintf(d->zi.zone, sizeof(d->zi.zone), "%s", zone);
-	snprintf(d->zi.mname, sizeof(d->zi.mname), "%s", mname);
-	free(zone);
-	free(mname);
 	if (d->ncache >= 64) /* one per owner ever seen: keep it bounded */
 		d->ncache = 0;
 	struct zone_info *nc = realloc(d->cache, (d->ncache + 1) * sizeof(*nc));
@@ -808,8 +855,8 @@ static void next_msg(struct dnsu *d)
 		d->mi++; /* went out with an earlier message of its zone */
 	if (d->mi >= d->batch->nmsgs) {
 		char detail[64];
-		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->batch->nmsgs,
-			 d->batch->nmsgs == 1 ? "" : "s");
+		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->nupdates,
+			 d->nupdates == 1 ? "" : "s");
 		d->phase = PH_IDLE;
 		d->batch = NULL;
 		dns_engine_result(d->e, DNS_OK, detail);
@@ -856,12 +903,19 @@ static int du_send(void *ctx, const struct dns_batch *b)
 		if (!nm)
 			return -ENOMEM;
 		d->merged = nm;
+		size_t *no = realloc(d->off, b->nmsgs * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		d->off = no;
 		d->merged_cap = b->nmsgs;
 	}
-	if (b->nmsgs)
+	if (b->nmsgs) {
 		memset(d->merged, 0, b->nmsgs * sizeof(*d->merged));
+		memset(d->off, 0, b->nmsgs * sizeof(*d->off));
+	}
 	d->batch = b;
 	d->mi = 0;
+	d->nupdates = 0;
 	/* The servers' names are looked up afresh for every batch: no cache
 	 * to keep in step with the records' TTLs, and an address that moved
 	 * is found at the next attempt. */
@@ -1044,6 +1098,7 @@ static void du_destroy(struct nlevd_instance *inst, void *priv)
 	du_cancel(d);
 	free(d->cache);
 	free(d->merged);
+	free(d->off);
 	explicit_bzero(&d->key, sizeof(d->key));
 	explicit_bzero(&d->x.key, sizeof(d->x.key));
 	dns_config_free(&d->cfg);

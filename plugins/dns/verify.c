@@ -1,3 +1,5 @@
+/* Checking DNS responses (see verify.h): TSIG, the question, the SOA. */
+#include <errno.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +124,20 @@ static enum dns_verdict ignore(struct dns_answer *a, ldns_pkt *p, const char *wh
 	return DNS_V_IGNORE;
 }
 
+static enum dns_verdict unverified(struct dns_answer *a, ldns_pkt *p, int tsig_error)
+{
+	a->tsig_error = tsig_error;
+	if (tsig_error)
+		snprintf(a->detail, sizeof(a->detail), "%s (TSIG error, unsigned answer)",
+			 dns_rcode_name(tsig_error));
+	else
+		snprintf(a->detail, sizeof(a->detail), "%s (unsigned answer)",
+			 dns_rcode_name(a->rcode));
+	ldns_pkt_free(p);
+	a->pkt = NULL;
+	return DNS_V_UNVERIFIED;
+}
+
 enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struct dns_expect *x,
 				    time_t now, struct dns_answer *a)
 {
@@ -149,6 +165,8 @@ enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struc
 		ldns_rr *t = ldns_pkt_tsig(p);
 		size_t full;
 		const char *alg = tsig_alg_name(x->key->algorithm, &full);
+		if (!t && (a->rcode == LDNS_RCODE_REFUSED || a->rcode == LDNS_RCODE_NOTAUTH))
+			return unverified(a, p, 0);
 		if (!t || ldns_rr_rd_count(t) < 7)
 			return ignore(a, p, "unsigned response to a signed request");
 		if (!alg || !same_name(ldns_rr_owner(t), x->key->name) ||
@@ -162,14 +180,12 @@ enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struc
 		const ldns_rdf *other = ldns_rr_rdf(t, 6);
 		if (error == 16 || error == 17) {
 			/* BADSIG, BADKEY: the server could not check us and
-			 * answers unsigned (RFC 8945 5.3.2); report it as such. */
+			 * answers unsigned, with rcode NOTAUTH (RFC 8945 5.3.2). */
 			if (mac_len != 0)
 				return ignore(a, p, "BADSIG/BADKEY response with a MAC");
-			a->tsig_error = (int)error;
-			snprintf(a->detail, sizeof(a->detail), "%s (TSIG error, unsigned response)",
-				 dns_rcode_name((int)error));
-			a->pkt = p;
-			return DNS_V_ACCEPT;
+			if (a->rcode != LDNS_RCODE_NOTAUTH)
+				return ignore(a, p, "BADSIG/BADKEY response without rcode NOTAUTH");
+			return unverified(a, p, (int)error);
 		}
 		/* RFC 8945 5.2.2.1: a MAC shorter than the one we sent is not
 		 * accepted; we send full-length MACs. */
@@ -220,4 +236,51 @@ enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struc
 	snprintf(a->detail, sizeof(a->detail), "%s", dns_rcode_name(a->rcode));
 	a->pkt = p;
 	return DNS_V_ACCEPT;
+}
+
+/* Is anc, label by label, name itself or one of its parents? */
+static bool in_ancestry(const ldns_rdf *name, const ldns_rdf *anc)
+{
+	size_t nl = ldns_dname_label_count(name), al = ldns_dname_label_count(anc);
+	if (al > nl)
+		return false;
+	ldns_rdf *n = ldns_rdf_clone(name), *c = ldns_rdf_clone(anc);
+	bool ok = n && c;
+	for (size_t i = al; ok && i < nl; i++) { /* drop the leftmost labels */
+		ldns_rdf *l = ldns_dname_left_chop(n);
+		ldns_rdf_deep_free(n);
+		ok = (n = l) != NULL;
+	}
+	ok = ok && ldns_dname_compare(n, c) == 0; /* case-insensitive */
+	ldns_rdf_deep_free(n);
+	ldns_rdf_deep_free(c);
+	return ok;
+}
+
+int dns_soa_find(const void *pkt, const char *qname, char *zone, size_t zlen, char *mname,
+		 size_t mlen)
+{
+	const ldns_pkt *p = pkt;
+	ldns_rdf *q = ldns_dname_new_frm_str(qname);
+	ldns_rr_list *lists[] = {ldns_pkt_answer(p), ldns_pkt_authority(p)};
+	int rc = -ENOENT;
+	for (size_t l = 0; q && l < 2 && rc; l++)
+		for (size_t i = 0; i < ldns_rr_list_rr_count(lists[l]) && rc; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(lists[l], i);
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 1 ||
+			    ldns_rdf_get_type(ldns_rr_owner(rr)) != LDNS_RDF_TYPE_DNAME ||
+			    !in_ancestry(q, ldns_rr_owner(rr)))
+				continue;
+			char *z = ldns_rdf2str(ldns_rr_owner(rr));
+			char *m = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+			if (z && m && strlen(z) < zlen && strlen(m) < mlen) {
+				snprintf(zone, zlen, "%s", z);
+				snprintf(mname, mlen, "%s", m);
+				rc = 0;
+			}
+			free(z);
+			free(m);
+		}
+	ldns_rdf_deep_free(q);
+	return rc;
 }

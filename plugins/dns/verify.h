@@ -24,6 +24,13 @@ enum dns_verdict {
 	DNS_V_ACCEPT,    /* ours, authentic: look at rcode / tsig_error */
 	DNS_V_IGNORE,    /* not ours, forged or malformed: keep waiting */
 	DNS_V_TRUNCATED, /* TC set: ask again over TCP */
+	/* An unsigned error answer to a signed request (REFUSED or NOTAUTH, or
+	 * NOTAUTH with TSIG error BADSIG or BADKEY and no MAC): what a server
+	 * that cannot check us sends, but also what anyone can forge.  Not an
+	 * answer (RFC 8945 5.2, 5.4): keep waiting for a signed one, and count
+	 * it as this error only if none comes.  rcode, tsig_error and detail
+	 * are set; pkt is NULL. */
+	DNS_V_UNVERIFIED,
 };
 
 struct dns_answer {
@@ -39,5 +46,13 @@ enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struc
 /* "hmac-sha256." for "hmac-sha256"; NULL if nlevd refuses the algorithm. */
 const char *tsig_alg_name(const char *algorithm, size_t *mac_len);
 const char *dns_rcode_name(int rcode);
+
+/* The SOA of a discovery answer (ldns_pkt *pkt, answer section first, then
+ * authority) whose owner is qname itself or one of its parent domains,
+ * label by label and in any case: an SOA of another tree, spoofed or
+ * misconfigured, would send the signed UPDATE elsewhere.  Its owner and
+ * MNAME into zone and mname (presentation form); 0, or -ENOENT. */
+int dns_soa_find(const void *pkt, const char *qname, char *zone, size_t zlen, char *mname,
+		 size_t mlen);
 
 #endif

@@ -1,6 +1,8 @@
 /* The DNS response verifier: ID, question, truncation, and TSIG (MAC over
  * the request MAC, time signed against the fudge, the error field). */
+#include <errno.h>
 #include <ldns/ldns.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../../plugins/dns/verify.h"
@@ -170,8 +172,102 @@ int main(void)
 		ldns_pkt_set_tsig(p, t);
 		ldns_pkt2wire(&w, p, &len);
 		enum dns_verdict v = check(w, len, now, &a);
-		ok(v == DNS_V_ACCEPT && a.tsig_error == 17 && strstr(a.detail, "BADKEY"),
-		   "BADKEY reported (%s)", a.detail);
+		/* unsigned: anyone could have sent it (RFC 8945 5.2, 5.4) */
+		ok(v == DNS_V_UNVERIFIED && a.tsig_error == 17 && a.rcode == LDNS_RCODE_NOTAUTH &&
+			   strstr(a.detail, "BADKEY") && !a.pkt,
+		   "BADKEY: unverified, kept until the timeout (%s)", a.detail);
+		ldns_rdf *e = ldns_rr_pop_rdf(t); /* other data */
+		ldns_rdf *er = ldns_rr_pop_rdf(t);
+		ldns_rr_push_rdf(t, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 16));
+		ldns_rr_push_rdf(t, e);
+		ldns_rdf_deep_free(er);
+		ldns_pkt2wire(&w, p, &len);
+		v = check(w, len, now, &a);
+		ok(v == DNS_V_UNVERIFIED && a.tsig_error == 16 && strstr(a.detail, "BADSIG"),
+		   "BADSIG: unverified (%s)", a.detail);
+		/* a TSIG error needs rcode NOTAUTH */
+		ldns_pkt_set_rcode(p, LDNS_RCODE_NOERROR);
+		ldns_pkt2wire(&w, p, &len);
+		v = check(w, len, now, &a);
+		ok(v == DNS_V_IGNORE && strstr(a.detail, "NOTAUTH"),
+		   "BADSIG with rcode NOERROR: ignored (%s)", a.detail);
+		ldns_pkt_set_rcode(p, LDNS_RCODE_REFUSED);
+		ldns_pkt2wire(&w, p, &len);
+		v = check(w, len, now, &a);
+		ok(v == DNS_V_IGNORE, "BADSIG with rcode REFUSED: ignored (%s)", a.detail);
+		ldns_pkt_free(p);
+	}
+
+	/* Unsigned REFUSED and NOTAUTH to a signed request: unverified. */
+	len = response(&w, 4242, "example.test.", LDNS_RCODE_REFUSED, false, 0);
+	ok(check(w, len, now, &a) == DNS_V_UNVERIFIED && a.rcode == LDNS_RCODE_REFUSED &&
+		   !a.tsig_error && strstr(a.detail, "REFUSED (unsigned answer)"),
+	   "unsigned REFUSED: unverified (%s)", a.detail);
+	len = response(&w, 4242, "example.test.", LDNS_RCODE_NOTAUTH, false, 0);
+	ok(check(w, len, now, &a) == DNS_V_UNVERIFIED && a.rcode == LDNS_RCODE_NOTAUTH,
+	   "unsigned NOTAUTH: unverified (%s)", a.detail);
+	len = response(&w, 4242, "example.test.", LDNS_RCODE_SERVFAIL, false, 0);
+	ok(check(w, len, now, &a) == DNS_V_IGNORE, "unsigned SERVFAIL: ignored (%s)", a.detail);
+	len = response(&w, 4242, "example.test.", LDNS_RCODE_REFUSED, false, 2);
+	ok(check(w, len, now, &a) == DNS_V_IGNORE && strstr(a.detail, "does not verify"),
+	   "REFUSED signed with another secret: ignored (%s)", a.detail);
+	len = response(&w, 4242, "example.test.", LDNS_RCODE_NOTAUTH, false, 1);
+	ok(check(w, len, now, &a) == DNS_V_ACCEPT && a.rcode == LDNS_RCODE_NOTAUTH,
+	   "NOTAUTH signed: accepted");
+	{
+		/* to an unsigned request, an unsigned REFUSED is the answer */
+		const struct tsig_key *k = ex.key;
+		ex.key = NULL;
+		len = response(&w, 4242, "example.test.", LDNS_RCODE_REFUSED, false, 0);
+		ok(check(w, len, now, &a) == DNS_V_ACCEPT && a.rcode == LDNS_RCODE_REFUSED,
+		   "unsigned REFUSED to an unsigned request: accepted");
+		ex.key = k;
+	}
+
+	/* The SOA of discovery: only the queried name's own ancestry. */
+	{
+		static const struct {
+			const char *owner, *qname;
+			int sec; /* 0 answer, 1 authority */
+			bool want;
+		} c[] = {
+			{"example.org.", "host.example.org.", 1, true},
+			{"EXAMPLE.Org.", "host.example.org.", 1, true},
+			{"host.example.org.", "host.example.org.", 0, true},
+			{"org.", "host.example.org.", 1, true},
+			{"ample.org.", "host.example.org.", 1, false},
+			{"xample.org.", "host.example.org.", 0, false},
+			{"evil.test.", "host.example.org.", 1, false},
+			{"a.host.example.org.", "host.example.org.", 1, false},
+			{"example.org.evil.", "host.example.org.", 1, false},
+		};
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			ldns_pkt *p = ldns_pkt_new();
+			char text[300], zone[256] = "", mname[256] = "";
+			snprintf(text, sizeof(text), "%s 300 IN SOA ns1.%s h.%s 1 2 3 4 5", c[i].owner,
+				 c[i].owner, c[i].owner);
+			ldns_rr *rr = NULL;
+			ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL);
+			ldns_pkt_push_rr(p, c[i].sec ? LDNS_SECTION_AUTHORITY : LDNS_SECTION_ANSWER, rr);
+			int rc = dns_soa_find(p, c[i].qname, zone, sizeof(zone), mname, sizeof(mname));
+			ok(c[i].want ? rc == 0 && !strcasecmp(zone, c[i].owner) : rc == -ENOENT,
+			   "SOA of %s for %s: %s (%d %s %s)", c[i].owner, c[i].qname,
+			   c[i].want ? "accepted" : "refused", rc, zone, mname);
+			ldns_pkt_free(p);
+		}
+		/* a foreign SOA first, then the right one: the right one */
+		ldns_pkt *p = ldns_pkt_new();
+		ldns_rr *rr = NULL;
+		ldns_rr_new_frm_str(&rr, "evil.test. 300 IN SOA ns.evil.test. h. 1 2 3 4 5", 0, NULL,
+				    NULL);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+		ldns_rr_new_frm_str(&rr, "example.org. 300 IN SOA ns1.example.org. h. 1 2 3 4 5", 0,
+				    NULL, NULL);
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
+		char zone[256], mname[256];
+		int rc = dns_soa_find(p, "host.example.org.", zone, sizeof(zone), mname, sizeof(mname));
+		ok(rc == 0 && !strcmp(zone, "example.org.") && !strcmp(mname, "ns1.example.org."),
+		   "a foreign SOA is passed over for the name's own (%s %s)", zone, mname);
 		ldns_pkt_free(p);
 	}
 	ok(tsig_alg_name("hmac-md5", NULL) == NULL, "hmac-md5 refused");

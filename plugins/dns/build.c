@@ -1,0 +1,169 @@
+/* The UPDATE builder: operations to an ldns packet, cut to fit. */
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "build.h"
+
+size_t dns_tsig_size(const char *key_name, const char *alg_wire, size_t mac_len)
+{
+	/* owner, type, class, TTL, RDLENGTH (uncompressed, so an upper
+	 * bound); algorithm, time signed 6, fudge 2, MAC size 2, MAC,
+	 * original ID 2, error 2, other length 2, no other data */
+	size_t kl = strlen(key_name), al = strlen(alg_wire);
+	size_t kw = kl && key_name[kl - 1] == '.' ? kl + 1 : kl + 2;
+	size_t aw = al && alg_wire[al - 1] == '.' ? al + 1 : al + 2;
+	return kw + 10 + aw + 16 + mac_len;
+}
+
+/* What the presentation-form parser would read as a separator, a comment or
+ * an escape: never in the engine's names and addresses. */
+#define BAD_CHARS " \t\r\n;\"()\\$@"
+
+/* One operation as an update RR (RFC 2136 2.5), or NULL. */
+static ldns_rr *op_rr(const struct dns_op *op, uint32_t ttl)
+{
+	ldns_rr_type type = op->type == DNS_T_A	   ? LDNS_RR_TYPE_A
+			    : op->type == DNS_T_AAAA ? LDNS_RR_TYPE_AAAA
+			    : op->type == DNS_T_PTR  ? LDNS_RR_TYPE_PTR
+						     : 0;
+	ldns_rr *rr = NULL;
+	if (!type || !memchr(op->owner, 0, sizeof(op->owner)) ||
+	    !memchr(op->rdata, 0, sizeof(op->rdata)))
+		return NULL;
+	if (op->kind == DNS_OP_DELETE_RRSET) {
+		/* 2.5.2: class ANY, TTL 0, no RDATA */
+		ldns_rdf *owner = ldns_dname_new_frm_str(op->owner);
+		if (!owner || !(rr = ldns_rr_new())) {
+			ldns_rdf_deep_free(owner);
+			return NULL;
+		}
+		ldns_rr_set_owner(rr, owner);
+		ldns_rr_set_ttl(rr, 0);
+		ldns_rr_set_class(rr, LDNS_RR_CLASS_ANY);
+		ldns_rr_set_type(rr, type);
+		return rr;
+	}
+	if (op->kind != DNS_OP_ADD || !op->rdata[0] || strpbrk(op->owner, BAD_CHARS) ||
+	    strpbrk(op->rdata, BAD_CHARS))
+		return NULL; /* one name and one datum each, nothing to parse */
+	char text[DNS_NAME_MAX * 2 + 64];
+	snprintf(text, sizeof(text), "%s %u IN %s %s", op->owner, ttl,
+		 type == LDNS_RR_TYPE_A ? "A" : type == LDNS_RR_TYPE_AAAA ? "AAAA" : "PTR", op->rdata);
+	if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK)
+		return NULL;
+	return rr;
+}
+
+/* The packet with rrs[0..n) and its wire size, or NULL. */
+static ldns_pkt *make(const ldns_rdf *zone, ldns_rr *const *rrs, size_t n, size_t *len)
+{
+	ldns_rr_list *up = ldns_rr_list_new();
+	ldns_rdf *z = ldns_rdf_clone(zone);
+	for (size_t i = 0; up && i < n; i++)
+		if (!ldns_rr_list_push_rr(up, rrs[i])) {
+			ldns_rr_list_free(up);
+			up = NULL;
+		}
+	/* ldns_update_pkt_new copies the list; it keeps the zone name */
+	ldns_pkt *p = up && z ? ldns_update_pkt_new(z, LDNS_RR_CLASS_IN, NULL, up, NULL) : NULL;
+	ldns_rr_list_free(up); /* the list, not the records: still ours */
+	if (!p) {
+		ldns_rdf_deep_free(z);
+		return NULL;
+	}
+	ldns_pkt_set_rd(p, false);
+	ldns_pkt_set_edns_udp_size(p, DNS_EDNS_UDP);
+	uint8_t *w = NULL;
+	if (ldns_pkt2wire(&w, p, len) != LDNS_STATUS_OK) {
+		ldns_pkt_free(p);
+		return NULL;
+	}
+	free(w);
+	return p;
+}
+
+int dns_update_build(const char *zone, const struct dns_op *const *ops, size_t nops,
+		     uint32_t ttl, size_t limit, struct dns_update *u)
+{
+	memset(u, 0, sizeof(*u));
+	ldns_rdf *z = ldns_dname_new_frm_str(zone);
+	ldns_rr **rrs = calloc(nops ? nops : 1, sizeof(*rrs));
+	/* ends[g]: where the g-th owner's run of operations ends */
+	size_t *ends = calloc(nops ? nops : 1, sizeof(*ends)), ng = 0, all = nops;
+	int rc = -ENOMEM;
+	if (!z || !rrs || !ends) {
+		if (!z && rrs && ends)
+			rc = -EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < nops; i++) {
+		if (!(rrs[i] = op_rr(ops[i], ttl))) {
+			u->owner = ops[i]->owner;
+			rc = -EINVAL;
+			goto out;
+		}
+		if (i && strcasecmp(ops[i]->owner, ops[i - 1]->owner))
+			ends[ng++] = i;
+	}
+	if (nops)
+		ends[ng++] = nops;
+	/* Most often all of it fits; else the largest number of whole
+	 * owners that does (the size only grows with each record). */
+	size_t len;
+	ldns_pkt *p = make(z, rrs, nops, &len);
+	if (!p)
+		goto out;
+	if (len > limit) {
+		size_t lo = 0, hi = ng; /* lo owners fit, hi do not */
+		ldns_pkt *best = NULL;
+		size_t blen = 0;
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2, ml;
+			ldns_pkt *q = make(z, rrs, ends[mid - 1], &ml);
+			if (!q) {
+				ldns_pkt_free(best);
+				ldns_pkt_free(p);
+				goto out;
+			}
+			if (ml <= limit) {
+				ldns_pkt_free(best);
+				best = q;
+				blen = ml;
+				lo = mid;
+			} else {
+				ldns_pkt_free(q);
+				hi = mid;
+			}
+		}
+		if (!lo) {
+			ldns_pkt_free(p);
+			p = ng > 1 ? make(z, rrs, ends[0], &len) : NULL;
+			if (ng > 1 && !p)
+				goto out;
+			ldns_pkt_free(p);
+			u->need = len;
+			u->owner = ops[0]->owner;
+			rc = -EMSGSIZE;
+			goto out;
+		}
+		ldns_pkt_free(p);
+		p = best;
+		len = blen;
+		nops = ends[lo - 1];
+	}
+	u->pkt = p;
+	u->taken = nops;
+	u->wire_len = len;
+	rc = 0;
+out:
+	for (size_t i = 0; rrs && i < all; i++)
+		ldns_rr_free(rrs[i]);
+	free(rrs);
+	free(ends);
+	ldns_rdf_deep_free(z);
+	return rc;
+}
