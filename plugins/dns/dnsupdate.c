@@ -991,16 +991,31 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 	int rc = dns_config_read(host, inst, &d->cfg);
 	const char *key_name;
 	host->cfg_string(inst, "key_name", NULL, &key_name);
-	if (rc == 0 && d->cfg.key_file) {
+	/* key_file as written: d->cfg is empty after an error in another key,
+	 * and the key file's own errors are still worth reporting then.  One
+	 * that cannot even be opened was reported by dns_config_read(). */
+	const char *key_file;
+	host->cfg_string(inst, "key_file", NULL, &key_file);
+	bool key_readable = false;
+	if (key_file && key_file[0] == '/') {
 		char err[300];
-		const char *bad = key_load(d->cfg.key_file, key_name, &d->key, err, sizeof(err));
+		struct stat st;
+		int fd = keyfile_open(key_file, &st, err, sizeof(err));
+		if (fd >= 0) {
+			close(fd);
+			key_readable = true;
+		}
+	}
+	if (key_readable) {
+		char err[300];
+		const char *bad = key_load(key_file, key_name, &d->key, err, sizeof(err));
 		if (bad) {
 			host->cfg_error(inst, bad, "%s", err);
 			rc = -EINVAL;
 		} else {
 			d->has_key = true;
 		}
-	} else if (key_name && rc == 0) {
+	} else if (key_name && !key_file) {
 		host->cfg_error(inst, "key_name", "key_name needs key_file");
 		rc = -EINVAL;
 	}
