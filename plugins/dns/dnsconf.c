@@ -10,6 +10,17 @@
 #include "engine.h"
 #include "keyfile.h"
 
+/* The next blank-separated word of a list, cut to fit word; 0 at the end,
+ * else its full length (so a caller can tell that it was cut). */
+static size_t next_word(const char **p, char *word, size_t size)
+{
+	*p += strspn(*p, " \t");
+	size_t n = strcspn(*p, " \t");
+	if (n)
+		snprintf(word, size, "%.*s", (int)(n < size - 1 ? n : size - 1), *p);
+	*p += n;
+	return n;
+}
 
 const char *const dns_config_keys[] = {"name", "zone", "server", "key_file", "ttl", "ptr",
 				       "on_empty", "timeout", "retry", "retry_max", "tcp", NULL};
@@ -97,15 +108,9 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		rc = -EINVAL;
 	} else {
 		const char *p = names;
-		while (*p) {
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (!*p)
-				break;
-			size_t n = strcspn(p, " \t");
-			char word[DNS_NAME_MAX + 8];
-			snprintf(word, sizeof(word), "%.*s", (int)(n < DNS_NAME_MAX ? n : DNS_NAME_MAX), p);
-			p += n;
+		char word[DNS_NAME_MAX + 8];
+		size_t n;
+		while ((n = next_word(&p, word, sizeof(word)))) {
 			if (n >= DNS_NAME_MAX || dns_name_normalize(word, buf, sizeof(buf)) < 0) {
 				host->cfg_error(inst, "name", "'%s' is not a domain name", word);
 				rc = -EINVAL;
@@ -129,15 +134,8 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 	}
 	if (servers) {
 		const char *p = servers;
-		while (*p) {
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (!*p)
-				break;
-			size_t n = strcspn(p, " \t");
-			char word[300];
-			snprintf(word, sizeof(word), "%.*s", (int)(n < 299 ? n : 299), p);
-			p += n;
+		char word[300];
+		while (next_word(&p, word, sizeof(word))) {
 			struct dns_server sv;
 			char name[DNS_NAME_MAX];
 			if (dns_server_parse(word, &sv) < 0) {
