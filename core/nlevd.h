@@ -204,8 +204,16 @@ int child_count(void);
 void child_kill_all(void);
 extern void (*child_idle_hook)(void); /* the last child was reaped */
 
-/* ---- plugin.c: loader, instances, host table ---- */
+/* ---- module.c: plugin modules, shared by the instances of a type ---- */
 struct module;
+/* Load plugin_dir/TYPE (or take another reference to it); errors go to cfg
+ * at file:line.  NULL if it cannot be loaded or its descriptor is refused. */
+struct module *module_get(struct cfg *cfg, const char *dir, const char *type, const char *file,
+			  int line);
+void module_put(struct module *m); /* NULL is fine; the last reference unloads */
+const struct nlevd_plugin *module_plugin(const struct module *m);
+
+/* ---- plugin.c: instances, host table ---- */
 struct instance {
 	struct instance *next;
 	char *name;
