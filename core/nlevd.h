@@ -233,6 +233,15 @@ struct instance {
 struct instances {
 	struct instance *head;
 };
+/* What a plugin holds as its struct nlevd_instance * is the struct instance. */
+static inline struct instance *instance_of(struct nlevd_instance *inst)
+{
+	return (struct instance *)(void *)inst;
+}
+static inline struct nlevd_instance *instance_handle(struct instance *i)
+{
+	return (struct nlevd_instance *)(void *)i;
+}
 extern struct nlevd_host host_table;
 /* Create every instance of cfg; errors go to cfg.  Sections identical to
  * one of old's become stubs that instances_commit() resolves.  0 or -1. */
@@ -254,6 +263,27 @@ void instances_reopen(struct instances *set);
 void instances_once(struct instances *set);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
 extern void (*once_done_hook)(void);
+/* ---- instcfg.c: an instance's keys ---- */
+/* An error about key kv (NULL: the section) of i, at its FILE:LINE: into
+ * i->errs while creating, else logged. */
+void instcfg_error(struct instance *i, const struct cfg_kv *kv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Unknown keys (neither the core's nor i->p's), each reported: 0 or -EINVAL. */
+int instcfg_check_keys(struct instance *i, struct cfg *cfg, const char *type);
+/* The core's own keys into i->filter, with i->p's defaults: 0 or -EINVAL. */
+int instcfg_filter(struct instance *i);
+/* The host table's lookups (struct nlevd_host's cfg_*). */
+int instcfg_string(struct nlevd_instance *inst, const char *key, const char *def, const char **out);
+int instcfg_bool(struct nlevd_instance *inst, const char *key, bool def, bool *out);
+int instcfg_uint(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t min,
+		 uint64_t max, uint64_t *out);
+int instcfg_duration(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t *out);
+int instcfg_size(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t *out);
+int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const *choices,
+		 int def, int *out);
+void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* notify.c: systemd's notification protocol ($NOTIFY_SOCKET), no libsystemd.
  * notify_init() reads and unsets $NOTIFY_SOCKET: 1 if notifying, 0 if not
  * asked to, -1 on an unusable address (logged).  notify() sends one message

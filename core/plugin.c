@@ -9,260 +9,6 @@
 
 void (*once_done_hook)(void);
 
-static struct instance *I(struct nlevd_instance *p)
-{
-	return (struct instance *)(void *)p;
-}
-
-static struct nlevd_instance *P(struct instance *i)
-{
-	return (struct nlevd_instance *)(void *)i;
-}
-
-static const char *const core_keys[] = {"plugin", "events", "interfaces", "family", "scope",
-					"addresses", "temporary", "startup", "settle", NULL};
-
-/* ---- config of an instance ---- */
-
-static struct cfg_kv *inst_kv(struct instance *i, const char *key)
-{
-	struct cfg_kv *kv = cfg_find(i->section, key);
-	if (kv)
-		kv->used = true;
-	return kv;
-}
-
-static void inst_verror(struct instance *i, const struct cfg_kv *kv, const char *fmt, va_list ap)
-{
-	char msg[768];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	const char *file = kv ? kv->file : i->section->file;
-	int line = kv ? kv->line : i->section->line;
-	if (i->errs)
-		cfg_error(i->errs, file, line, "[%s] %s%s%s", i->name, kv ? kv->key : "",
-			  kv ? ": " : "", msg);
-	else
-		log_err("%s:%d: [%s] %s%s%s", file, line, i->name, kv ? kv->key : "",
-			kv ? ": " : "", msg);
-}
-
-static void inst_error(struct instance *i, const struct cfg_kv *kv, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void inst_error(struct instance *i, const struct cfg_kv *kv, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	inst_verror(i, kv, fmt, ap);
-	va_end(ap);
-}
-
-static void h_cfg_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
-{
-	struct instance *i = I(inst);
-	va_list ap;
-	va_start(ap, fmt);
-	inst_verror(i, key ? cfg_find(i->section, key) : NULL, fmt, ap);
-	va_end(ap);
-}
-
-static int h_cfg_string(struct nlevd_instance *inst, const char *key, const char *def,
-			const char **out)
-{
-	struct cfg_kv *kv = inst_kv(I(inst), key);
-	*out = kv ? kv->value : def;
-	return 0;
-}
-
-static int h_cfg_bool(struct nlevd_instance *inst, const char *key, bool def, bool *out)
-{
-	struct cfg_kv *kv = inst_kv(I(inst), key);
-	*out = def;
-	if (kv && parse_bool(kv->value, out)) {
-		inst_error(I(inst), kv, "'%s' is not yes or no", kv->value);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int h_cfg_uint(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t min,
-		      uint64_t max, uint64_t *out)
-{
-	struct cfg_kv *kv = inst_kv(I(inst), key);
-	*out = def;
-	if (kv && (parse_uint(kv->value, max, out) || *out < min)) {
-		inst_error(I(inst), kv, "'%s' is not a number from %llu to %llu", kv->value,
-			   (unsigned long long)min, (unsigned long long)max);
-		*out = def;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int h_cfg_duration(struct nlevd_instance *inst, const char *key, uint64_t def,
-			  uint64_t *out)
-{
-	struct cfg_kv *kv = inst_kv(I(inst), key);
-	*out = def;
-	if (kv && parse_duration_ms(kv->value, out)) {
-		inst_error(I(inst), kv, "'%s' is not a duration (e.g. 500ms, 10s, 5m, 1h)",
-			   kv->value);
-		*out = def;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int h_cfg_size(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t *out)
-{
-	struct cfg_kv *kv = inst_kv(I(inst), key);
-	*out = def;
-	if (kv && parse_size(kv->value, out)) {
-		inst_error(I(inst), kv, "'%s' is not a size (e.g. 512, 64K, 4M)", kv->value);
-		*out = def;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int h_cfg_enum(struct nlevd_instance *inst, const char *key, const char *const *choices,
-		      int def, int *out)
-{
-	struct cfg_kv *kv = inst_kv(I(inst), key);
-	*out = def;
-	if (!kv)
-		return 0;
-	char all[256] = "";
-	size_t n = 0;
-	for (int k = 0; choices[k]; k++) {
-		if (!strcmp(kv->value, choices[k])) {
-			*out = k;
-			return 0;
-		}
-		n += (size_t)snprintf(all + n, n < sizeof(all) ? sizeof(all) - n : 0, "%s%s",
-				      k ? " " : "", choices[k]);
-		if (n >= sizeof(all))
-			n = sizeof(all) - 1;
-	}
-	inst_error(I(inst), kv, "'%s' is not one of: %s", kv->value, all);
-	return -EINVAL;
-}
-
-/* The core's own per-instance keys, with the plugin's defaults. */
-static int parse_filter(struct instance *i)
-{
-	struct filter *f = &i->filter;
-	const struct nlevd_plugin *p = i->p;
-	int bad = 0;
-	struct cfg_kv *kv;
-
-	f->events = (1u << NLEVD_EV_COUNT) - 1;
-	if ((kv = inst_kv(i, "events"))) {
-		char **w = split_words(kv->value, NULL);
-		f->events = 0;
-		for (char **e = w; e && *e; e++) {
-			int t = event_parse(*e);
-			if (t < 0) {
-				inst_error(i, kv, "unknown event '%s' (addr-add addr-del addr-change "
-					   "link-add link-del link-up link-down link-rename)", *e);
-				bad = 1;
-			} else {
-				f->events |= 1u << t;
-			}
-		}
-		if (!w || !w[0]) {
-			inst_error(i, kv, "no event given");
-			bad = 1;
-		}
-		free_words(w);
-	}
-	kv = inst_kv(i, "interfaces");
-	f->ifpat = split_words(kv ? kv->value : "!lo", NULL);
-	if (!f->ifpat || (kv && !f->ifpat[0])) {
-		inst_error(i, kv, "no pattern given");
-		bad = 1;
-	}
-	for (char **pp = f->ifpat; pp && *pp; pp++)
-		if (!strcmp(*pp, "!") || strlen(*pp) > 64) {
-			inst_error(i, kv, "bad pattern '%s'", *pp);
-			bad = 1;
-		}
-
-	f->families = 3;
-	if ((kv = inst_kv(i, "family"))) {
-		char **w = split_words(kv->value, NULL);
-		f->families = 0;
-		for (char **e = w; e && *e; e++) {
-			if (!strcmp(*e, "ipv4"))
-				f->families |= 1;
-			else if (!strcmp(*e, "ipv6"))
-				f->families |= 2;
-			else {
-				inst_error(i, kv, "'%s' is not ipv4 or ipv6", *e);
-				bad = 1;
-			}
-		}
-		free_words(w);
-		if (!f->families && !bad) {
-			inst_error(i, kv, "no family given");
-			bad = 1;
-		}
-	}
-	f->scopes = p->default_scopes ? p->default_scopes : 0x0f;
-	if ((kv = inst_kv(i, "scope"))) {
-		static const char *const sn[] = {"global", "site", "link", "host"};
-		char **w = split_words(kv->value, NULL);
-		f->scopes = 0;
-		for (char **e = w; e && *e; e++) {
-			size_t k;
-			for (k = 0; k < ARRAY_SIZE(sn); k++)
-				if (!strcmp(*e, sn[k]))
-					break;
-			if (k == ARRAY_SIZE(sn)) {
-				inst_error(i, kv, "'%s' is not one of global site link host", *e);
-				bad = 1;
-			} else {
-				f->scopes |= (uint8_t)(1u << k);
-			}
-		}
-		free_words(w);
-		if (!f->scopes && !bad) {
-			inst_error(i, kv, "no scope given");
-			bad = 1;
-		}
-	}
-	if ((kv = inst_kv(i, "addresses"))) {
-		size_t n = 0;
-		char **w = split_words(kv->value, &n);
-		f->prefixes = calloc(n ? n : 1, sizeof(*f->prefixes));
-		f->prefix_neg = calloc(n ? n : 1, sizeof(*f->prefix_neg));
-		/* Its own flag: an earlier bad key must not skip these checks. */
-		bool nomem = !w || !f->prefixes || !f->prefix_neg, pbad = nomem || !n;
-		if (pbad)
-			inst_error(i, kv, nomem ? "out of memory" : "no prefix given");
-		for (size_t k = 0; !nomem && k < n; k++) {
-			bool neg = w[k][0] == '!';
-			if (parse_prefix(w[k] + neg, &f->prefixes[k])) {
-				inst_error(i, kv, "'%s' is not an address prefix (e.g. 192.0.2.0/24, "
-					   "2001:db8::/32, !10.0.0.0/8)", w[k]);
-				pbad = true;
-			}
-			f->prefix_neg[k] = neg;
-		}
-		f->nprefixes = pbad ? 0 : n;
-		if (pbad)
-			bad = 1;
-		free_words(w);
-	}
-	/* not ||: every bad key is reported */
-	if (h_cfg_bool(P(i), "temporary", !p->default_no_temporary, &f->temporary))
-		bad = 1;
-	if (h_cfg_bool(P(i), "startup", true, &f->startup))
-		bad = 1;
-	if (h_cfg_duration(P(i), "settle", p->default_settle_ms, &f->settle_ms))
-		bad = 1;
-	return bad ? -EINVAL : 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -374,7 +120,7 @@ static void instance_free(struct instance *i)
 		return;
 	if (i->created && i->p->destroy) {
 		child_disown_all(i);
-		i->p->destroy(P(i), i->priv);
+		i->p->destroy(instance_handle(i), i->priv);
 	}
 	router_free(i->router);
 	filter_free(&i->filter);
@@ -388,7 +134,7 @@ static void instance_free(struct instance *i)
 static void deliver_cb(const struct nlevd_event *ev, void *arg)
 {
 	struct instance *i = arg;
-	i->p->event(P(i), i->priv, ev);
+	i->p->event(instance_handle(i), i->priv, ev);
 }
 
 static struct instance *find_same(const struct instances *old, const char *name,
@@ -416,12 +162,12 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 	struct cfg_kv *pk = cfg_find(i->section, "plugin");
 	const char *type = pk ? pk->value : s->name;
 	if (!name_valid(type)) {
-		inst_error(i, pk, "'%s' is not a plugin name", type);
+		instcfg_error(i, pk, "'%s' is not a plugin name", type);
 		instance_free(i);
 		return NULL;
 	}
 	if (!(i->fingerprint = fingerprint(type, i->section))) {
-		inst_error(i, NULL, "out of memory");
+		instcfg_error(i, NULL, "out of memory");
 		instance_free(i);
 		return NULL;
 	}
@@ -438,28 +184,15 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		return NULL;
 	}
 	i->p = module_plugin(i->mod);
-	int bad = 0;
-	for (struct cfg_kv *kv = i->section->kvs; kv; kv = kv->next) {
-		bool known = false;
-		for (const char *const *k = core_keys; *k && !known; k++)
-			known = !strcmp(*k, kv->key);
-		for (const char *const *k = i->p->keys; k && *k && !known; k++)
-			known = !strcmp(*k, kv->key);
-		if (!known) {
-			/* FILE:LINE of the key itself, like every other key error */
-			cfg_error(cfg, kv->file, kv->line, "[%s] unknown key '%s' for plugin %s",
-				  i->name, kv->key, type);
-			bad = 1;
-		}
-	}
-	if (parse_filter(i))
+	int bad = instcfg_check_keys(i, cfg, type) ? 1 : 0;
+	if (instcfg_filter(i))
 		bad = 1;
 	int before = cfg->nerrors;
-	int rc = i->p->create(&host_table, P(i), &i->priv);
+	int rc = i->p->create(&host_table, instance_handle(i), &i->priv);
 	if (rc < 0 || cfg->nerrors > before) {
 		if (cfg->nerrors == before)
-			inst_error(i, NULL, "plugin %s refused the configuration: %s", type,
-				   strerror(-rc));
+			instcfg_error(i, NULL, "plugin %s refused the configuration: %s", type,
+				      strerror(-rc));
 		if (rc >= 0) {
 			i->created = true; /* so that destroy() runs */
 		}
@@ -472,7 +205,7 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		return NULL;
 	}
 	if (!(i->router = router_new(loop, &i->filter, deliver_cb, i))) {
-		inst_error(i, NULL, "out of memory");
+		instcfg_error(i, NULL, "out of memory");
 		instance_free(i);
 		return NULL;
 	}
@@ -510,7 +243,7 @@ int instances_start(struct instances *set)
 	for (struct instance *i = set->head; i; i = i->next) {
 		if (i->reuse || i->started)
 			continue;
-		int rc = i->p->start ? i->p->start(P(i), i->priv) : 0;
+		int rc = i->p->start ? i->p->start(instance_handle(i), i->priv) : 0;
 		if (rc < 0) {
 			log_err("[%s] cannot start: %s", i->name, strerror(-rc));
 			return -1;
@@ -536,7 +269,7 @@ void instances_commit(struct instances *old, struct instances *neu)
 			i->reuse = NULL;
 			instance_free(i);
 			if (o->p->reopen)
-				o->p->reopen(P(o), o->priv);
+				o->p->reopen(instance_handle(o), o->priv);
 			pp = &o->next;
 			continue;
 		}
@@ -557,7 +290,7 @@ void instances_reopen(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next)
 		if (i->p->reopen)
-			i->p->reopen(P(i), i->priv);
+			i->p->reopen(instance_handle(i), i->priv);
 }
 
 void instances_destroy(struct instances *set)
@@ -584,14 +317,14 @@ void instances_status(struct instances *set)
 		log_notice("[%s] plugin %s, %zu events settling", i->name, i->p->name,
 			   router_pending(i->router));
 		if (i->p->status)
-			i->p->status(P(i), i->priv);
+			i->p->status(instance_handle(i), i->priv);
 	}
 }
 
 void instances_once(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
-		int st = i->p->start ? i->p->start(P(i), i->priv) : 0;
+		int st = i->p->start ? i->p->start(instance_handle(i), i->priv) : 0;
 		if (st < 0) {
 			log_err("[%s] cannot start: %s", i->name, strerror(-st));
 			i->once_state = -1;
@@ -600,7 +333,7 @@ void instances_once(struct instances *set)
 		i->started = true;
 		state_replay(replay_cb, i);
 		router_flush(i->router);
-		int rc = i->p->once ? i->p->once(P(i), i->priv) : 0;
+		int rc = i->p->once ? i->p->once(instance_handle(i), i->priv) : 0;
 		if (rc != NLEVD_ONCE_PENDING && i->once_state == 0)
 			i->once_state = rc < 0 ? -1 : 1;
 	}
@@ -622,7 +355,7 @@ int instances_once_result(struct instances *set)
 
 static void h_vlog(struct nlevd_instance *inst, int level, const char *fmt, va_list ap)
 {
-	log_vmsg(level, inst ? I(inst)->name : NULL, fmt, ap);
+	log_vmsg(level, inst ? instance_of(inst)->name : NULL, fmt, ap);
 }
 
 static void h_log(struct nlevd_instance *inst, int level, const char *fmt, ...)
@@ -648,7 +381,7 @@ static bool h_selected(const struct nlevd_instance *inst, const struct nlevd_lin
 static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 					 const struct nlevd_child_spec *spec)
 {
-	struct instance *i = I(inst);
+	struct instance *i = instance_of(inst);
 	/* A 1.0 plugin's spec ends before exec_fd: never read past it. */
 	if (spec && i->p->abi_minor < 1) {
 		struct nlevd_child_spec s = {0};
@@ -660,7 +393,7 @@ static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 
 static void h_once_done(struct nlevd_instance *inst, bool ok)
 {
-	struct instance *i = I(inst);
+	struct instance *i = instance_of(inst);
 	if (i->once_state == 0)
 		i->once_state = ok ? 1 : -1;
 	if (once_done_hook)
@@ -675,13 +408,13 @@ struct nlevd_host host_table = {
 	.log = h_log,
 	.vlog = h_vlog,
 	.instance_name = h_instance_name,
-	.cfg_string = h_cfg_string,
-	.cfg_bool = h_cfg_bool,
-	.cfg_uint = h_cfg_uint,
-	.cfg_duration_ms = h_cfg_duration,
-	.cfg_size = h_cfg_size,
-	.cfg_enum = h_cfg_enum,
-	.cfg_error = h_cfg_error,
+	.cfg_string = instcfg_string,
+	.cfg_bool = instcfg_bool,
+	.cfg_uint = instcfg_uint,
+	.cfg_duration_ms = instcfg_duration,
+	.cfg_size = instcfg_size,
+	.cfg_enum = instcfg_enum,
+	.cfg_error = instcfg_key_error,
 	.link_get = state_link_get,
 	.link_foreach = state_link_foreach,
 	.addr_foreach = state_addr_foreach,
