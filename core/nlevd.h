@@ -263,6 +263,14 @@ void instances_reopen(struct instances *set);
 void instances_once(struct instances *set);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
 extern void (*once_done_hook)(void);
+/* ---- section.c: an instance's copy of its [section] ---- */
+/* A deep copy whose file names are interned: it outlives the cfg it came
+ * from.  NULL when out of memory. */
+struct cfg_section *section_copy(const struct cfg_section *s);
+void section_free(struct cfg_section *s);
+/* Malloc'd, NULL when out of memory; equal ones: unchanged by a reload. */
+char *section_fingerprint(const char *type, const struct cfg_section *s);
+
 /* ---- instcfg.c: an instance's keys ---- */
 /* An error about key kv (NULL: the section) of i, at its FILE:LINE: into
  * i->errs while creating, else logged. */

@@ -1,4 +1,4 @@
-/* Plugin instances, their config, and the host table they get. */
+/* Plugin instances and the host table they get. */
 #include <errno.h>
 #include <ev.h>
 #include <stdarg.h>
@@ -8,111 +8,6 @@
 #include "nlevd.h"
 
 void (*once_done_hook)(void);
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "type\nkey=value\n..." with the keys sorted: equal means unchanged. */
-static char *fingerprint(const char *type, const struct cfg_section *s)
-{
-	size_t n = 0, len = strlen(type) + 2;
-	for (const struct cfg_kv *kv = s->kvs; kv; kv = kv->next, n++)
-		len += strlen(kv->key) + strlen(kv->value) + 2;
-	char **lines = calloc(n + 1, sizeof(*lines));
-	char *out = malloc(len);
-	bool ok = lines && out;
-	n = 0;
-	for (const struct cfg_kv *kv = s->kvs; ok && kv; kv = kv->next, n++) {
-		size_t l = strlen(kv->key) + strlen(kv->value) + 3;
-		if ((ok = (lines[n] = malloc(l)) != NULL))
-			snprintf(lines[n], l, "%s=%s\n", kv->key, kv->value);
-	}
-	if (ok) {
-		qsort(lines, n, sizeof(*lines), cmp_str);
-		size_t pos = (size_t)sprintf(out, "%s\n", type);
-		for (size_t k = 0; k < n; k++)
-			pos += (size_t)sprintf(out + pos, "%s", lines[k]);
-	}
-	for (size_t k = 0; lines && k < n; k++)
-		free(lines[k]);
-	free(lines);
-	if (!ok) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-static struct cfg_section *section_copy(const struct cfg_section *s)
-{
-	struct cfg_section *c = calloc(1, sizeof(*c));
-	if (!c || !(c->name = strdup(s->name))) {
-		free(c);
-		return NULL;
-	}
-	c->file = s->file; /* kept alive by the instance's file list below */
-	c->line = s->line;
-	struct cfg_kv **tail = &c->kvs;
-	for (const struct cfg_kv *kv = s->kvs; kv; kv = kv->next) {
-		struct cfg_kv *n = calloc(1, sizeof(*n));
-		if (!n)
-			goto fail;
-		*tail = n;
-		tail = &n->next;
-		n->key = strdup(kv->key);
-		n->value = strdup(kv->value);
-		n->file = kv->file;
-		n->line = kv->line;
-		if (!n->key || !n->value)
-			goto fail;
-	}
-	return c;
-fail:
-	while (c->kvs) {
-		struct cfg_kv *kv = c->kvs;
-		c->kvs = kv->next;
-		free(kv->key);
-		free(kv->value);
-		free(kv);
-	}
-	free(c->name);
-	free(c);
-	return NULL;
-}
-
-static void section_free(struct cfg_section *s)
-{
-	if (!s)
-		return;
-	while (s->kvs) {
-		struct cfg_kv *kv = s->kvs;
-		s->kvs = kv->next;
-		free(kv->key);
-		free(kv->value);
-		free(kv);
-	}
-	free(s->name);
-	free(s);
-}
-
-/* File names referenced by sections outlive any one cfg: interned here. */
-static const char *intern_file(const char *f)
-{
-	static char **names;
-	static size_t n;
-	for (size_t k = 0; k < n; k++)
-		if (!strcmp(names[k], f))
-			return names[k];
-	char **nn = realloc(names, (n + 1) * sizeof(*nn));
-	if (!nn)
-		return "?";
-	names = nn;
-	if (!(names[n] = strdup(f)))
-		return "?";
-	return names[n++];
-}
 
 static void instance_free(struct instance *i)
 {
@@ -155,9 +50,6 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		instance_free(i);
 		return NULL;
 	}
-	i->section->file = intern_file(s->file);
-	for (struct cfg_kv *kv = i->section->kvs; kv; kv = kv->next)
-		kv->file = intern_file(kv->file);
 	i->errs = cfg;
 	struct cfg_kv *pk = cfg_find(i->section, "plugin");
 	const char *type = pk ? pk->value : s->name;
@@ -166,7 +58,7 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		instance_free(i);
 		return NULL;
 	}
-	if (!(i->fingerprint = fingerprint(type, i->section))) {
+	if (!(i->fingerprint = section_fingerprint(type, i->section))) {
 		instcfg_error(i, NULL, "out of memory");
 		instance_free(i);
 		return NULL;
