@@ -259,10 +259,15 @@ void instances_dispatch(struct instances *set, const struct nlevd_event *ev);
 void instances_status(struct instances *set);
 /* SIGHUP after a refused reload: each running instance's reopen. */
 void instances_reopen(struct instances *set);
-/* --once: replay to every instance, flush, ask each to finish. */
+/* The state's start-up events, into i's router. */
+void instance_replay(struct instance *i);
+/* ---- once.c: --once ---- */
+/* Replay to every instance, flush, ask each to finish. */
 void instances_once(struct instances *set);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
+void once_done(struct nlevd_instance *inst, bool ok); /* the host table's once_done */
 extern void (*once_done_hook)(void);
+
 /* ---- section.c: an instance's copy of its [section] ---- */
 /* A deep copy whose file names are interned: it outlives the cfg it came
  * from.  NULL when out of memory. */

@@ -7,8 +7,6 @@
 
 #include "nlevd.h"
 
-void (*once_done_hook)(void);
-
 static void instance_free(struct instance *i)
 {
 	if (!i)
@@ -130,6 +128,11 @@ static void replay_cb(const struct nlevd_event *ev, void *arg)
 	router_push(((struct instance *)arg)->router, ev);
 }
 
+void instance_replay(struct instance *i)
+{
+	state_replay(replay_cb, i);
+}
+
 int instances_start(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
@@ -171,7 +174,7 @@ void instances_commit(struct instances *old, struct instances *neu)
 	/* Only now, with the old set gone, do new instances see the state. */
 	for (struct instance *i = neu->head; i; i = i->next) {
 		if (i->fresh && i->filter.startup)
-			state_replay(replay_cb, i);
+			instance_replay(i);
 		i->fresh = false;
 	}
 }
@@ -211,36 +214,6 @@ void instances_status(struct instances *set)
 		if (i->p->status)
 			i->p->status(instance_handle(i), i->priv);
 	}
-}
-
-void instances_once(struct instances *set)
-{
-	for (struct instance *i = set->head; i; i = i->next) {
-		int st = i->p->start ? i->p->start(instance_handle(i), i->priv) : 0;
-		if (st < 0) {
-			log_err("[%s] cannot start: %s", i->name, strerror(-st));
-			i->once_state = -1;
-			continue;
-		}
-		i->started = true;
-		state_replay(replay_cb, i);
-		router_flush(i->router);
-		int rc = i->p->once ? i->p->once(instance_handle(i), i->priv) : 0;
-		if (rc != NLEVD_ONCE_PENDING && i->once_state == 0)
-			i->once_state = rc < 0 ? -1 : 1;
-	}
-}
-
-int instances_once_result(struct instances *set)
-{
-	int res = 1;
-	for (struct instance *i = set->head; i; i = i->next) {
-		if (i->once_state == 0)
-			return 0;
-		if (i->once_state < 0)
-			res = -1;
-	}
-	return res;
 }
 
 /* ---- the host table ---- */
@@ -283,15 +256,6 @@ static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 	return child_spawn(i, spec);
 }
 
-static void h_once_done(struct nlevd_instance *inst, bool ok)
-{
-	struct instance *i = instance_of(inst);
-	if (i->once_state == 0)
-		i->once_state = ok ? 1 : -1;
-	if (once_done_hook)
-		once_done_hook();
-}
-
 struct nlevd_host host_table = {
 	.abi_major = NLEVD_ABI_MAJOR,
 	.abi_minor = NLEVD_ABI_MINOR,
@@ -317,5 +281,5 @@ struct nlevd_host host_table = {
 	.event_name = event_name,
 	.child_spawn = h_child_spawn,
 	.child_kill = child_kill,
-	.once_done = h_once_done,
+	.once_done = once_done,
 };
