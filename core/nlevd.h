@@ -242,7 +242,6 @@ static inline struct nlevd_instance *instance_handle(struct instance *i)
 {
 	return (struct nlevd_instance *)(void *)i;
 }
-extern struct nlevd_host host_table;
 /* Create every instance of cfg; errors go to cfg.  Sections identical to
  * one of old's become stubs that instances_commit() resolves.  0 or -1. */
 int instances_create(struct cfg *cfg, struct ev_loop *loop, const struct instances *old,
@@ -261,6 +260,9 @@ void instances_status(struct instances *set);
 void instances_reopen(struct instances *set);
 /* The state's start-up events, into i's router. */
 void instance_replay(struct instance *i);
+/* ---- host.c ---- */
+extern struct nlevd_host host_table; /* .loop set by instances_create() */
+
 /* ---- once.c: --once ---- */
 /* Replay to every instance, flush, ask each to finish. */
 void instances_once(struct instances *set);
