@@ -1,6 +1,6 @@
 /* Core-private declarations.  Data flows one way:
  * netlink.c (socket) -> nlmsg.c (bytes -> records) -> state.c (table, diff
- * -> events) -> router.c (filters, settle) -> plugin.c (instances). */
+ * -> events) -> router.c (filters, settle) -> instance.c (plugin instances). */
 #ifndef NLEVD_CORE_H
 #define NLEVD_CORE_H
 
@@ -213,7 +213,7 @@ struct module *module_get(struct cfg *cfg, const char *dir, const char *type, co
 void module_put(struct module *m); /* NULL is fine; the last reference unloads */
 const struct nlevd_plugin *module_plugin(const struct module *m);
 
-/* ---- plugin.c: instances, host table ---- */
+/* ---- instance.c: plugin instances, across reloads ---- */
 struct instance {
 	struct instance *next;
 	char *name;
@@ -260,15 +260,6 @@ void instances_status(struct instances *set);
 void instances_reopen(struct instances *set);
 /* The state's start-up events, into i's router. */
 void instance_replay(struct instance *i);
-/* ---- host.c ---- */
-extern struct nlevd_host host_table; /* .loop set by instances_create() */
-
-/* ---- once.c: --once ---- */
-/* Replay to every instance, flush, ask each to finish. */
-void instances_once(struct instances *set);
-int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
-void once_done(struct nlevd_instance *inst, bool ok); /* the host table's once_done */
-extern void (*once_done_hook)(void);
 
 /* ---- section.c: an instance's copy of its [section] ---- */
 /* A deep copy whose file names are interned: it outlives the cfg it came
@@ -298,6 +289,16 @@ int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const
 		 int def, int *out);
 void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- once.c: --once ---- */
+/* Replay to every instance, flush, ask each to finish. */
+void instances_once(struct instances *set);
+int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
+void once_done(struct nlevd_instance *inst, bool ok); /* the host table's once_done */
+extern void (*once_done_hook)(void);
+
+/* ---- host.c ---- */
+extern struct nlevd_host host_table; /* .loop set by instances_create() */
 
 /* notify.c: systemd's notification protocol ($NOTIFY_SOCKET), no libsystemd.
  * notify_init() reads and unsets $NOTIFY_SOCKET: 1 if notifying, 0 if not
