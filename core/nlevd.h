@@ -1,6 +1,6 @@
 /* Core-private declarations.  Data flows one way:
  * netlink.c (socket) -> nlmsg.c (bytes -> records) -> state.c (table, diff
- * -> events) -> router.c (filters, settle) -> plugin.c (instances). */
+ * -> events) -> router.c (filters, settle) -> instance.c (plugin instances). */
 #ifndef NLEVD_CORE_H
 #define NLEVD_CORE_H
 
@@ -204,8 +204,16 @@ int child_count(void);
 void child_kill_all(void);
 extern void (*child_idle_hook)(void); /* the last child was reaped */
 
-/* ---- plugin.c: loader, instances, host table ---- */
+/* ---- module.c: plugin modules, shared by the instances of a type ---- */
 struct module;
+/* Load plugin_dir/TYPE (or take another reference to it); errors go to cfg
+ * at file:line.  NULL if it cannot be loaded or its descriptor is refused. */
+struct module *module_get(struct cfg *cfg, const char *dir, const char *type, const char *file,
+			  int line);
+void module_put(struct module *m); /* NULL is fine; the last reference unloads */
+const struct nlevd_plugin *module_plugin(const struct module *m);
+
+/* ---- instance.c: plugin instances, across reloads ---- */
 struct instance {
 	struct instance *next;
 	char *name;
@@ -225,7 +233,15 @@ struct instance {
 struct instances {
 	struct instance *head;
 };
-extern struct nlevd_host host_table;
+/* What a plugin holds as its struct nlevd_instance * is the struct instance. */
+static inline struct instance *instance_of(struct nlevd_instance *inst)
+{
+	return (struct instance *)(void *)inst;
+}
+static inline struct nlevd_instance *instance_handle(struct instance *i)
+{
+	return (struct nlevd_instance *)(void *)i;
+}
 /* Create every instance of cfg; errors go to cfg.  Sections identical to
  * one of old's become stubs that instances_commit() resolves.  0 or -1. */
 int instances_create(struct cfg *cfg, struct ev_loop *loop, const struct instances *old,
@@ -242,10 +258,48 @@ void instances_dispatch(struct instances *set, const struct nlevd_event *ev);
 void instances_status(struct instances *set);
 /* SIGHUP after a refused reload: each running instance's reopen. */
 void instances_reopen(struct instances *set);
-/* --once: replay to every instance, flush, ask each to finish. */
+/* The state's start-up events, into i's router. */
+void instance_replay(struct instance *i);
+
+/* ---- section.c: an instance's copy of its [section] ---- */
+/* A deep copy whose file names are interned: it outlives the cfg it came
+ * from.  NULL when out of memory. */
+struct cfg_section *section_copy(const struct cfg_section *s);
+void section_free(struct cfg_section *s);
+/* Malloc'd, NULL when out of memory; equal ones: unchanged by a reload. */
+char *section_fingerprint(const char *type, const struct cfg_section *s);
+
+/* ---- instcfg.c: an instance's keys ---- */
+/* An error about key kv (NULL: the section) of i, at its FILE:LINE: into
+ * i->errs while creating, else logged. */
+void instcfg_error(struct instance *i, const struct cfg_kv *kv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Unknown keys (neither the core's nor i->p's), each reported: 0 or -EINVAL. */
+int instcfg_check_keys(struct instance *i, struct cfg *cfg, const char *type);
+/* The core's own keys into i->filter, with i->p's defaults: 0 or -EINVAL. */
+int instcfg_filter(struct instance *i);
+/* The host table's lookups (struct nlevd_host's cfg_*). */
+int instcfg_string(struct nlevd_instance *inst, const char *key, const char *def, const char **out);
+int instcfg_bool(struct nlevd_instance *inst, const char *key, bool def, bool *out);
+int instcfg_uint(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t min,
+		 uint64_t max, uint64_t *out);
+int instcfg_duration(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t *out);
+int instcfg_size(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t *out);
+int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const *choices,
+		 int def, int *out);
+void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- once.c: --once ---- */
+/* Replay to every instance, flush, ask each to finish. */
 void instances_once(struct instances *set);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
+void once_done(struct nlevd_instance *inst, bool ok); /* the host table's once_done */
 extern void (*once_done_hook)(void);
+
+/* ---- host.c ---- */
+extern struct nlevd_host host_table; /* .loop set by instances_create() */
+
 /* notify.c: systemd's notification protocol ($NOTIFY_SOCKET), no libsystemd.
  * notify_init() reads and unsets $NOTIFY_SOCKET: 1 if notifying, 0 if not
  * asked to, -1 on an unusable address (logged).  notify() sends one message

@@ -1,5 +1,5 @@
-/* Unit tests for core/plugin.c: loading plugin modules with libltdl,
- * refusing bad ones, and configuring instances.
+/* Unit tests for core/module.c, instcfg.c and instance.c: loading plugin
+ * modules with libltdl, refusing bad ones, and configuring instances.
  *
  * Environment (set by make check):
  *   NLEVD_TEST_PLUGINS  directory with badabi.la and nosym.la

@@ -1,0 +1,71 @@
+/* The host table: the core's services as plugins see them, through struct nlevd_host. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "nlevd.h"
+
+static void h_vlog(struct nlevd_instance *inst, int level, const char *fmt, va_list ap)
+{
+	log_vmsg(level, inst ? instance_of(inst)->name : NULL, fmt, ap);
+}
+
+static void h_log(struct nlevd_instance *inst, int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	h_vlog(inst, level, fmt, ap);
+	va_end(ap);
+}
+
+static const char *h_instance_name(const struct nlevd_instance *inst)
+{
+	return ((const struct instance *)(const void *)inst)->name;
+}
+
+static bool h_selected(const struct nlevd_instance *inst, const struct nlevd_link *link,
+		       const struct nlevd_addr *addr)
+{
+	const struct filter *f = &((const struct instance *)(const void *)inst)->filter;
+	return filter_ifname(f, link->ifname) && (!addr || filter_addr(f, addr));
+}
+
+static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
+					 const struct nlevd_child_spec *spec)
+{
+	struct instance *i = instance_of(inst);
+	/* A 1.0 plugin's spec ends before exec_fd: never read past it. */
+	if (spec && i->p->abi_minor < 1) {
+		struct nlevd_child_spec s = {0};
+		memcpy(&s, spec, offsetof(struct nlevd_child_spec, exec_fd));
+		return child_spawn(i, &s);
+	}
+	return child_spawn(i, spec);
+}
+
+struct nlevd_host host_table = {
+	.abi_major = NLEVD_ABI_MAJOR,
+	.abi_minor = NLEVD_ABI_MINOR,
+	.size = sizeof(struct nlevd_host),
+	.loop = NULL, /* set by instances_create() */
+	.log = h_log,
+	.vlog = h_vlog,
+	.instance_name = h_instance_name,
+	.cfg_string = instcfg_string,
+	.cfg_bool = instcfg_bool,
+	.cfg_uint = instcfg_uint,
+	.cfg_duration_ms = instcfg_duration,
+	.cfg_size = instcfg_size,
+	.cfg_enum = instcfg_enum,
+	.cfg_error = instcfg_key_error,
+	.link_get = state_link_get,
+	.link_foreach = state_link_foreach,
+	.addr_foreach = state_addr_foreach,
+	.selected = h_selected,
+	.event_fields = event_fields,
+	.event_json = event_json,
+	.event_text = event_text,
+	.event_name = event_name,
+	.child_spawn = h_child_spawn,
+	.child_kill = child_kill,
+	.once_done = once_done,
+};

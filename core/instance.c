@@ -1,0 +1,214 @@
+/* Plugin instances: created, started, kept or replaced across reloads, fed events, destroyed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlevd.h"
+
+static void instance_free(struct instance *i)
+{
+	if (!i)
+		return;
+	if (i->created && i->p->destroy) {
+		child_disown_all(i);
+		i->p->destroy(instance_handle(i), i->priv);
+	}
+	router_free(i->router);
+	filter_free(&i->filter);
+	module_put(i->mod);
+	section_free(i->section);
+	free(i->fingerprint);
+	free(i->name);
+	free(i);
+}
+
+static void deliver_cb(const struct nlevd_event *ev, void *arg)
+{
+	struct instance *i = arg;
+	i->p->event(instance_handle(i), i->priv, ev);
+}
+
+static struct instance *find_same(const struct instances *old, const char *name,
+				  const char *fp)
+{
+	for (struct instance *o = old ? old->head : NULL; o; o = o->next)
+		if (!strcmp(o->name, name) && o->fingerprint && !strcmp(o->fingerprint, fp))
+			return o;
+	return NULL;
+}
+
+static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
+					const struct instances *old, struct cfg_section *s)
+{
+	struct instance *i = calloc(1, sizeof(*i));
+	if (!i || !(i->name = strdup(s->name)) || !(i->section = section_copy(s))) {
+		cfg_error(cfg, s->file, s->line, "out of memory");
+		instance_free(i);
+		return NULL;
+	}
+	i->errs = cfg;
+	struct cfg_kv *pk = cfg_find(i->section, "plugin");
+	const char *type = pk ? pk->value : s->name;
+	if (!name_valid(type)) {
+		instcfg_error(i, pk, "'%s' is not a plugin name", type);
+		instance_free(i);
+		return NULL;
+	}
+	if (!(i->fingerprint = section_fingerprint(type, i->section))) {
+		instcfg_error(i, NULL, "out of memory");
+		instance_free(i);
+		return NULL;
+	}
+	struct instance *same = find_same(old, i->name, i->fingerprint);
+	if (same) {
+		i->reuse = same;
+		i->errs = NULL;
+		return i;
+	}
+	i->mod = module_get(cfg, cfg->plugin_dir, type, pk ? pk->file : i->section->file,
+			    pk ? pk->line : i->section->line);
+	if (!i->mod) {
+		instance_free(i);
+		return NULL;
+	}
+	i->p = module_plugin(i->mod);
+	int bad = instcfg_check_keys(i, cfg, type) ? 1 : 0;
+	if (instcfg_filter(i))
+		bad = 1;
+	int before = cfg->nerrors;
+	int rc = i->p->create(&host_table, instance_handle(i), &i->priv);
+	if (rc < 0 || cfg->nerrors > before) {
+		if (cfg->nerrors == before)
+			instcfg_error(i, NULL, "plugin %s refused the configuration: %s", type,
+				      strerror(-rc));
+		if (rc >= 0) {
+			i->created = true; /* so that destroy() runs */
+		}
+		bad = 1;
+	} else {
+		i->created = true;
+	}
+	if (bad) {
+		instance_free(i);
+		return NULL;
+	}
+	if (!(i->router = router_new(loop, &i->filter, deliver_cb, i))) {
+		instcfg_error(i, NULL, "out of memory");
+		instance_free(i);
+		return NULL;
+	}
+	i->errs = NULL;
+	return i;
+}
+
+int instances_create(struct cfg *cfg, struct ev_loop *loop, const struct instances *old,
+		     struct instances *out)
+{
+	struct instance **tail = &out->head;
+	host_table.loop = loop;
+	out->head = NULL;
+	for (struct cfg_section *s = cfg->sections; s; s = s->next) {
+		struct instance *i = instance_create(cfg, loop, old, s);
+		if (i) {
+			*tail = i;
+			tail = &i->next;
+		}
+	}
+	if (cfg->nerrors) {
+		instances_destroy(out);
+		return -1;
+	}
+	return 0;
+}
+
+static void replay_cb(const struct nlevd_event *ev, void *arg)
+{
+	router_push(((struct instance *)arg)->router, ev);
+}
+
+void instance_replay(struct instance *i)
+{
+	state_replay(replay_cb, i);
+}
+
+int instances_start(struct instances *set)
+{
+	for (struct instance *i = set->head; i; i = i->next) {
+		if (i->reuse || i->started)
+			continue;
+		int rc = i->p->start ? i->p->start(instance_handle(i), i->priv) : 0;
+		if (rc < 0) {
+			log_err("[%s] cannot start: %s", i->name, strerror(-rc));
+			return -1;
+		}
+		i->started = i->fresh = true;
+	}
+	return 0;
+}
+
+void instances_commit(struct instances *old, struct instances *neu)
+{
+	for (struct instance **pp = &neu->head; *pp;) {
+		struct instance *i = *pp;
+		if (i->reuse) {
+			struct instance *o = i->reuse;
+			for (struct instance **op = &old->head; *op; op = &(*op)->next)
+				if (*op == o) {
+					*op = o->next;
+					break;
+				}
+			o->next = i->next;
+			*pp = o;
+			i->reuse = NULL;
+			instance_free(i);
+			if (o->p->reopen)
+				o->p->reopen(instance_handle(o), o->priv);
+			pp = &o->next;
+			continue;
+		}
+		pp = &i->next;
+	}
+	instances_destroy(old);
+	/* Only now, with the old set gone, do new instances see the state. */
+	for (struct instance *i = neu->head; i; i = i->next) {
+		if (i->fresh && i->filter.startup)
+			instance_replay(i);
+		i->fresh = false;
+	}
+}
+
+/* A refused reload is still a SIGHUP for what keeps running: log files are
+ * reopened (logrotate does not check the config) and keys re-read. */
+void instances_reopen(struct instances *set)
+{
+	for (struct instance *i = set->head; i; i = i->next)
+		if (i->p->reopen)
+			i->p->reopen(instance_handle(i), i->priv);
+}
+
+void instances_destroy(struct instances *set)
+{
+	while (set->head) {
+		struct instance *i = set->head;
+		set->head = i->next;
+		if (i->router)
+			router_flush(i->router); /* what settled is still delivered */
+		instance_free(i);
+	}
+}
+
+void instances_dispatch(struct instances *set, const struct nlevd_event *ev)
+{
+	for (struct instance *i = set->head; i; i = i->next)
+		if (i->started)
+			router_push(i->router, ev);
+}
+
+void instances_status(struct instances *set)
+{
+	for (struct instance *i = set->head; i; i = i->next) {
+		log_notice("[%s] plugin %s, %zu events settling", i->name, i->p->name,
+			   router_pending(i->router));
+		if (i->p->status)
+			i->p->status(instance_handle(i), i->priv);
+	}
+}

@@ -1,0 +1,271 @@
+/* An instance's keys: typed lookups for plugins, the core's own keys, errors at FILE:LINE. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlevd.h"
+
+static const char *const core_keys[] = {"plugin", "events", "interfaces", "family", "scope",
+					"addresses", "temporary", "startup", "settle", NULL};
+
+static struct cfg_kv *inst_kv(struct instance *i, const char *key)
+{
+	struct cfg_kv *kv = cfg_find(i->section, key);
+	if (kv)
+		kv->used = true;
+	return kv;
+}
+
+static void inst_verror(struct instance *i, const struct cfg_kv *kv, const char *fmt, va_list ap)
+{
+	char msg[768];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	const char *file = kv ? kv->file : i->section->file;
+	int line = kv ? kv->line : i->section->line;
+	if (i->errs)
+		cfg_error(i->errs, file, line, "[%s] %s%s%s", i->name, kv ? kv->key : "",
+			  kv ? ": " : "", msg);
+	else
+		log_err("%s:%d: [%s] %s%s%s", file, line, i->name, kv ? kv->key : "",
+			kv ? ": " : "", msg);
+}
+
+void instcfg_error(struct instance *i, const struct cfg_kv *kv, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	inst_verror(i, kv, fmt, ap);
+	va_end(ap);
+}
+
+void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
+{
+	struct instance *i = instance_of(inst);
+	va_list ap;
+	va_start(ap, fmt);
+	inst_verror(i, key ? cfg_find(i->section, key) : NULL, fmt, ap);
+	va_end(ap);
+}
+
+int instcfg_string(struct nlevd_instance *inst, const char *key, const char *def, const char **out)
+{
+	struct cfg_kv *kv = inst_kv(instance_of(inst), key);
+	*out = kv ? kv->value : def;
+	return 0;
+}
+
+int instcfg_bool(struct nlevd_instance *inst, const char *key, bool def, bool *out)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	*out = def;
+	if (kv && parse_bool(kv->value, out)) {
+		instcfg_error(i, kv, "'%s' is not yes or no", kv->value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int instcfg_uint(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t min,
+		 uint64_t max, uint64_t *out)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	*out = def;
+	if (kv && (parse_uint(kv->value, max, out) || *out < min)) {
+		instcfg_error(i, kv, "'%s' is not a number from %llu to %llu", kv->value,
+			      (unsigned long long)min, (unsigned long long)max);
+		*out = def;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int instcfg_duration(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t *out)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	*out = def;
+	if (kv && parse_duration_ms(kv->value, out)) {
+		instcfg_error(i, kv, "'%s' is not a duration (e.g. 500ms, 10s, 5m, 1h)", kv->value);
+		*out = def;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int instcfg_size(struct nlevd_instance *inst, const char *key, uint64_t def, uint64_t *out)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	*out = def;
+	if (kv && parse_size(kv->value, out)) {
+		instcfg_error(i, kv, "'%s' is not a size (e.g. 512, 64K, 4M)", kv->value);
+		*out = def;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const *choices,
+		 int def, int *out)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	*out = def;
+	if (!kv)
+		return 0;
+	char all[256] = "";
+	size_t n = 0;
+	for (int k = 0; choices[k]; k++) {
+		if (!strcmp(kv->value, choices[k])) {
+			*out = k;
+			return 0;
+		}
+		n += (size_t)snprintf(all + n, n < sizeof(all) ? sizeof(all) - n : 0, "%s%s",
+				      k ? " " : "", choices[k]);
+		if (n >= sizeof(all))
+			n = sizeof(all) - 1;
+	}
+	instcfg_error(i, kv, "'%s' is not one of: %s", kv->value, all);
+	return -EINVAL;
+}
+
+/* Every key is the core's or the plugin's: a typo is an error, not a default. */
+int instcfg_check_keys(struct instance *i, struct cfg *cfg, const char *type)
+{
+	int bad = 0;
+	for (struct cfg_kv *kv = i->section->kvs; kv; kv = kv->next) {
+		bool known = false;
+		for (const char *const *k = core_keys; *k && !known; k++)
+			known = !strcmp(*k, kv->key);
+		for (const char *const *k = i->p->keys; k && *k && !known; k++)
+			known = !strcmp(*k, kv->key);
+		if (!known) {
+			/* FILE:LINE of the key itself, like every other key error */
+			cfg_error(cfg, kv->file, kv->line, "[%s] unknown key '%s' for plugin %s",
+				  i->name, kv->key, type);
+			bad = 1;
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
+/* The core's own per-instance keys, with the plugin's defaults. */
+int instcfg_filter(struct instance *i)
+{
+	struct filter *f = &i->filter;
+	const struct nlevd_plugin *p = i->p;
+	int bad = 0;
+	struct cfg_kv *kv;
+
+	f->events = (1u << NLEVD_EV_COUNT) - 1;
+	if ((kv = inst_kv(i, "events"))) {
+		char **w = split_words(kv->value, NULL);
+		f->events = 0;
+		for (char **e = w; e && *e; e++) {
+			int t = event_parse(*e);
+			if (t < 0) {
+				instcfg_error(i, kv, "unknown event '%s' (addr-add addr-del "
+					      "addr-change link-add link-del link-up link-down "
+					      "link-rename)", *e);
+				bad = 1;
+			} else {
+				f->events |= 1u << t;
+			}
+		}
+		if (!w || !w[0]) {
+			instcfg_error(i, kv, "no event given");
+			bad = 1;
+		}
+		free_words(w);
+	}
+	kv = inst_kv(i, "interfaces");
+	f->ifpat = split_words(kv ? kv->value : "!lo", NULL);
+	if (!f->ifpat || (kv && !f->ifpat[0])) {
+		instcfg_error(i, kv, "no pattern given");
+		bad = 1;
+	}
+	for (char **pp = f->ifpat; pp && *pp; pp++)
+		if (!strcmp(*pp, "!") || strlen(*pp) > 64) {
+			instcfg_error(i, kv, "bad pattern '%s'", *pp);
+			bad = 1;
+		}
+
+	f->families = 3;
+	if ((kv = inst_kv(i, "family"))) {
+		char **w = split_words(kv->value, NULL);
+		f->families = 0;
+		for (char **e = w; e && *e; e++) {
+			if (!strcmp(*e, "ipv4"))
+				f->families |= 1;
+			else if (!strcmp(*e, "ipv6"))
+				f->families |= 2;
+			else {
+				instcfg_error(i, kv, "'%s' is not ipv4 or ipv6", *e);
+				bad = 1;
+			}
+		}
+		free_words(w);
+		if (!f->families && !bad) {
+			instcfg_error(i, kv, "no family given");
+			bad = 1;
+		}
+	}
+	f->scopes = p->default_scopes ? p->default_scopes : 0x0f;
+	if ((kv = inst_kv(i, "scope"))) {
+		static const char *const sn[] = {"global", "site", "link", "host"};
+		char **w = split_words(kv->value, NULL);
+		f->scopes = 0;
+		for (char **e = w; e && *e; e++) {
+			size_t k;
+			for (k = 0; k < ARRAY_SIZE(sn); k++)
+				if (!strcmp(*e, sn[k]))
+					break;
+			if (k == ARRAY_SIZE(sn)) {
+				instcfg_error(i, kv, "'%s' is not one of global site link host",
+					      *e);
+				bad = 1;
+			} else {
+				f->scopes |= (uint8_t)(1u << k);
+			}
+		}
+		free_words(w);
+		if (!f->scopes && !bad) {
+			instcfg_error(i, kv, "no scope given");
+			bad = 1;
+		}
+	}
+	if ((kv = inst_kv(i, "addresses"))) {
+		size_t n = 0;
+		char **w = split_words(kv->value, &n);
+		f->prefixes = calloc(n ? n : 1, sizeof(*f->prefixes));
+		f->prefix_neg = calloc(n ? n : 1, sizeof(*f->prefix_neg));
+		/* Its own flag: an earlier bad key must not skip these checks. */
+		bool nomem = !w || !f->prefixes || !f->prefix_neg, pbad = nomem || !n;
+		if (pbad)
+			instcfg_error(i, kv, nomem ? "out of memory" : "no prefix given");
+		for (size_t k = 0; !nomem && k < n; k++) {
+			bool neg = w[k][0] == '!';
+			if (parse_prefix(w[k] + neg, &f->prefixes[k])) {
+				instcfg_error(i, kv, "'%s' is not an address prefix (e.g. "
+					      "192.0.2.0/24, 2001:db8::/32, !10.0.0.0/8)", w[k]);
+				pbad = true;
+			}
+			f->prefix_neg[k] = neg;
+		}
+		f->nprefixes = pbad ? 0 : n;
+		if (pbad)
+			bad = 1;
+		free_words(w);
+	}
+	/* not ||: every bad key is reported */
+	if (instcfg_bool(instance_handle(i), "temporary", !p->default_no_temporary, &f->temporary))
+		bad = 1;
+	if (instcfg_bool(instance_handle(i), "startup", true, &f->startup))
+		bad = 1;
+	if (instcfg_duration(instance_handle(i), "settle", p->default_settle_ms, &f->settle_ms))
+		bad = 1;
+	return bad ? -EINVAL : 0;
+}
