@@ -21,48 +21,9 @@
 #include "engine.h"
 #include "keyfile.h"
 #include "verify.h"
+#include "xchg.h"
 
-#define MAX_ADDRS 16
-#define UDP_TRIES 3
 #define RESOLV_CONF "/etc/resolv.conf"
-
-struct target {
-	struct sockaddr_storage sa;
-	socklen_t len;
-	const char *name; /* the `server` host name it was found for, or NULL */
-};
-
-struct dnsu;
-
-/* One request to a list of addresses: retransmission, fail-over, TCP. */
-struct xchg {
-	struct dnsu *d;
-	uint8_t *wire;
-	size_t wlen;
-	struct dns_expect ex;
-	struct tsig_key key; /* what the request was signed with */
-	char qname[DNS_NAME_MAX];
-	uint8_t req_mac[64];
-	struct target addrs[MAX_ADDRS];
-	size_t naddrs, ai;
-	int fd;
-	bool tcp, force_tcp, active;
-	int sends;
-	ev_io io;
-	ev_timer tmr;
-	uint8_t *rbuf;
-	size_t rlen, rexp, woff;
-	char last_err[DNS_NAME_MAX + 160];
-	/* Responses ignored in this exchange: the first is logged, the rest
-	 * summed up at its end (anyone can flood us with datagrams). */
-	unsigned long long nignored;
-	/* An unsigned error answer (DNS_V_UNVERIFIED), kept until a verified
-	 * one comes or the exchange times out: then it counts. */
-	bool unv;
-	int unv_rcode, unv_tsig;
-	char unv_detail[DNS_NAME_MAX + 280];
-	void (*done)(struct dnsu *d, int err, struct dns_answer *a);
-};
 
 enum { PH_IDLE, PH_SRV_A, PH_SRV_AAAA, PH_SOA, PH_A, PH_AAAA, PH_UPDATE };
 
@@ -79,7 +40,7 @@ struct dnsu {
 	struct tsig_key key;
 	bool has_key;
 	struct dns_engine *e;
-	struct target resolvers[MAX_ADDRS];
+	struct xchg_target resolvers[XCHG_MAX_ADDRS];
 	size_t nresolvers;
 	const struct dns_batch *batch;
 	size_t mi;
@@ -97,7 +58,7 @@ struct dnsu {
 	struct zone_info zi; /* for the message being sent */
 	struct zone_info *cache;
 	size_t ncache;
-	struct target targets[MAX_ADDRS];
+	struct xchg_target targets[XCHG_MAX_ADDRS];
 	size_t ntargets;
 	/* With `server`: targets holds the configured servers' addresses,
 	 * found once per batch (servers_known), host names looked up afresh
@@ -111,360 +72,11 @@ struct dnsu {
 	const char *swhy;
 	char serr[400];
 	struct xchg x;
-	unsigned long long ignored;
 };
 
 static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
 				   "ptr", "on_empty", "timeout", "retry", "retry_max", "tcp",
 				   NULL};
-
-static uint16_t random_id(void)
-{
-	uint16_t id;
-	if (getentropy(&id, sizeof(id)) < 0)
-		id = (uint16_t)(rand() ^ time(NULL));
-	return id;
-}
-
-static void sa_str(const struct target *t, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (t->sa.ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)&t->sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		port = ntohs(s->sin_port);
-	} else {
-		const struct sockaddr_in6 *s = (const void *)&t->sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s->sin6_port);
-	}
-	/* an address looked up for a `server` name: say which */
-	snprintf(buf, len, "%s#%u%s%s%s", ip, port, t->name ? " (" : "", t->name ? t->name : "",
-		 t->name ? ")" : "");
-}
-
-static bool target_from_ip(const char *ip, uint16_t port, struct target *t)
-{
-	memset(t, 0, sizeof(*t));
-	struct sockaddr_in *s4 = (void *)&t->sa;
-	struct sockaddr_in6 *s6 = (void *)&t->sa;
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port ? port : 53);
-		t->len = sizeof(*s4);
-		return true;
-	}
-	if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port ? port : 53);
-		t->len = sizeof(*s6);
-		return true;
-	}
-	return false;
-}
-
-/* ---- the exchange ---- */
-
-static void x_close(struct xchg *x)
-{
-	struct ev_loop *loop = x->d->host->loop;
-	ev_io_stop(loop, &x->io);
-	ev_timer_stop(loop, &x->tmr);
-	if (x->fd >= 0)
-		close(x->fd);
-	x->fd = -1;
-	free(x->rbuf);
-	x->rbuf = NULL;
-	x->rlen = x->rexp = x->woff = 0;
-}
-
-static void x_finish(struct xchg *x, int err, struct dns_answer *a)
-{
-	x_close(x);
-	if (x->nignored > 1)
-		x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "%llu more responses ignored for %s",
-				x->nignored - 1, x->qname);
-	x->nignored = 0;
-	x->active = false;
-	free(x->wire);
-	x->wire = NULL;
-	explicit_bzero(&x->key, sizeof(x->key)); /* verified: not needed now */
-	x->done(x->d, err, a);
-}
-
-static void x_try(struct xchg *x);
-
-static void x_next(struct xchg *x, const char *why)
-{
-	char where[DNS_NAME_MAX + 64];
-	sa_str(&x->addrs[x->ai], where, sizeof(where));
-	snprintf(x->last_err, sizeof(x->last_err), "%s: %s", where, why);
-	x->d->host->log(x->d->inst, NLEVD_LOG_DEBUG, "%s", x->last_err);
-	x_close(x);
-	x->ai++;
-	x->tcp = x->force_tcp;
-	x_try(x);
-}
-
-static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
-{
-	struct dns_answer a;
-	enum dns_verdict v = dns_response_check(buf, len, &x->ex, time(NULL), &a);
-	char where[DNS_NAME_MAX + 64];
-	sa_str(&x->addrs[x->ai], where, sizeof(where));
-	if (v == DNS_V_IGNORE) {
-		x->d->ignored++;
-		if (!x->nignored++)
-			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s",
-					where, a.detail);
-		if (x->tcp) /* a TCP stream carries one answer: this was it */
-			x_next(x, a.detail);
-		return;
-	}
-	if (v == DNS_V_UNVERIFIED) {
-		/* Forged, or the server's own: only the timeout tells. */
-		x->d->ignored++;
-		if (!x->unv)
-			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "unverified answer from %s: %s; "
-					"waiting for a signed one", where, a.detail);
-		x->unv = true;
-		x->unv_rcode = a.rcode;
-		x->unv_tsig = a.tsig_error;
-		snprintf(x->unv_detail, sizeof(x->unv_detail), "%s from %s", a.detail, where);
-		if (x->tcp) /* the next message on the stream, until the timeout */
-			x->rlen = x->rexp = 0;
-		return;
-	}
-	if (v == DNS_V_TRUNCATED) {
-		if (x->tcp) {
-			x_next(x, "truncated over TCP");
-			return;
-		}
-		x->d->host->log(x->d->inst, NLEVD_LOG_DEBUG, "%s: truncated, retrying over TCP", where);
-		x_close(x);
-		x->tcp = true;
-		x_try(x);
-		return;
-	}
-	x_finish(x, 0, &a);
-}
-
-static void x_udp_read(struct xchg *x)
-{
-	uint8_t buf[65536];
-	for (;;) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(x->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			x_next(x, strerror(errno)); /* e.g. ECONNREFUSED from ICMP */
-			return;
-		}
-		/* Connected: the kernel already filters; be strict anyway. */
-		if (fl != x->addrs[x->ai].len || memcmp(&from, &x->addrs[x->ai].sa, fl)) {
-			x->d->ignored++;
-			continue;
-		}
-		x_handle(x, buf, (size_t)n);
-		return;
-	}
-}
-
-static void x_tcp_io(struct xchg *x, int revents)
-{
-	if (revents & EV_WRITE) {
-		if (x->woff == 0) {
-			int err = 0;
-			socklen_t l = sizeof(err);
-			getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-			if (err) {
-				x_next(x, strerror(err));
-				return;
-			}
-		}
-		uint8_t hdr[2] = {(uint8_t)(x->wlen >> 8), (uint8_t)x->wlen};
-		struct iovec iov[2] = {{hdr + (x->woff < 2 ? x->woff : 2), x->woff < 2 ? 2 - x->woff : 0},
-				       {x->wire + (x->woff > 2 ? x->woff - 2 : 0),
-					x->wlen - (x->woff > 2 ? x->woff - 2 : 0)}};
-		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-		ssize_t n = sendmsg(x->fd, &m, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				x_next(x, strerror(errno));
-			return;
-		}
-		x->woff += (size_t)n;
-		if (x->woff >= x->wlen + 2) {
-			ev_io_stop(x->d->host->loop, &x->io);
-			ev_io_set(&x->io, x->fd, EV_READ);
-			ev_io_start(x->d->host->loop, &x->io);
-		}
-		return;
-	}
-	if (!x->rbuf && !(x->rbuf = malloc(65535 + 2))) {
-		x_next(x, "out of memory");
-		return;
-	}
-	for (;;) {
-		size_t want = x->rlen < 2 ? 2 - x->rlen : x->rexp + 2 - x->rlen;
-		ssize_t n = read(x->fd, x->rbuf + x->rlen, want);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				x_next(x, strerror(errno));
-			return;
-		}
-		if (n == 0) {
-			x_next(x, "connection closed");
-			return;
-		}
-		x->rlen += (size_t)n;
-		if (x->rlen == 2) {
-			x->rexp = ((size_t)x->rbuf[0] << 8) | x->rbuf[1];
-			if (x->rexp < 12) {
-				x_next(x, "bad TCP length");
-				return;
-			}
-		}
-		if (x->rlen >= 2 && x->rlen == x->rexp + 2) {
-			uint8_t *b = x->rbuf;
-			size_t l = x->rexp;
-			x->rbuf = NULL; /* x_handle may close and restart */
-			x_handle(x, b + 2, l);
-			free(b);
-			return;
-		}
-	}
-}
-
-static void x_io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	struct xchg *x = w->data;
-	if (x->tcp)
-		x_tcp_io(x, revents);
-	else
-		x_udp_read(x);
-}
-
-static void x_tmr_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)revents;
-	struct xchg *x = w->data;
-	uint64_t timeout = x->d->cfg.timeout_ms;
-	if (!x->tcp && x->sends < UDP_TRIES) {
-		/* Retransmit within the attempt's timeout. */
-		if (send(x->fd, x->wire, x->wlen, 0) < 0 && errno != EAGAIN) {
-			x_next(x, strerror(errno));
-			return;
-		}
-		x->sends++;
-		ev_timer_set(w, (double)timeout / UDP_TRIES / 1000., 0.);
-		ev_timer_start(loop, w);
-		return;
-	}
-	x_next(x, "timed out");
-}
-
-static void x_try(struct xchg *x)
-{
-	struct ev_loop *loop = x->d->host->loop;
-	if (x->ai >= x->naddrs) {
-		/* No verified answer: an unverified error one, if any, counts. */
-		x_finish(x, x->unv ? -EBADMSG : -ETIMEDOUT, NULL);
-		return;
-	}
-	const struct target *t = &x->addrs[x->ai];
-	x->fd = socket(t->sa.ss_family, (x->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-						SOCK_CLOEXEC, 0);
-	if (x->fd < 0) {
-		x_next(x, strerror(errno));
-		return;
-	}
-	if (connect(x->fd, (const struct sockaddr *)&t->sa, t->len) < 0 && errno != EINPROGRESS) {
-		x_next(x, strerror(errno));
-		return;
-	}
-	uint64_t timeout = x->d->cfg.timeout_ms;
-	if (x->tcp) {
-		x->woff = 0;
-		ev_io_init(&x->io, x_io_cb, x->fd, EV_WRITE);
-		ev_timer_init(&x->tmr, x_tmr_cb, (double)timeout / 1000., 0.);
-	} else {
-		if (send(x->fd, x->wire, x->wlen, 0) < 0 && errno != EAGAIN) {
-			x_next(x, strerror(errno));
-			return;
-		}
-		x->sends = 1;
-		ev_io_init(&x->io, x_io_cb, x->fd, EV_READ);
-		ev_timer_init(&x->tmr, x_tmr_cb, (double)timeout / UDP_TRIES / 1000., 0.);
-	}
-	x->io.data = x->tmr.data = x;
-	ev_io_start(loop, &x->io);
-	ev_timer_start(loop, &x->tmr);
-}
-
-/* Send pkt (freed here) to addrs; sign it when key is given. */
-static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, size_t n,
-		   const char *qname, uint16_t qtype, bool sign, bool tcp,
-		   void (*done)(struct dnsu *, int, struct dns_answer *))
-{
-	struct xchg *x = &d->x;
-	memset(&x->ex, 0, sizeof(x->ex));
-	x->nignored = 0;
-	x->unv = false;
-	ldns_pkt_set_id(pkt, random_id());
-	/* EDNS: answers up to 1232 bytes over UDP (no fragmentation). */
-	ldns_pkt_set_edns_udp_size(pkt, DNS_EDNS_UDP);
-	if (sign && d->has_key) {
-		const char *alg = tsig_alg_name(d->key.algorithm, NULL);
-		if (ldns_pkt_tsig_sign(pkt, d->key.name, d->key.secret_b64, 300, alg, NULL) !=
-		    LDNS_STATUS_OK) {
-			ldns_pkt_free(pkt);
-			return -EINVAL;
-		}
-		const ldns_rdf *mac = ldns_rr_rdf(ldns_pkt_tsig(pkt), 3);
-		size_t ml = mac && ldns_rdf_size(mac) > 2 ? ldns_rdf_size(mac) - 2 : 0;
-		if (ml > sizeof(x->req_mac))
-			ml = sizeof(x->req_mac);
-		if (ml)
-			memcpy(x->req_mac, ldns_rdf_data(mac) + 2, ml);
-		/* The exchange keeps the key it signed with: a reload may
-		 * replace d->key while this is in flight. */
-		x->key = d->key;
-		x->ex.key = &x->key;
-		x->ex.req_mac = x->req_mac;
-		x->ex.req_mac_len = ml;
-	}
-	x->ex.id = ldns_pkt_id(pkt);
-	x->ex.opcode = (uint8_t)ldns_pkt_get_opcode(pkt);
-	snprintf(x->qname, sizeof(x->qname), "%s", qname);
-	x->ex.qname = x->qname;
-	x->ex.qtype = qtype;
-	free(x->wire);
-	x->wire = NULL;
-	ldns_status st = ldns_pkt2wire(&x->wire, pkt, &x->wlen);
-	ldns_pkt_free(pkt);
-	if (st != LDNS_STATUS_OK)
-		return -EINVAL;
-	if (x->wlen > DNS_MSG_MAX) /* the TCP length prefix would wrap */
-		return -EMSGSIZE;
-	x->d = d;
-	x->fd = -1;
-	x->naddrs = n > MAX_ADDRS ? MAX_ADDRS : n;
-	memcpy(x->addrs, addrs, x->naddrs * sizeof(*addrs));
-	x->ai = 0;
-	/* A request that would not fit in one unfragmented UDP datagram (a
-	 * zone's worth of records, merged) goes over TCP from the start. */
-	x->tcp = x->force_tcp = tcp || x->wlen > DNS_EDNS_UDP;
-	x->done = done;
-	x->active = true;
-	snprintf(x->last_err, sizeof(x->last_err), "no server address");
-	x_try(x);
-	return 0;
-}
 
 /* ---- one batch: discovery, then an UPDATE per message ---- */
 
@@ -485,8 +97,9 @@ static const char *msg_owner(const struct dns_msg *m)
 	return m->nops ? m->ops[0].owner : ".";
 }
 
-static void update_done(struct dnsu *d, int err, struct dns_answer *a)
+static void update_done(void *owner, int err, struct dns_answer *a)
 {
+	struct dnsu *d = owner;
 	char detail[sizeof(d->x.unv_detail) + DNS_NAME_MAX + 64];
 	if (err == -EBADMSG) {
 		/* Only unsigned error answers until the timeout (SPEC). */
@@ -627,8 +240,8 @@ static void send_update(struct dnsu *d)
 			     "(%zu bytes unsigned) from %zu message%s", d->zi.zone, u.taken, n,
 			     u.wire_len, groups, groups == 1 ? "" : "s");
 	d->phase = PH_UPDATE;
-	rc = x_start(d, u.pkt, d->targets, d->ntargets, d->zi.zone, LDNS_RR_TYPE_SOA, true,
-		     d->cfg.tcp, update_done);
+	rc = xchg_start(&d->x, u.pkt, d->targets, d->ntargets, d->zi.zone, LDNS_RR_TYPE_SOA,
+			d->has_key ? &d->key : NULL, d->cfg.tcp, update_done, d);
 	if (rc < 0)
 		batch_fail(d, DNS_PERMANENT, rc == -EMSGSIZE ? "the signed UPDATE message is over "
 			   "65535 bytes" : "cannot sign the UPDATE message");
@@ -636,17 +249,18 @@ static void send_update(struct dnsu *d)
 
 static void resolve_next(struct dnsu *d);
 
-static void addr_done(struct dnsu *d, int err, struct dns_answer *a)
+static void addr_done(void *owner, int err, struct dns_answer *a)
 {
+	struct dnsu *d = owner;
 	if (!err) {
 		ldns_rr_list *an = ldns_pkt_answer(a->pkt);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < MAX_ADDRS; i++) {
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < XCHG_MAX_ADDRS; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(an, i);
 			ldns_rr_type t = ldns_rr_get_type(rr);
 			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
 				continue;
 			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && target_from_ip(ip, 0, &d->targets[d->ntargets]))
+			if (ip && xchg_target_from_ip(ip, 0, &d->targets[d->ntargets]))
 				d->ntargets++;
 			free(ip);
 		}
@@ -672,8 +286,8 @@ static void resolve_next(struct dnsu *d)
 	ldns_rdf *n = ldns_dname_new_frm_str(d->zi.mname);
 	ldns_rr_type t = d->phase == PH_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
 	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
-	if (!q || x_start(d, q, d->resolvers, d->nresolvers, d->zi.mname, t, false, false,
-			  addr_done) < 0)
+	if (!q || xchg_start(&d->x, q, d->resolvers, d->nresolvers, d->zi.mname, t, NULL,
+			     false, addr_done, d) < 0)
 		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
 }
 
@@ -707,7 +321,7 @@ static void sname_failed(struct dnsu *d, const char *why)
 		 walk_server(d, d->si)->host, why);
 }
 
-static void sname_done(struct dnsu *d, int err, struct dns_answer *a);
+static xchg_done_fn sname_done;
 
 /* An A or AAAA query for a `server` name to the system resolver. */
 static void sname_query(struct dnsu *d)
@@ -715,13 +329,14 @@ static void sname_query(struct dnsu *d)
 	ldns_rr_type t = d->phase == PH_SRV_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
 	ldns_rdf *n = ldns_dname_new_frm_str(d->sname);
 	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
-	if (!q || x_start(d, q, d->resolvers, d->nresolvers, d->sname, t, false, false,
-			  sname_done) < 0)
+	if (!q || xchg_start(&d->x, q, d->resolvers, d->nresolvers, d->sname, t, NULL, false,
+			     sname_done, d) < 0)
 		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
 }
 
-static void sname_done(struct dnsu *d, int err, struct dns_answer *a)
+static void sname_done(void *owner, int err, struct dns_answer *a)
 {
+	struct dnsu *d = owner;
 	const struct dns_server *s = walk_server(d, d->si);
 	if (err) {
 		/* No resolver answered: an AAAA query would only wait as long
@@ -746,13 +361,13 @@ static void sname_done(struct dnsu *d, int err, struct dns_answer *a)
 	} else {
 		/* The resolver followed any CNAME: every address in the answer. */
 		ldns_rr_list *an = ldns_pkt_answer(p);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < MAX_ADDRS; i++) {
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < XCHG_MAX_ADDRS; i++) {
 			ldns_rr *rr = ldns_rr_list_rr(an, i);
 			ldns_rr_type t = ldns_rr_get_type(rr);
 			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
 				continue;
 			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && target_from_ip(ip, s->port, &d->targets[d->ntargets]))
+			if (ip && xchg_target_from_ip(ip, s->port, &d->targets[d->ntargets]))
 				d->targets[d->ntargets++].name = s->host;
 			free(ip);
 		}
@@ -773,9 +388,9 @@ static void sname_done(struct dnsu *d, int err, struct dns_answer *a)
  * names one query at a time on the loop, then go on with the batch. */
 static void servers_walk(struct dnsu *d)
 {
-	for (; d->si < d->cfg.nservers && d->ntargets < MAX_ADDRS; d->si++) {
+	for (; d->si < d->cfg.nservers && d->ntargets < XCHG_MAX_ADDRS; d->si++) {
 		const struct dns_server *s = walk_server(d, d->si);
-		if (target_from_ip(s->host, s->port, &d->targets[d->ntargets])) {
+		if (xchg_target_from_ip(s->host, s->port, &d->targets[d->ntargets])) {
 			d->ntargets++; /* an IP address: no look-up */
 			continue;
 		}
@@ -800,8 +415,9 @@ static void servers_walk(struct dnsu *d)
 	next_msg(d);
 }
 
-static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
+static void soa_done(void *owner, int err, struct dns_answer *a)
 {
+	struct dnsu *d = owner;
 	char detail[DNS_NAME_MAX + sizeof(d->x.last_err) + 32];
 	if (err) {
 		snprintf(detail, sizeof(detail), "SOA query for %s: %s", d->zi.owner, d->x.last_err);
@@ -839,13 +455,13 @@ static void discover(struct dnsu *d, const char *owner, const char *qn)
 	memset(&d->zi, 0, sizeof(d->zi));
 	snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", owner);
 	/* To the configured servers if any, else through the system resolver. */
-	const struct target *t = d->cfg.nservers ? d->targets : d->resolvers;
+	const struct xchg_target *t = d->cfg.nservers ? d->targets : d->resolvers;
 	size_t n = d->cfg.nservers ? d->ntargets : d->nresolvers;
 	ldns_rdf *name = ldns_dname_new_frm_str(qn);
 	ldns_pkt *q = name ? ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_RD)
 			   : NULL;
 	d->phase = PH_SOA;
-	if (!q || x_start(d, q, t, n, qn, LDNS_RR_TYPE_SOA, false, false, soa_done) < 0)
+	if (!q || xchg_start(&d->x, q, t, n, qn, LDNS_RR_TYPE_SOA, NULL, false, soa_done, d) < 0)
 		batch_fail(d, DNS_TRANSIENT, "cannot build the SOA query");
 }
 
@@ -930,13 +546,7 @@ static int du_send(void *ctx, const struct dns_batch *b)
 static void du_cancel(void *ctx)
 {
 	struct dnsu *d = ctx;
-	if (d->x.active) {
-		x_close(&d->x);
-		d->x.active = false;
-		free(d->x.wire);
-		d->x.wire = NULL;
-		explicit_bzero(&d->x.key, sizeof(d->x.key));
-	}
+	xchg_cancel(&d->x);
 	d->batch = NULL;
 	d->phase = PH_IDLE;
 }
@@ -950,9 +560,9 @@ static void read_resolvers(struct dnsu *d)
 	if (ldns_resolver_new_frm_file(&r, RESOLV_CONF) != LDNS_STATUS_OK || !r)
 		return;
 	ldns_rdf **ns = ldns_resolver_nameservers(r);
-	for (size_t i = 0; i < ldns_resolver_nameserver_count(r) && d->nresolvers < MAX_ADDRS; i++) {
+	for (size_t i = 0; i < ldns_resolver_nameserver_count(r) && d->nresolvers < XCHG_MAX_ADDRS; i++) {
 		char *ip = ldns_rdf2str(ns[i]);
-		if (ip && target_from_ip(ip, 0, &d->resolvers[d->nresolvers]))
+		if (ip && xchg_target_from_ip(ip, 0, &d->resolvers[d->nresolvers]))
 			d->nresolvers++;
 		free(ip);
 	}
@@ -987,8 +597,8 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 		return -ENOMEM;
 	d->host = host;
 	d->inst = inst;
-	d->x.fd = -1;
 	int rc = dns_config_read(host, inst, &d->cfg);
+	xchg_init(&d->x, host, inst, d->cfg.timeout_ms);
 	const char *key_name;
 	host->cfg_string(inst, "key_name", NULL, &key_name);
 	/* key_file as written: d->cfg is empty after an error in another key,
@@ -1075,9 +685,9 @@ static void du_status(struct nlevd_instance *inst, void *priv)
 {
 	struct dnsu *d = priv;
 	dns_engine_status(d->e);
-	if (d->ignored)
+	if (d->x.ignored)
 		d->host->log(inst, NLEVD_LOG_NOTICE, "%llu responses ignored (forged, stale or "
-			     "malformed)", d->ignored);
+			     "malformed)", d->x.ignored);
 }
 
 /* SIGHUP with the section unchanged: a key file replaced in place (a key
