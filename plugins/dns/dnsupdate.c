@@ -1,37 +1,23 @@
 /* dnsupdate: publish the host's addresses with RFC 2136 UPDATE, TSIG-signed
- * (RFC 8945), over non-blocking UDP/TCP sockets on the daemon's libev loop.
- * Messages are built and parsed with ldns; nothing here blocks. */
-#include <arpa/inet.h>
+ * (RFC 8945), on the daemon's libev loop; nothing here blocks.  This file is
+ * the plugin: configuration and key, and a batch sent as one UPDATE per
+ * zone after discovery (discover.c), each over the exchange (xchg.c). */
 #include <errno.h>
-#include <ev.h>
-#include <fcntl.h>
 #include <ldns/ldns.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nlevd/plugin.h>
 
 #include "build.h"
+#include "discover.h"
 #include "engine.h"
 #include "keyfile.h"
 #include "verify.h"
 #include "xchg.h"
-
-#define RESOLV_CONF "/etc/resolv.conf"
-
-enum { PH_IDLE, PH_SRV_A, PH_SRV_AAAA, PH_SOA, PH_A, PH_AAAA, PH_UPDATE };
-
-struct zone_info {
-	char owner[DNS_NAME_MAX];
-	char zone[DNS_NAME_MAX];
-	char mname[DNS_NAME_MAX];
-};
 
 struct dnsu {
 	const struct nlevd_host *host;
@@ -40,8 +26,6 @@ struct dnsu {
 	struct tsig_key key;
 	bool has_key;
 	struct dns_engine *e;
-	struct xchg_target resolvers[XCHG_MAX_ADDRS];
-	size_t nresolvers;
 	const struct dns_batch *batch;
 	size_t mi;
 	/* Per message of the batch: 1 + the index of the message it went out
@@ -54,23 +38,8 @@ struct dnsu {
 	size_t *off;
 	bool mi_done;
 	size_t nupdates; /* UPDATEs answered in this batch */
-	int phase;
 	struct zone_info zi; /* for the message being sent */
-	struct zone_info *cache;
-	size_t ncache;
-	struct xchg_target targets[XCHG_MAX_ADDRS];
-	size_t ntargets;
-	/* With `server`: targets holds the configured servers' addresses,
-	 * found once per batch (servers_known), host names looked up afresh
-	 * each time.  si is the walk's next server, sname the name being
-	 * looked up, sfirst where its addresses start in targets, swhy an
-	 * error answer to one of its queries, serr the names that gave no
-	 * address and why. */
-	bool servers_known;
-	size_t si, sfirst;
-	char sname[DNS_NAME_MAX];
-	const char *swhy;
-	char serr[400];
+	struct disc ds;
 	struct xchg x;
 };
 
@@ -84,11 +53,10 @@ static void next_msg(struct dnsu *d);
 
 static void batch_fail(struct dnsu *d, enum dns_result r, const char *detail)
 {
-	d->phase = PH_IDLE;
 	d->batch = NULL;
 	/* Discovery results may be stale after a failure (the primary
 	 * moved): the next attempt finds zones and primaries afresh. */
-	d->ncache = 0;
+	disc_forget(&d->ds);
 	dns_engine_result(d->e, r, detail);
 }
 
@@ -139,20 +107,11 @@ static void update_done(void *owner, int err, struct dns_answer *a)
 	next_msg(d);
 }
 
-/* What discovery found for a message's owner (its zone and primary). */
-static const struct zone_info *cache_find(const struct dnsu *d, const struct dns_msg *m)
-{
-	for (size_t i = 0; i < d->ncache; i++)
-		if (!strcmp(d->cache[i].owner, msg_owner(m)))
-			return &d->cache[i];
-	return NULL;
-}
-
 /* The zone a message goes to, when known without asking: its own, or the
  * one found for its owner. */
 static const char *msg_zone_known(const struct dnsu *d, const struct dns_msg *m)
 {
-	const struct zone_info *z = m->zone ? NULL : cache_find(d, m);
+	const struct zone_info *z = m->zone ? NULL : disc_cache_find(&d->ds, msg_owner(m));
 	return m->zone ? m->zone : z ? z->zone : NULL;
 }
 
@@ -239,56 +198,32 @@ static void send_update(struct dnsu *d)
 		d->host->log(d->inst, NLEVD_LOG_DEBUG, "UPDATE for zone %s: %zu of %zu changes "
 			     "(%zu bytes unsigned) from %zu message%s", d->zi.zone, u.taken, n,
 			     u.wire_len, groups, groups == 1 ? "" : "s");
-	d->phase = PH_UPDATE;
-	rc = xchg_start(&d->x, u.pkt, d->targets, d->ntargets, d->zi.zone, LDNS_RR_TYPE_SOA,
+	rc = xchg_start(&d->x, u.pkt, d->ds.targets, d->ds.ntargets, d->zi.zone, LDNS_RR_TYPE_SOA,
 			d->has_key ? &d->key : NULL, d->cfg.tcp, update_done, d);
 	if (rc < 0)
 		batch_fail(d, DNS_PERMANENT, rc == -EMSGSIZE ? "the signed UPDATE message is over "
 			   "65535 bytes" : "cannot sign the UPDATE message");
 }
 
-static void resolve_next(struct dnsu *d);
-
-static void addr_done(void *owner, int err, struct dns_answer *a)
+/* A discovery step done: on with the batch. */
+static void disc_done(void *ctx, enum dns_result r, const char *detail)
 {
-	struct dnsu *d = owner;
-	if (!err) {
-		ldns_rr_list *an = ldns_pkt_answer(a->pkt);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < XCHG_MAX_ADDRS; i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
-				continue;
-			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && xchg_target_from_ip(ip, 0, &d->targets[d->ntargets]))
-				d->ntargets++;
-			free(ip);
-		}
-		ldns_pkt_free(a->pkt);
-	}
-	if (d->phase == PH_A) {
-		d->phase = PH_AAAA;
-		resolve_next(d);
+	struct dnsu *d = ctx;
+	if (r != DNS_OK) {
+		batch_fail(d, r, detail);
 		return;
 	}
-	if (!d->ntargets) {
-		char detail[DNS_NAME_MAX + 64];
-		snprintf(detail, sizeof(detail), "no address for the primary server %s", d->zi.mname);
-		batch_fail(d, DNS_TRANSIENT, detail);
+	next_msg(d);
+}
+
+static void primary_done(void *ctx, enum dns_result r, const char *detail)
+{
+	struct dnsu *d = ctx;
+	if (r != DNS_OK) {
+		batch_fail(d, r, detail);
 		return;
 	}
 	send_update(d);
-}
-
-/* Addresses of the SOA MNAME, through the system resolver. */
-static void resolve_next(struct dnsu *d)
-{
-	ldns_rdf *n = ldns_dname_new_frm_str(d->zi.mname);
-	ldns_rr_type t = d->phase == PH_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
-	if (!q || xchg_start(&d->x, q, d->resolvers, d->nresolvers, d->zi.mname, t, NULL,
-			     false, addr_done, d) < 0)
-		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
 }
 
 static void servers_ready(struct dnsu *d)
@@ -297,172 +232,7 @@ static void servers_ready(struct dnsu *d)
 		send_update(d);
 		return;
 	}
-	d->ntargets = 0;
-	d->phase = PH_A;
-	resolve_next(d);
-}
-
-/* ---- the configured servers: IP addresses as they are, names looked up ---- */
-
-/* The i-th server of the walk: the engine's choice first, the rest as
- * fall-back, so one UPDATE fails over through every address of each. */
-static const struct dns_server *walk_server(const struct dnsu *d, size_t i)
-{
-	size_t first = d->batch->server ? (size_t)(d->batch->server - d->cfg.servers) : 0;
-	return &d->cfg.servers[(first + i) % d->cfg.nservers];
-}
-
-static void servers_walk(struct dnsu *d);
-
-static void sname_failed(struct dnsu *d, const char *why)
-{
-	size_t n = strlen(d->serr);
-	snprintf(d->serr + n, sizeof(d->serr) - n, "%scannot resolve server %s: %s", n ? "; " : "",
-		 walk_server(d, d->si)->host, why);
-}
-
-static xchg_done_fn sname_done;
-
-/* An A or AAAA query for a `server` name to the system resolver. */
-static void sname_query(struct dnsu *d)
-{
-	ldns_rr_type t = d->phase == PH_SRV_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-	ldns_rdf *n = ldns_dname_new_frm_str(d->sname);
-	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
-	if (!q || xchg_start(&d->x, q, d->resolvers, d->nresolvers, d->sname, t, NULL, false,
-			     sname_done, d) < 0)
-		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
-}
-
-static void sname_done(void *owner, int err, struct dns_answer *a)
-{
-	struct dnsu *d = owner;
-	const struct dns_server *s = walk_server(d, d->si);
-	if (err) {
-		/* No resolver answered: an AAAA query would only wait as long
-		 * again.  The next server, if any; a transient failure if none. */
-		char why[sizeof(d->x.last_err) + 32];
-		snprintf(why, sizeof(why), "no answer from the resolver (%s)", d->x.last_err);
-		sname_failed(d, why);
-		d->si++;
-		servers_walk(d);
-		return;
-	}
-	ldns_pkt *p = a->pkt;
-	if (a->rcode == LDNS_RCODE_NXDOMAIN) { /* no such name: no AAAA either */
-		ldns_pkt_free(p);
-		sname_failed(d, "NXDOMAIN");
-		d->si++;
-		servers_walk(d);
-		return;
-	}
-	if (a->rcode) {
-		d->swhy = dns_rcode_name(a->rcode);
-	} else {
-		/* The resolver followed any CNAME: every address in the answer. */
-		ldns_rr_list *an = ldns_pkt_answer(p);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < XCHG_MAX_ADDRS; i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
-				continue;
-			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && xchg_target_from_ip(ip, s->port, &d->targets[d->ntargets]))
-				d->targets[d->ntargets++].name = s->host;
-			free(ip);
-		}
-	}
-	ldns_pkt_free(p);
-	if (d->phase == PH_SRV_A) {
-		d->phase = PH_SRV_AAAA;
-		sname_query(d);
-		return;
-	}
-	if (d->ntargets == d->sfirst)
-		sname_failed(d, d->swhy ? d->swhy : "no A or AAAA record");
-	d->si++;
-	servers_walk(d);
-}
-
-/* Collect the configured servers' addresses into targets, looking up the
- * names one query at a time on the loop, then go on with the batch. */
-static void servers_walk(struct dnsu *d)
-{
-	for (; d->si < d->cfg.nservers && d->ntargets < XCHG_MAX_ADDRS; d->si++) {
-		const struct dns_server *s = walk_server(d, d->si);
-		if (xchg_target_from_ip(s->host, s->port, &d->targets[d->ntargets])) {
-			d->ntargets++; /* an IP address: no look-up */
-			continue;
-		}
-		if (dns_server_host(s->host, d->sname, sizeof(d->sname)) != DNS_HOST_NAME)
-			continue; /* refused at configuration time: not reached */
-		d->sfirst = d->ntargets;
-		d->swhy = NULL;
-		d->phase = PH_SRV_A;
-		sname_query(d);
-		return;
-	}
-	d->servers_known = true;
-	d->phase = PH_IDLE;
-	if (!d->ntargets) {
-		/* A transient failure: the engine retries with back-off, and
-		 * the names are looked up again then. */
-		batch_fail(d, DNS_TRANSIENT, d->serr[0] ? d->serr : "no server address");
-		return;
-	}
-	if (d->serr[0])
-		d->host->log(d->inst, NLEVD_LOG_WARNING, "%s; trying the other servers", d->serr);
-	next_msg(d);
-}
-
-static void soa_done(void *owner, int err, struct dns_answer *a)
-{
-	struct dnsu *d = owner;
-	char detail[DNS_NAME_MAX + sizeof(d->x.last_err) + 32];
-	if (err) {
-		snprintf(detail, sizeof(detail), "SOA query for %s: %s", d->zi.owner, d->x.last_err);
-		batch_fail(d, DNS_TRANSIENT, detail);
-		return;
-	}
-	/* Only an SOA of the name's own ancestry: one of another tree would
-	 * send the signed UPDATE to another primary. */
-	int rc = dns_soa_find(a->pkt, d->x.qname, d->zi.zone, sizeof(d->zi.zone), d->zi.mname,
-			      sizeof(d->zi.mname));
-	ldns_pkt_free(a->pkt);
-	if (rc < 0) {
-		snprintf(detail, sizeof(detail), "no SOA found for %s (%s)", d->zi.owner, a->detail);
-		batch_fail(d, DNS_TRANSIENT, detail);
-		return;
-	}
-	if (d->ncache >= 64) /* one per owner ever seen: keep it bounded */
-		d->ncache = 0;
-	struct zone_info *nc = realloc(d->cache, (d->ncache + 1) * sizeof(*nc));
-	if (!nc) { /* next_msg looks for it there: without it, no progress */
-		batch_fail(d, DNS_TRANSIENT, "out of memory");
-		return;
-	}
-	d->cache = nc;
-	d->cache[d->ncache++] = d->zi;
-	d->host->log(d->inst, NLEVD_LOG_INFO, "%s is in zone %s, primary %s", d->zi.owner,
-		     d->zi.zone, d->zi.mname);
-	next_msg(d); /* finds it in the cache now */
-}
-
-/* An SOA query for owner (or the zone apex qn): soa_done caches the
- * zone and its primary, then comes back to next_msg. */
-static void discover(struct dnsu *d, const char *owner, const char *qn)
-{
-	memset(&d->zi, 0, sizeof(d->zi));
-	snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", owner);
-	/* To the configured servers if any, else through the system resolver. */
-	const struct xchg_target *t = d->cfg.nservers ? d->targets : d->resolvers;
-	size_t n = d->cfg.nservers ? d->ntargets : d->nresolvers;
-	ldns_rdf *name = ldns_dname_new_frm_str(qn);
-	ldns_pkt *q = name ? ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_RD)
-			   : NULL;
-	d->phase = PH_SOA;
-	if (!q || xchg_start(&d->x, q, t, n, qn, LDNS_RR_TYPE_SOA, NULL, false, soa_done, d) < 0)
-		batch_fail(d, DNS_TRANSIENT, "cannot build the SOA query");
+	disc_primary(&d->ds, d->zi.mname, primary_done, d);
 }
 
 static void next_msg(struct dnsu *d)
@@ -473,21 +243,20 @@ static void next_msg(struct dnsu *d)
 		char detail[64];
 		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->nupdates,
 			 d->nupdates == 1 ? "" : "s");
-		d->phase = PH_IDLE;
 		d->batch = NULL;
 		dns_engine_result(d->e, DNS_OK, detail);
 		return;
 	}
-	if (d->cfg.nservers && !d->servers_known) {
-		servers_walk(d); /* then here again */
+	if (d->cfg.nservers && !d->ds.servers_known) {
+		disc_servers(&d->ds, disc_done, d); /* then here again */
 		return;
 	}
 	/* First the zone of every message without one, so that the messages
 	 * of one zone can go out as one UPDATE (bounded by the cache). */
-	for (size_t k = d->mi; k < d->batch->nmsgs && d->ncache < 63; k++) {
+	for (size_t k = d->mi; k < d->batch->nmsgs && d->ds.ncache < 63; k++) {
 		const struct dns_msg *mk = &d->batch->msgs[k];
 		if (!d->merged[k] && !msg_zone_known(d, mk)) {
-			discover(d, msg_owner(mk), msg_owner(mk));
+			disc_zone(&d->ds, msg_owner(mk), msg_owner(mk), disc_done, d);
 			return;
 		}
 	}
@@ -500,13 +269,13 @@ static void next_msg(struct dnsu *d)
 		return;
 	}
 	/* Found before (for a zone given, its primary): the cache. */
-	const struct zone_info *z = cache_find(d, m);
+	const struct zone_info *z = disc_cache_find(&d->ds, msg_owner(m));
 	if (z) {
 		d->zi = *z;
 		servers_ready(d);
 		return;
 	}
-	discover(d, msg_owner(m), m->zone ? m->zone : msg_owner(m));
+	disc_zone(&d->ds, msg_owner(m), m->zone ? m->zone : msg_owner(m), disc_done, d);
 }
 
 static int du_send(void *ctx, const struct dns_batch *b)
@@ -532,13 +301,7 @@ static int du_send(void *ctx, const struct dns_batch *b)
 	d->batch = b;
 	d->mi = 0;
 	d->nupdates = 0;
-	/* The servers' names are looked up afresh for every batch: no cache
-	 * to keep in step with the records' TTLs, and an address that moved
-	 * is found at the next attempt. */
-	d->servers_known = false;
-	d->si = 0;
-	d->ntargets = 0;
-	d->serr[0] = 0;
+	disc_batch(&d->ds, b->server);
 	next_msg(d);
 	return 0;
 }
@@ -548,26 +311,9 @@ static void du_cancel(void *ctx)
 	struct dnsu *d = ctx;
 	xchg_cancel(&d->x);
 	d->batch = NULL;
-	d->phase = PH_IDLE;
 }
 
 static const struct dns_transport transport = {du_send, du_cancel};
-
-/* Nameservers from resolv.conf: read at configure time (a small local file). */
-static void read_resolvers(struct dnsu *d)
-{
-	ldns_resolver *r = NULL;
-	if (ldns_resolver_new_frm_file(&r, RESOLV_CONF) != LDNS_STATUS_OK || !r)
-		return;
-	ldns_rdf **ns = ldns_resolver_nameservers(r);
-	for (size_t i = 0; i < ldns_resolver_nameserver_count(r) && d->nresolvers < XCHG_MAX_ADDRS; i++) {
-		char *ip = ldns_rdf2str(ns[i]);
-		if (ip && xchg_target_from_ip(ip, 0, &d->resolvers[d->nresolvers]))
-			d->nresolvers++;
-		free(ip);
-	}
-	ldns_resolver_deep_free(r);
-}
 
 /* Read and check the key; NULL, or the config key at fault with the reason
  * in err.  Shared by create and by SIGHUP (a key file replaced in place). */
@@ -599,6 +345,7 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 	d->inst = inst;
 	int rc = dns_config_read(host, inst, &d->cfg);
 	xchg_init(&d->x, host, inst, d->cfg.timeout_ms);
+	disc_init(&d->ds, host, inst, &d->cfg, &d->x);
 	const char *key_name;
 	host->cfg_string(inst, "key_name", NULL, &key_name);
 	/* key_file as written: d->cfg is empty after an error in another key,
@@ -636,13 +383,13 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 			a_name = d->cfg.servers[i].host;
 	}
 	if (rc == 0) {
-		read_resolvers(d);
-		if (!d->cfg.nservers && !d->nresolvers) {
+		disc_read_resolvers(&d->ds);
+		if (!d->cfg.nservers && !d->ds.nresolvers) {
 			host->cfg_error(inst, "server",
 					"no server given and no nameserver in " RESOLV_CONF
 					" to find the zone's primary");
 			rc = -EINVAL;
-		} else if (a_name && !d->nresolvers) {
+		} else if (a_name && !d->ds.nresolvers) {
 			host->cfg_error(inst, "server",
 					"'%s' is a host name, and there is no nameserver in " RESOLV_CONF
 					" to look it up", a_name);
@@ -721,7 +468,7 @@ static void du_destroy(struct nlevd_instance *inst, void *priv)
 	(void)inst;
 	dns_engine_free(d->e);
 	du_cancel(d);
-	free(d->cache);
+	disc_free(&d->ds);
 	free(d->merged);
 	free(d->off);
 	explicit_bzero(&d->key, sizeof(d->key));
