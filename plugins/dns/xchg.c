@@ -82,7 +82,7 @@ static void x_finish(struct xchg *x, int err, struct dns_answer *a)
 	x_close(x);
 	if (x->nignored > 1)
 		x->host->log(x->inst, NLEVD_LOG_WARNING, "%llu more responses ignored for %s",
-			  x->nignored - 1, x->qname);
+			     x->nignored - 1, x->qname);
 	x->nignored = 0;
 	x->active = false;
 	free(x->wire);
@@ -115,7 +115,7 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 		x->ignored++;
 		if (!x->nignored++)
 			x->host->log(x->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s",
-					where, a.detail);
+				     where, a.detail);
 		if (x->tcp) /* a TCP stream carries one answer: this was it */
 			x_next(x, a.detail);
 		return;
@@ -125,7 +125,7 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 		x->ignored++;
 		if (!x->unv)
 			x->host->log(x->inst, NLEVD_LOG_WARNING, "unverified answer from %s: %s; "
-					"waiting for a signed one", where, a.detail);
+				     "waiting for a signed one", where, a.detail);
 		x->unv = true;
 		x->unv_rcode = a.rcode;
 		x->unv_tsig = a.tsig_error;
