@@ -1,76 +1,23 @@
 /* dnsupdate: publish the host's addresses with RFC 2136 UPDATE, TSIG-signed
- * (RFC 8945), over non-blocking UDP/TCP sockets on the daemon's libev loop.
- * Messages are built and parsed with ldns; nothing here blocks. */
-#include <arpa/inet.h>
+ * (RFC 8945), on the daemon's libev loop; nothing here blocks.  This file is
+ * the plugin: configuration and key, and a batch sent as one UPDATE per
+ * zone after discovery (discover.c), each over the exchange (xchg.c). */
 #include <errno.h>
-#include <ev.h>
-#include <fcntl.h>
 #include <ldns/ldns.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nlevd/plugin.h>
 
 #include "build.h"
+#include "discover.h"
 #include "engine.h"
 #include "keyfile.h"
 #include "verify.h"
-
-#define MAX_ADDRS 16
-#define UDP_TRIES 3
-#define RESOLV_CONF "/etc/resolv.conf"
-
-struct target {
-	struct sockaddr_storage sa;
-	socklen_t len;
-	const char *name; /* the `server` host name it was found for, or NULL */
-};
-
-struct dnsu;
-
-/* One request to a list of addresses: retransmission, fail-over, TCP. */
-struct xchg {
-	struct dnsu *d;
-	uint8_t *wire;
-	size_t wlen;
-	struct dns_expect ex;
-	struct tsig_key key; /* what the request was signed with */
-	char qname[DNS_NAME_MAX];
-	uint8_t req_mac[64];
-	struct target addrs[MAX_ADDRS];
-	size_t naddrs, ai;
-	int fd;
-	bool tcp, force_tcp, active;
-	int sends;
-	ev_io io;
-	ev_timer tmr;
-	uint8_t *rbuf;
-	size_t rlen, rexp, woff;
-	char last_err[DNS_NAME_MAX + 160];
-	/* Responses ignored in this exchange: the first is logged, the rest
-	 * summed up at its end (anyone can flood us with datagrams). */
-	unsigned long long nignored;
-	/* An unsigned error answer (DNS_V_UNVERIFIED), kept until a verified
-	 * one comes or the exchange times out: then it counts. */
-	bool unv;
-	int unv_rcode, unv_tsig;
-	char unv_detail[DNS_NAME_MAX + 280];
-	void (*done)(struct dnsu *d, int err, struct dns_answer *a);
-};
-
-enum { PH_IDLE, PH_SRV_A, PH_SRV_AAAA, PH_SOA, PH_A, PH_AAAA, PH_UPDATE };
-
-struct zone_info {
-	char owner[DNS_NAME_MAX];
-	char zone[DNS_NAME_MAX];
-	char mname[DNS_NAME_MAX];
-};
+#include "xchg.h"
 
 struct dnsu {
 	const struct nlevd_host *host;
@@ -79,8 +26,6 @@ struct dnsu {
 	struct tsig_key key;
 	bool has_key;
 	struct dns_engine *e;
-	struct target resolvers[MAX_ADDRS];
-	size_t nresolvers;
 	const struct dns_batch *batch;
 	size_t mi;
 	/* Per message of the batch: 1 + the index of the message it went out
@@ -93,378 +38,14 @@ struct dnsu {
 	size_t *off;
 	bool mi_done;
 	size_t nupdates; /* UPDATEs answered in this batch */
-	int phase;
 	struct zone_info zi; /* for the message being sent */
-	struct zone_info *cache;
-	size_t ncache;
-	struct target targets[MAX_ADDRS];
-	size_t ntargets;
-	/* With `server`: targets holds the configured servers' addresses,
-	 * found once per batch (servers_known), host names looked up afresh
-	 * each time.  si is the walk's next server, sname the name being
-	 * looked up, sfirst where its addresses start in targets, swhy an
-	 * error answer to one of its queries, serr the names that gave no
-	 * address and why. */
-	bool servers_known;
-	size_t si, sfirst;
-	char sname[DNS_NAME_MAX];
-	const char *swhy;
-	char serr[400];
+	struct disc ds;
 	struct xchg x;
-	unsigned long long ignored;
 };
 
 static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
 				   "ptr", "on_empty", "timeout", "retry", "retry_max", "tcp",
 				   NULL};
-
-static uint16_t random_id(void)
-{
-	uint16_t id;
-	if (getentropy(&id, sizeof(id)) < 0)
-		id = (uint16_t)(rand() ^ time(NULL));
-	return id;
-}
-
-static void sa_str(const struct target *t, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (t->sa.ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)&t->sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		port = ntohs(s->sin_port);
-	} else {
-		const struct sockaddr_in6 *s = (const void *)&t->sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s->sin6_port);
-	}
-	/* an address looked up for a `server` name: say which */
-	snprintf(buf, len, "%s#%u%s%s%s", ip, port, t->name ? " (" : "", t->name ? t->name : "",
-		 t->name ? ")" : "");
-}
-
-static bool target_from_ip(const char *ip, uint16_t port, struct target *t)
-{
-	memset(t, 0, sizeof(*t));
-	struct sockaddr_in *s4 = (void *)&t->sa;
-	struct sockaddr_in6 *s6 = (void *)&t->sa;
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port ? port : 53);
-		t->len = sizeof(*s4);
-		return true;
-	}
-	if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port ? port : 53);
-		t->len = sizeof(*s6);
-		return true;
-	}
-	return false;
-}
-
-/* ---- the exchange ---- */
-
-static void x_close(struct xchg *x)
-{
-	struct ev_loop *loop = x->d->host->loop;
-	ev_io_stop(loop, &x->io);
-	ev_timer_stop(loop, &x->tmr);
-	if (x->fd >= 0)
-		close(x->fd);
-	x->fd = -1;
-	free(x->rbuf);
-	x->rbuf = NULL;
-	x->rlen = x->rexp = x->woff = 0;
-}
-
-static void x_finish(struct xchg *x, int err, struct dns_answer *a)
-{
-	x_close(x);
-	if (x->nignored > 1)
-		x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "%llu more responses ignored for %s",
-				x->nignored - 1, x->qname);
-	x->nignored = 0;
-	x->active = false;
-	free(x->wire);
-	x->wire = NULL;
-	explicit_bzero(&x->key, sizeof(x->key)); /* verified: not needed now */
-	x->done(x->d, err, a);
-}
-
-static void x_try(struct xchg *x);
-
-static void x_next(struct xchg *x, const char *why)
-{
-	char where[DNS_NAME_MAX + 64];
-	sa_str(&x->addrs[x->ai], where, sizeof(where));
-	snprintf(x->last_err, sizeof(x->last_err), "%s: %s", where, why);
-	x->d->host->log(x->d->inst, NLEVD_LOG_DEBUG, "%s", x->last_err);
-	x_close(x);
-	x->ai++;
-	x->tcp = x->force_tcp;
-	x_try(x);
-}
-
-static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
-{
-	struct dns_answer a;
-	enum dns_verdict v = dns_response_check(buf, len, &x->ex, time(NULL), &a);
-	char where[DNS_NAME_MAX + 64];
-	sa_str(&x->addrs[x->ai], where, sizeof(where));
-	if (v == DNS_V_IGNORE) {
-		x->d->ignored++;
-		if (!x->nignored++)
-			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "ignoring a response from %s: %s",
-					where, a.detail);
-		if (x->tcp) /* a TCP stream carries one answer: this was it */
-			x_next(x, a.detail);
-		return;
-	}
-	if (v == DNS_V_UNVERIFIED) {
-		/* Forged, or the server's own: only the timeout tells. */
-		x->d->ignored++;
-		if (!x->unv)
-			x->d->host->log(x->d->inst, NLEVD_LOG_WARNING, "unverified answer from %s: %s; "
-					"waiting for a signed one", where, a.detail);
-		x->unv = true;
-		x->unv_rcode = a.rcode;
-		x->unv_tsig = a.tsig_error;
-		snprintf(x->unv_detail, sizeof(x->unv_detail), "%s from %s", a.detail, where);
-		if (x->tcp) /* the next message on the stream, until the timeout */
-			x->rlen = x->rexp = 0;
-		return;
-	}
-	if (v == DNS_V_TRUNCATED) {
-		if (x->tcp) {
-			x_next(x, "truncated over TCP");
-			return;
-		}
-		x->d->host->log(x->d->inst, NLEVD_LOG_DEBUG, "%s: truncated, retrying over TCP", where);
-		x_close(x);
-		x->tcp = true;
-		x_try(x);
-		return;
-	}
-	x_finish(x, 0, &a);
-}
-
-static void x_udp_read(struct xchg *x)
-{
-	uint8_t buf[65536];
-	for (;;) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(x->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			x_next(x, strerror(errno)); /* e.g. ECONNREFUSED from ICMP */
-			return;
-		}
-		/* Connected: the kernel already filters; be strict anyway. */
-		if (fl != x->addrs[x->ai].len || memcmp(&from, &x->addrs[x->ai].sa, fl)) {
-			x->d->ignored++;
-			continue;
-		}
-		x_handle(x, buf, (size_t)n);
-		return;
-	}
-}
-
-static void x_tcp_io(struct xchg *x, int revents)
-{
-	if (revents & EV_WRITE) {
-		if (x->woff == 0) {
-			int err = 0;
-			socklen_t l = sizeof(err);
-			getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-			if (err) {
-				x_next(x, strerror(err));
-				return;
-			}
-		}
-		uint8_t hdr[2] = {(uint8_t)(x->wlen >> 8), (uint8_t)x->wlen};
-		struct iovec iov[2] = {{hdr + (x->woff < 2 ? x->woff : 2), x->woff < 2 ? 2 - x->woff : 0},
-				       {x->wire + (x->woff > 2 ? x->woff - 2 : 0),
-					x->wlen - (x->woff > 2 ? x->woff - 2 : 0)}};
-		struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-		ssize_t n = sendmsg(x->fd, &m, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				x_next(x, strerror(errno));
-			return;
-		}
-		x->woff += (size_t)n;
-		if (x->woff >= x->wlen + 2) {
-			ev_io_stop(x->d->host->loop, &x->io);
-			ev_io_set(&x->io, x->fd, EV_READ);
-			ev_io_start(x->d->host->loop, &x->io);
-		}
-		return;
-	}
-	if (!x->rbuf && !(x->rbuf = malloc(65535 + 2))) {
-		x_next(x, "out of memory");
-		return;
-	}
-	for (;;) {
-		size_t want = x->rlen < 2 ? 2 - x->rlen : x->rexp + 2 - x->rlen;
-		ssize_t n = read(x->fd, x->rbuf + x->rlen, want);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				x_next(x, strerror(errno));
-			return;
-		}
-		if (n == 0) {
-			x_next(x, "connection closed");
-			return;
-		}
-		x->rlen += (size_t)n;
-		if (x->rlen == 2) {
-			x->rexp = ((size_t)x->rbuf[0] << 8) | x->rbuf[1];
-			if (x->rexp < 12) {
-				x_next(x, "bad TCP length");
-				return;
-			}
-		}
-		if (x->rlen >= 2 && x->rlen == x->rexp + 2) {
-			uint8_t *b = x->rbuf;
-			size_t l = x->rexp;
-			x->rbuf = NULL; /* x_handle may close and restart */
-			x_handle(x, b + 2, l);
-			free(b);
-			return;
-		}
-	}
-}
-
-static void x_io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	struct xchg *x = w->data;
-	if (x->tcp)
-		x_tcp_io(x, revents);
-	else
-		x_udp_read(x);
-}
-
-static void x_tmr_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)revents;
-	struct xchg *x = w->data;
-	uint64_t timeout = x->d->cfg.timeout_ms;
-	if (!x->tcp && x->sends < UDP_TRIES) {
-		/* Retransmit within the attempt's timeout. */
-		if (send(x->fd, x->wire, x->wlen, 0) < 0 && errno != EAGAIN) {
-			x_next(x, strerror(errno));
-			return;
-		}
-		x->sends++;
-		ev_timer_set(w, (double)timeout / UDP_TRIES / 1000., 0.);
-		ev_timer_start(loop, w);
-		return;
-	}
-	x_next(x, "timed out");
-}
-
-static void x_try(struct xchg *x)
-{
-	struct ev_loop *loop = x->d->host->loop;
-	if (x->ai >= x->naddrs) {
-		/* No verified answer: an unverified error one, if any, counts. */
-		x_finish(x, x->unv ? -EBADMSG : -ETIMEDOUT, NULL);
-		return;
-	}
-	const struct target *t = &x->addrs[x->ai];
-	x->fd = socket(t->sa.ss_family, (x->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-						SOCK_CLOEXEC, 0);
-	if (x->fd < 0) {
-		x_next(x, strerror(errno));
-		return;
-	}
-	if (connect(x->fd, (const struct sockaddr *)&t->sa, t->len) < 0 && errno != EINPROGRESS) {
-		x_next(x, strerror(errno));
-		return;
-	}
-	uint64_t timeout = x->d->cfg.timeout_ms;
-	if (x->tcp) {
-		x->woff = 0;
-		ev_io_init(&x->io, x_io_cb, x->fd, EV_WRITE);
-		ev_timer_init(&x->tmr, x_tmr_cb, (double)timeout / 1000., 0.);
-	} else {
-		if (send(x->fd, x->wire, x->wlen, 0) < 0 && errno != EAGAIN) {
-			x_next(x, strerror(errno));
-			return;
-		}
-		x->sends = 1;
-		ev_io_init(&x->io, x_io_cb, x->fd, EV_READ);
-		ev_timer_init(&x->tmr, x_tmr_cb, (double)timeout / UDP_TRIES / 1000., 0.);
-	}
-	x->io.data = x->tmr.data = x;
-	ev_io_start(loop, &x->io);
-	ev_timer_start(loop, &x->tmr);
-}
-
-/* Send pkt (freed here) to addrs; sign it when key is given. */
-static int x_start(struct dnsu *d, ldns_pkt *pkt, const struct target *addrs, size_t n,
-		   const char *qname, uint16_t qtype, bool sign, bool tcp,
-		   void (*done)(struct dnsu *, int, struct dns_answer *))
-{
-	struct xchg *x = &d->x;
-	memset(&x->ex, 0, sizeof(x->ex));
-	x->nignored = 0;
-	x->unv = false;
-	ldns_pkt_set_id(pkt, random_id());
-	/* EDNS: answers up to 1232 bytes over UDP (no fragmentation). */
-	ldns_pkt_set_edns_udp_size(pkt, DNS_EDNS_UDP);
-	if (sign && d->has_key) {
-		const char *alg = tsig_alg_name(d->key.algorithm, NULL);
-		if (ldns_pkt_tsig_sign(pkt, d->key.name, d->key.secret_b64, 300, alg, NULL) !=
-		    LDNS_STATUS_OK) {
-			ldns_pkt_free(pkt);
-			return -EINVAL;
-		}
-		const ldns_rdf *mac = ldns_rr_rdf(ldns_pkt_tsig(pkt), 3);
-		size_t ml = mac && ldns_rdf_size(mac) > 2 ? ldns_rdf_size(mac) - 2 : 0;
-		if (ml > sizeof(x->req_mac))
-			ml = sizeof(x->req_mac);
-		if (ml)
-			memcpy(x->req_mac, ldns_rdf_data(mac) + 2, ml);
-		/* The exchange keeps the key it signed with: a reload may
-		 * replace d->key while this is in flight. */
-		x->key = d->key;
-		x->ex.key = &x->key;
-		x->ex.req_mac = x->req_mac;
-		x->ex.req_mac_len = ml;
-	}
-	x->ex.id = ldns_pkt_id(pkt);
-	x->ex.opcode = (uint8_t)ldns_pkt_get_opcode(pkt);
-	snprintf(x->qname, sizeof(x->qname), "%s", qname);
-	x->ex.qname = x->qname;
-	x->ex.qtype = qtype;
-	free(x->wire);
-	x->wire = NULL;
-	ldns_status st = ldns_pkt2wire(&x->wire, pkt, &x->wlen);
-	ldns_pkt_free(pkt);
-	if (st != LDNS_STATUS_OK)
-		return -EINVAL;
-	if (x->wlen > DNS_MSG_MAX) /* the TCP length prefix would wrap */
-		return -EMSGSIZE;
-	x->d = d;
-	x->fd = -1;
-	x->naddrs = n > MAX_ADDRS ? MAX_ADDRS : n;
-	memcpy(x->addrs, addrs, x->naddrs * sizeof(*addrs));
-	x->ai = 0;
-	/* A request that would not fit in one unfragmented UDP datagram (a
-	 * zone's worth of records, merged) goes over TCP from the start. */
-	x->tcp = x->force_tcp = tcp || x->wlen > DNS_EDNS_UDP;
-	x->done = done;
-	x->active = true;
-	snprintf(x->last_err, sizeof(x->last_err), "no server address");
-	x_try(x);
-	return 0;
-}
 
 /* ---- one batch: discovery, then an UPDATE per message ---- */
 
@@ -472,11 +53,10 @@ static void next_msg(struct dnsu *d);
 
 static void batch_fail(struct dnsu *d, enum dns_result r, const char *detail)
 {
-	d->phase = PH_IDLE;
 	d->batch = NULL;
 	/* Discovery results may be stale after a failure (the primary
 	 * moved): the next attempt finds zones and primaries afresh. */
-	d->ncache = 0;
+	disc_forget(&d->ds);
 	dns_engine_result(d->e, r, detail);
 }
 
@@ -485,8 +65,9 @@ static const char *msg_owner(const struct dns_msg *m)
 	return m->nops ? m->ops[0].owner : ".";
 }
 
-static void update_done(struct dnsu *d, int err, struct dns_answer *a)
+static void update_done(void *owner, int err, struct dns_answer *a)
 {
+	struct dnsu *d = owner;
 	char detail[sizeof(d->x.unv_detail) + DNS_NAME_MAX + 64];
 	if (err == -EBADMSG) {
 		/* Only unsigned error answers until the timeout (SPEC). */
@@ -526,20 +107,11 @@ static void update_done(struct dnsu *d, int err, struct dns_answer *a)
 	next_msg(d);
 }
 
-/* What discovery found for a message's owner (its zone and primary). */
-static const struct zone_info *cache_find(const struct dnsu *d, const struct dns_msg *m)
-{
-	for (size_t i = 0; i < d->ncache; i++)
-		if (!strcmp(d->cache[i].owner, msg_owner(m)))
-			return &d->cache[i];
-	return NULL;
-}
-
 /* The zone a message goes to, when known without asking: its own, or the
  * one found for its owner. */
 static const char *msg_zone_known(const struct dnsu *d, const struct dns_msg *m)
 {
-	const struct zone_info *z = m->zone ? NULL : cache_find(d, m);
+	const struct zone_info *z = m->zone ? NULL : disc_cache_find(&d->ds, msg_owner(m));
 	return m->zone ? m->zone : z ? z->zone : NULL;
 }
 
@@ -626,55 +198,32 @@ static void send_update(struct dnsu *d)
 		d->host->log(d->inst, NLEVD_LOG_DEBUG, "UPDATE for zone %s: %zu of %zu changes "
 			     "(%zu bytes unsigned) from %zu message%s", d->zi.zone, u.taken, n,
 			     u.wire_len, groups, groups == 1 ? "" : "s");
-	d->phase = PH_UPDATE;
-	rc = x_start(d, u.pkt, d->targets, d->ntargets, d->zi.zone, LDNS_RR_TYPE_SOA, true,
-		     d->cfg.tcp, update_done);
+	rc = xchg_start(&d->x, u.pkt, d->ds.targets, d->ds.ntargets, d->zi.zone, LDNS_RR_TYPE_SOA,
+			d->has_key ? &d->key : NULL, d->cfg.tcp, update_done, d);
 	if (rc < 0)
 		batch_fail(d, DNS_PERMANENT, rc == -EMSGSIZE ? "the signed UPDATE message is over "
 			   "65535 bytes" : "cannot sign the UPDATE message");
 }
 
-static void resolve_next(struct dnsu *d);
-
-static void addr_done(struct dnsu *d, int err, struct dns_answer *a)
+/* A discovery step done: on with the batch. */
+static void disc_done(void *ctx, enum dns_result r, const char *detail)
 {
-	if (!err) {
-		ldns_rr_list *an = ldns_pkt_answer(a->pkt);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < MAX_ADDRS; i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
-				continue;
-			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && target_from_ip(ip, 0, &d->targets[d->ntargets]))
-				d->ntargets++;
-			free(ip);
-		}
-		ldns_pkt_free(a->pkt);
-	}
-	if (d->phase == PH_A) {
-		d->phase = PH_AAAA;
-		resolve_next(d);
+	struct dnsu *d = ctx;
+	if (r != DNS_OK) {
+		batch_fail(d, r, detail);
 		return;
 	}
-	if (!d->ntargets) {
-		char detail[DNS_NAME_MAX + 64];
-		snprintf(detail, sizeof(detail), "no address for the primary server %s", d->zi.mname);
-		batch_fail(d, DNS_TRANSIENT, detail);
+	next_msg(d);
+}
+
+static void primary_done(void *ctx, enum dns_result r, const char *detail)
+{
+	struct dnsu *d = ctx;
+	if (r != DNS_OK) {
+		batch_fail(d, r, detail);
 		return;
 	}
 	send_update(d);
-}
-
-/* Addresses of the SOA MNAME, through the system resolver. */
-static void resolve_next(struct dnsu *d)
-{
-	ldns_rdf *n = ldns_dname_new_frm_str(d->zi.mname);
-	ldns_rr_type t = d->phase == PH_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
-	if (!q || x_start(d, q, d->resolvers, d->nresolvers, d->zi.mname, t, false, false,
-			  addr_done) < 0)
-		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
 }
 
 static void servers_ready(struct dnsu *d)
@@ -683,170 +232,7 @@ static void servers_ready(struct dnsu *d)
 		send_update(d);
 		return;
 	}
-	d->ntargets = 0;
-	d->phase = PH_A;
-	resolve_next(d);
-}
-
-/* ---- the configured servers: IP addresses as they are, names looked up ---- */
-
-/* The i-th server of the walk: the engine's choice first, the rest as
- * fall-back, so one UPDATE fails over through every address of each. */
-static const struct dns_server *walk_server(const struct dnsu *d, size_t i)
-{
-	size_t first = d->batch->server ? (size_t)(d->batch->server - d->cfg.servers) : 0;
-	return &d->cfg.servers[(first + i) % d->cfg.nservers];
-}
-
-static void servers_walk(struct dnsu *d);
-
-static void sname_failed(struct dnsu *d, const char *why)
-{
-	size_t n = strlen(d->serr);
-	snprintf(d->serr + n, sizeof(d->serr) - n, "%scannot resolve server %s: %s", n ? "; " : "",
-		 walk_server(d, d->si)->host, why);
-}
-
-static void sname_done(struct dnsu *d, int err, struct dns_answer *a);
-
-/* An A or AAAA query for a `server` name to the system resolver. */
-static void sname_query(struct dnsu *d)
-{
-	ldns_rr_type t = d->phase == PH_SRV_A ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-	ldns_rdf *n = ldns_dname_new_frm_str(d->sname);
-	ldns_pkt *q = n ? ldns_pkt_query_new(n, t, LDNS_RR_CLASS_IN, LDNS_RD) : NULL;
-	if (!q || x_start(d, q, d->resolvers, d->nresolvers, d->sname, t, false, false,
-			  sname_done) < 0)
-		batch_fail(d, DNS_TRANSIENT, "cannot query the resolver");
-}
-
-static void sname_done(struct dnsu *d, int err, struct dns_answer *a)
-{
-	const struct dns_server *s = walk_server(d, d->si);
-	if (err) {
-		/* No resolver answered: an AAAA query would only wait as long
-		 * again.  The next server, if any; a transient failure if none. */
-		char why[sizeof(d->x.last_err) + 32];
-		snprintf(why, sizeof(why), "no answer from the resolver (%s)", d->x.last_err);
-		sname_failed(d, why);
-		d->si++;
-		servers_walk(d);
-		return;
-	}
-	ldns_pkt *p = a->pkt;
-	if (a->rcode == LDNS_RCODE_NXDOMAIN) { /* no such name: no AAAA either */
-		ldns_pkt_free(p);
-		sname_failed(d, "NXDOMAIN");
-		d->si++;
-		servers_walk(d);
-		return;
-	}
-	if (a->rcode) {
-		d->swhy = dns_rcode_name(a->rcode);
-	} else {
-		/* The resolver followed any CNAME: every address in the answer. */
-		ldns_rr_list *an = ldns_pkt_answer(p);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && d->ntargets < MAX_ADDRS; i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
-				continue;
-			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && target_from_ip(ip, s->port, &d->targets[d->ntargets]))
-				d->targets[d->ntargets++].name = s->host;
-			free(ip);
-		}
-	}
-	ldns_pkt_free(p);
-	if (d->phase == PH_SRV_A) {
-		d->phase = PH_SRV_AAAA;
-		sname_query(d);
-		return;
-	}
-	if (d->ntargets == d->sfirst)
-		sname_failed(d, d->swhy ? d->swhy : "no A or AAAA record");
-	d->si++;
-	servers_walk(d);
-}
-
-/* Collect the configured servers' addresses into targets, looking up the
- * names one query at a time on the loop, then go on with the batch. */
-static void servers_walk(struct dnsu *d)
-{
-	for (; d->si < d->cfg.nservers && d->ntargets < MAX_ADDRS; d->si++) {
-		const struct dns_server *s = walk_server(d, d->si);
-		if (target_from_ip(s->host, s->port, &d->targets[d->ntargets])) {
-			d->ntargets++; /* an IP address: no look-up */
-			continue;
-		}
-		if (dns_server_host(s->host, d->sname, sizeof(d->sname)) != DNS_HOST_NAME)
-			continue; /* refused at configuration time: not reached */
-		d->sfirst = d->ntargets;
-		d->swhy = NULL;
-		d->phase = PH_SRV_A;
-		sname_query(d);
-		return;
-	}
-	d->servers_known = true;
-	d->phase = PH_IDLE;
-	if (!d->ntargets) {
-		/* A transient failure: the engine retries with back-off, and
-		 * the names are looked up again then. */
-		batch_fail(d, DNS_TRANSIENT, d->serr[0] ? d->serr : "no server address");
-		return;
-	}
-	if (d->serr[0])
-		d->host->log(d->inst, NLEVD_LOG_WARNING, "%s; trying the other servers", d->serr);
-	next_msg(d);
-}
-
-static void soa_done(struct dnsu *d, int err, struct dns_answer *a)
-{
-	char detail[DNS_NAME_MAX + sizeof(d->x.last_err) + 32];
-	if (err) {
-		snprintf(detail, sizeof(detail), "SOA query for %s: %s", d->zi.owner, d->x.last_err);
-		batch_fail(d, DNS_TRANSIENT, detail);
-		return;
-	}
-	/* Only an SOA of the name's own ancestry: one of another tree would
-	 * send the signed UPDATE to another primary. */
-	int rc = dns_soa_find(a->pkt, d->x.qname, d->zi.zone, sizeof(d->zi.zone), d->zi.mname,
-			      sizeof(d->zi.mname));
-	ldns_pkt_free(a->pkt);
-	if (rc < 0) {
-		snprintf(detail, sizeof(detail), "no SOA found for %s (%s)", d->zi.owner, a->detail);
-		batch_fail(d, DNS_TRANSIENT, detail);
-		return;
-	}
-	if (d->ncache >= 64) /* one per owner ever seen: keep it bounded */
-		d->ncache = 0;
-	struct zone_info *nc = realloc(d->cache, (d->ncache + 1) * sizeof(*nc));
-	if (!nc) { /* next_msg looks for it there: without it, no progress */
-		batch_fail(d, DNS_TRANSIENT, "out of memory");
-		return;
-	}
-	d->cache = nc;
-	d->cache[d->ncache++] = d->zi;
-	d->host->log(d->inst, NLEVD_LOG_INFO, "%s is in zone %s, primary %s", d->zi.owner,
-		     d->zi.zone, d->zi.mname);
-	next_msg(d); /* finds it in the cache now */
-}
-
-/* An SOA query for owner (or the zone apex qn): soa_done caches the
- * zone and its primary, then comes back to next_msg. */
-static void discover(struct dnsu *d, const char *owner, const char *qn)
-{
-	memset(&d->zi, 0, sizeof(d->zi));
-	snprintf(d->zi.owner, sizeof(d->zi.owner), "%s", owner);
-	/* To the configured servers if any, else through the system resolver. */
-	const struct target *t = d->cfg.nservers ? d->targets : d->resolvers;
-	size_t n = d->cfg.nservers ? d->ntargets : d->nresolvers;
-	ldns_rdf *name = ldns_dname_new_frm_str(qn);
-	ldns_pkt *q = name ? ldns_pkt_query_new(name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_RD)
-			   : NULL;
-	d->phase = PH_SOA;
-	if (!q || x_start(d, q, t, n, qn, LDNS_RR_TYPE_SOA, false, false, soa_done) < 0)
-		batch_fail(d, DNS_TRANSIENT, "cannot build the SOA query");
+	disc_primary(&d->ds, d->zi.mname, primary_done, d);
 }
 
 static void next_msg(struct dnsu *d)
@@ -857,21 +243,20 @@ static void next_msg(struct dnsu *d)
 		char detail[64];
 		snprintf(detail, sizeof(detail), "%zu UPDATE message%s", d->nupdates,
 			 d->nupdates == 1 ? "" : "s");
-		d->phase = PH_IDLE;
 		d->batch = NULL;
 		dns_engine_result(d->e, DNS_OK, detail);
 		return;
 	}
-	if (d->cfg.nservers && !d->servers_known) {
-		servers_walk(d); /* then here again */
+	if (d->cfg.nservers && !d->ds.servers_known) {
+		disc_servers(&d->ds, disc_done, d); /* then here again */
 		return;
 	}
 	/* First the zone of every message without one, so that the messages
 	 * of one zone can go out as one UPDATE (bounded by the cache). */
-	for (size_t k = d->mi; k < d->batch->nmsgs && d->ncache < 63; k++) {
+	for (size_t k = d->mi; k < d->batch->nmsgs && d->ds.ncache < 63; k++) {
 		const struct dns_msg *mk = &d->batch->msgs[k];
 		if (!d->merged[k] && !msg_zone_known(d, mk)) {
-			discover(d, msg_owner(mk), msg_owner(mk));
+			disc_zone(&d->ds, msg_owner(mk), msg_owner(mk), disc_done, d);
 			return;
 		}
 	}
@@ -884,13 +269,13 @@ static void next_msg(struct dnsu *d)
 		return;
 	}
 	/* Found before (for a zone given, its primary): the cache. */
-	const struct zone_info *z = cache_find(d, m);
+	const struct zone_info *z = disc_cache_find(&d->ds, msg_owner(m));
 	if (z) {
 		d->zi = *z;
 		servers_ready(d);
 		return;
 	}
-	discover(d, msg_owner(m), m->zone ? m->zone : msg_owner(m));
+	disc_zone(&d->ds, msg_owner(m), m->zone ? m->zone : msg_owner(m), disc_done, d);
 }
 
 static int du_send(void *ctx, const struct dns_batch *b)
@@ -916,13 +301,7 @@ static int du_send(void *ctx, const struct dns_batch *b)
 	d->batch = b;
 	d->mi = 0;
 	d->nupdates = 0;
-	/* The servers' names are looked up afresh for every batch: no cache
-	 * to keep in step with the records' TTLs, and an address that moved
-	 * is found at the next attempt. */
-	d->servers_known = false;
-	d->si = 0;
-	d->ntargets = 0;
-	d->serr[0] = 0;
+	disc_batch(&d->ds, b->server);
 	next_msg(d);
 	return 0;
 }
@@ -930,34 +309,11 @@ static int du_send(void *ctx, const struct dns_batch *b)
 static void du_cancel(void *ctx)
 {
 	struct dnsu *d = ctx;
-	if (d->x.active) {
-		x_close(&d->x);
-		d->x.active = false;
-		free(d->x.wire);
-		d->x.wire = NULL;
-		explicit_bzero(&d->x.key, sizeof(d->x.key));
-	}
+	xchg_cancel(&d->x);
 	d->batch = NULL;
-	d->phase = PH_IDLE;
 }
 
 static const struct dns_transport transport = {du_send, du_cancel};
-
-/* Nameservers from resolv.conf: read at configure time (a small local file). */
-static void read_resolvers(struct dnsu *d)
-{
-	ldns_resolver *r = NULL;
-	if (ldns_resolver_new_frm_file(&r, RESOLV_CONF) != LDNS_STATUS_OK || !r)
-		return;
-	ldns_rdf **ns = ldns_resolver_nameservers(r);
-	for (size_t i = 0; i < ldns_resolver_nameserver_count(r) && d->nresolvers < MAX_ADDRS; i++) {
-		char *ip = ldns_rdf2str(ns[i]);
-		if (ip && target_from_ip(ip, 0, &d->resolvers[d->nresolvers]))
-			d->nresolvers++;
-		free(ip);
-	}
-	ldns_resolver_deep_free(r);
-}
 
 /* Read and check the key; NULL, or the config key at fault with the reason
  * in err.  Shared by create and by SIGHUP (a key file replaced in place). */
@@ -987,8 +343,9 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 		return -ENOMEM;
 	d->host = host;
 	d->inst = inst;
-	d->x.fd = -1;
 	int rc = dns_config_read(host, inst, &d->cfg);
+	xchg_init(&d->x, host, inst, d->cfg.timeout_ms);
+	disc_init(&d->ds, host, inst, &d->cfg, &d->x);
 	const char *key_name;
 	host->cfg_string(inst, "key_name", NULL, &key_name);
 	/* key_file as written: d->cfg is empty after an error in another key,
@@ -1026,13 +383,13 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 			a_name = d->cfg.servers[i].host;
 	}
 	if (rc == 0) {
-		read_resolvers(d);
-		if (!d->cfg.nservers && !d->nresolvers) {
+		disc_read_resolvers(&d->ds);
+		if (!d->cfg.nservers && !d->ds.nresolvers) {
 			host->cfg_error(inst, "server",
 					"no server given and no nameserver in " RESOLV_CONF
 					" to find the zone's primary");
 			rc = -EINVAL;
-		} else if (a_name && !d->nresolvers) {
+		} else if (a_name && !d->ds.nresolvers) {
 			host->cfg_error(inst, "server",
 					"'%s' is a host name, and there is no nameserver in " RESOLV_CONF
 					" to look it up", a_name);
@@ -1075,9 +432,9 @@ static void du_status(struct nlevd_instance *inst, void *priv)
 {
 	struct dnsu *d = priv;
 	dns_engine_status(d->e);
-	if (d->ignored)
+	if (d->x.ignored)
 		d->host->log(inst, NLEVD_LOG_NOTICE, "%llu responses ignored (forged, stale or "
-			     "malformed)", d->ignored);
+			     "malformed)", d->x.ignored);
 }
 
 /* SIGHUP with the section unchanged: a key file replaced in place (a key
@@ -1111,7 +468,7 @@ static void du_destroy(struct nlevd_instance *inst, void *priv)
 	(void)inst;
 	dns_engine_free(d->e);
 	du_cancel(d);
-	free(d->cache);
+	disc_free(&d->ds);
 	free(d->merged);
 	free(d->off);
 	explicit_bzero(&d->key, sizeof(d->key));
