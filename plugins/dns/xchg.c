@@ -354,10 +354,16 @@ int xchg_start(struct xchg *x, ldns_pkt *pkt, const struct xchg_target *addrs, s
 	x->wire = NULL;
 	ldns_status st = ldns_pkt2wire(&x->wire, pkt, &x->wlen);
 	ldns_pkt_free(pkt);
-	if (st != LDNS_STATUS_OK)
-		return -EINVAL;
-	if (x->wlen > DNS_MSG_MAX) /* the TCP length prefix would wrap */
-		return -EMSGSIZE;
+	int err = st != LDNS_STATUS_OK ? -EINVAL
+		: x->wlen > DNS_MSG_MAX ? -EMSGSIZE /* the TCP length prefix would wrap */
+		: 0;
+	if (err < 0) {
+		/* Not started: nothing will free the request or wipe the key. */
+		free(x->wire);
+		x->wire = NULL;
+		explicit_bzero(&x->key, sizeof(x->key));
+		return err;
+	}
 	x->fd = -1;
 	x->naddrs = n > XCHG_MAX_ADDRS ? XCHG_MAX_ADDRS : n;
 	memcpy(x->addrs, addrs, x->naddrs * sizeof(*addrs));
