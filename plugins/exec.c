@@ -142,6 +142,14 @@ static int ex_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 		if (!pw) {
 			host->cfg_error(inst, "user", "'%s' does not exist", x->user);
 			rc = -EINVAL;
+		} else if (geteuid() != 0) {
+			/* The child's setgroups() needs root, even for the
+			 * daemon's own user: caught by -t, not at the first
+			 * event (nor, after the daemon dropped privileges, a
+			 * reload that could never run the hook). */
+			host->cfg_error(inst, "user", "user=%s needs root (nlevd runs as uid %u)",
+					x->user, (unsigned)geteuid());
+			rc = -EINVAL;
 		} else {
 			x->owner_ok = pw->pw_uid;
 		}

@@ -114,6 +114,19 @@ grep -qxF "$T/user.conf:3: group=root needs root (nlevd runs as uid $nobody)" "$
 sed -i 's/^user = root/user = nobody/; s/^group = root/group = nogroup/' "$T/user.conf"
 asnobody "$NLEVD" -t -c "$T/user.conf" -P "$NLEVD_PLUGINS" >"$T/out" 2>"$T/err" ||
 	{ cat "$T/err"; fail "user=nobody as nobody: -t refused"; }
+# A hook's user= needs root too (the child's setgroups()), even its own.
+cat >"$T/hookuser.conf" <<EOF
+[hook]
+plugin = exec
+command = /bin/true
+user = nobody
+EOF
+chmod 644 "$T/hookuser.conf"
+asnobody "$NLEVD" -t -c "$T/hookuser.conf" -P "$NLEVD_PLUGINS" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 78 ] || { cat "$T/err"; fail "exec user=nobody as uid $nobody: -t exit status $rc, wanted 78"; }
+grep -qxF "$T/hookuser.conf:4: [hook] user: user=nobody needs root (nlevd runs as uid $nobody)" "$T/err" ||
+	{ cat "$T/err"; fail "exec user= as uid $nobody: no 'needs root' at FILE:4"; }
 
 # ---- not dumpable: /proc/PID belongs to root even for a daemon run by
 # another user (it would be that user's when dumpable) ----
