@@ -39,6 +39,7 @@ plugin = log
 format = json
 output = $FEV
 events = addr-add
+family = ipv4
 
 [ok]
 plugin = log
@@ -46,6 +47,8 @@ format = json
 output = $OK
 events = addr-add
 EOF
+# IPv4 only in [full]: its lines are then the markers and the 100
+# addresses, whenever the link-local addresses of v0/v1 finish DAD.
 start_nlevd "$T/full.conf"
 marker v0 "$FEV" "$OK"
 # Fill the disk: every block but the events file's last one.
