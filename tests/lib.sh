@@ -237,8 +237,11 @@ start_nlevd()
 {
 	local conf=$1
 	shift
-	local before=0
-	[ -f "$NLEVD_ERR" ] && before=$(grep -c 'started:' "$NLEVD_ERR")
+	local before
+	# The file must exist before the loop below reads it: the child opens
+	# it only once it runs, and an empty count would end the wait at once.
+	: >>"$NLEVD_ERR" || fail "cannot write $NLEVD_ERR"
+	before=$(grep -c 'started:' "$NLEVD_ERR")
 	note "starting: ip netns exec $NS $NLEVD -f -c $conf -P $NLEVD_PLUGINS $*"
 	ip netns exec "$NS" "$NLEVD" -f -c "$conf" -P "$NLEVD_PLUGINS" "$@" \
 		>>"$T/nlevd.out" 2>>"$NLEVD_ERR" &
