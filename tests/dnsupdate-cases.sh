@@ -210,8 +210,8 @@ ip -n "$NS" addr del 198.51.100.30/32 dev v0
 sleep 4
 ip -n "$NS" addr del 198.51.100.12/32 dev v0
 sleep 2
-# The attempts made meanwhile timed out: transient, a warning, back-off.
-since_mark | grep 'warning: \[dns\] update failed: 127.0.0.1#53: timed out; retrying in [0-9.]* s' >/dev/null ||
+# The attempts made meanwhile time out: transient, a warning, back-off.
+wait_for "since_mark | grep 'warning: \[dns\] update failed: 127.0.0.1#53: timed out; retrying in [0-9.]* s'" 10 ||
 	fail "no transient failure logged while the server was stopped: $(since_mark | grep '\[dns\]')"
 since_mark | grep -E 'error: \[dns\]' >/dev/null && fail "an outage was logged as an error: $(since_mark | grep 'error: \[dns\]')"
 assert_running "during the outage"

@@ -48,6 +48,8 @@ output = $OK
 events = addr-add
 family = ipv4
 EOF
+# IPv4 only in [full]: its lines are then the markers and the 100
+# addresses, whenever the link-local addresses of v0/v1 finish DAD.
 start_nlevd "$T/full.conf"
 marker v0 "$FEV" "$OK"
 # (ipv4 only: the link-local addresses' addr-add come whenever DAD ends and

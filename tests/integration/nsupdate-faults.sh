@@ -76,10 +76,25 @@ note "wrong key: $n nsupdate run(s) in the first 10 s"
 [ -z "$(dns_query host.example.test A)" ] || fail "published with the wrong key?"
 grep -E 'warning: \[dns\] update failed' "$ERR" >/dev/null &&
 	fail "a BADSIG was also logged as a transient failure: $(grep 'warning: \[dns\]' "$ERR" | head -n 3)"
-# The status (SIGUSR1) says what is going on.
-kill -USR1 "$NLEVD_PID"
-wait_for "grep 'notice: \[dns\] host.example.test.: desired A 198.51.100.50 AAAA 2001:db8::50; pushed A ? AAAA ?; last error: NOTAUTH (BADSIG)' $ERR" 5 ||
-	fail "SIGUSR1 status: $(grep 'notice: \[dns\]' "$ERR" | tail -n 2)"
+# The status (SIGUSR1) says what is going on.  A retry may be in flight
+# when the signal is handled (the status then says "(updating)"): that
+# retry's refusal starts 5 s of back-off, and a second signal then sees it.
+statuses() { grep -c 'notice: \[dns\] [0-9]* updates sent, ' "$ERR"; }
+refusals() { grep -c 'error: \[dns\] update refused: ' "$ERR"; }
+st='notice: \[dns\] host\.example\.test\.: desired A 198\.51\.100\.50 AAAA 2001:db8::50; pushed A \? AAAA \?'
+st_err='; last error: NOTAUTH \(BADSIG\) at [0-9T:-]+Z'
+for try in 1 2 3; do
+	s0=$(statuses) r0=$(refusals)
+	kill -USR1 "$NLEVD_PID"
+	wait_for "[ \$(statuses) -gt $s0 ]" 5 || fail "no SIGUSR1 status within 5 s"
+	line=$(grep 'notice: \[dns\] host\.example\.test\.: ' "$ERR" | tail -n 1)
+	echo "$line" | grep -E -- "$st$st_err; next retry in [0-9.]+ s\$" >/dev/null && break
+	echo "$line" | grep -E -- "$st \(updating\)$st_err\$" >/dev/null ||
+		fail "SIGUSR1 status: $line"
+	note "SIGUSR1 status taken during a retry: $line"
+	[ "$try" -lt 3 ] || fail "SIGUSR1 status: 3 times '(updating)'"
+	wait_for "[ \$(refusals) -gt $r0 ]" 10 || fail "the retry in flight did not end: $line"
+done
 # The secrets appear nowhere: not in argv, the environment, or the logs.
 for k in "$D/wrong.key" "$D/nlevd.key"; do
 	s=$(dns_key_secret "$k")

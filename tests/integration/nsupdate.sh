@@ -159,8 +159,8 @@ ip -n "$NS" addr del 198.51.100.30/32 dev v0
 sleep 4
 ip -n "$NS" addr del 198.51.100.12/32 dev v0
 sleep 2
-# The attempts made meanwhile failed as transient: a warning and a back-off.
-grep 'warning: \[dns\] update failed: .*; retrying in [0-9.]* s' "$ERR" >/dev/null ||
+# The attempts made meanwhile fail as transient: a warning and a back-off.
+wait_for "grep 'warning: \[dns\] update failed: .*; retrying in [0-9.]* s' '$ERR'" 10 ||
 	fail "no transient failure logged while named was stopped"
 grep -E 'error: \[dns\]' "$ERR" >/dev/null && fail "an outage was logged as an error: $(grep 'error: \[dns\]' "$ERR")"
 assert_running "during the outage"
