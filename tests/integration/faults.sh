@@ -48,12 +48,10 @@ output = $OK
 events = addr-add
 family = ipv4
 EOF
-# IPv4 only in [full]: its lines are then the markers and the 100
-# addresses, whenever the link-local addresses of v0/v1 finish DAD.
+# IPv4 only: the lines are then the markers and the 100 addresses,
+# whenever the link-local addresses of v0/v1 finish DAD.
 start_nlevd "$T/full.conf"
 marker v0 "$FEV" "$OK"
-# (ipv4 only: the link-local addresses' addr-add come whenever DAD ends and
-# would change the line counts below.)
 # Fill the disk: every block but the events file's last one.
 dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
 [ "$(df --output=avail "$FULL" | tail -n 1)" -eq 0 ] || fail "the tmpfs is not full"
