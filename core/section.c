@@ -85,15 +85,7 @@ struct cfg_section *section_copy(const struct cfg_section *s)
 		kv->file = intern_file(kv->file);
 	return c;
 fail:
-	while (c->kvs) {
-		struct cfg_kv *kv = c->kvs;
-		c->kvs = kv->next;
-		free(kv->key);
-		free(kv->value);
-		free(kv);
-	}
-	free(c->name);
-	free(c);
+	section_free(c);
 	return NULL;
 }
 

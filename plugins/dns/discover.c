@@ -17,6 +17,23 @@ static void disc_end(struct disc *ds, enum dns_result r, const char *detail)
 	ds->done(ds->ctx, r, detail);
 }
 
+/* Every A and AAAA of an answer becomes a target (up to XCHG_MAX_ADDRS),
+ * with port (0: the default) and, for a configured server, its name. */
+static void answer_targets(struct disc *ds, ldns_pkt *pkt, uint16_t port, const char *name)
+{
+	ldns_rr_list *an = ldns_pkt_answer(pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an) && ds->ntargets < XCHG_MAX_ADDRS; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+		if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
+			continue;
+		char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		if (ip && xchg_target_from_ip(ip, port, &ds->targets[ds->ntargets]))
+			ds->targets[ds->ntargets++].name = name;
+		free(ip);
+	}
+}
+
 /* ---- the primary's addresses ---- */
 
 static void resolve_next(struct disc *ds);
@@ -25,18 +42,7 @@ static void addr_done(void *ctx, int err, struct dns_answer *a)
 {
 	struct disc *ds = ctx;
 	if (!err) {
-		ldns_rr_list *an = ldns_pkt_answer(a->pkt);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && ds->ntargets < XCHG_MAX_ADDRS;
-		     i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
-				continue;
-			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && xchg_target_from_ip(ip, 0, &ds->targets[ds->ntargets]))
-				ds->ntargets++;
-			free(ip);
-		}
+		answer_targets(ds, a->pkt, 0, NULL);
 		ldns_pkt_free(a->pkt);
 	}
 	if (ds->phase == PH_A) {
@@ -132,18 +138,7 @@ static void sname_done(void *ctx, int err, struct dns_answer *a)
 		ds->swhy = dns_rcode_name(a->rcode);
 	} else {
 		/* The resolver followed any CNAME: every address in the answer. */
-		ldns_rr_list *an = ldns_pkt_answer(p);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && ds->ntargets < XCHG_MAX_ADDRS;
-		     i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			ldns_rr_type t = ldns_rr_get_type(rr);
-			if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || ldns_rr_rd_count(rr) != 1)
-				continue;
-			char *ip = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-			if (ip && xchg_target_from_ip(ip, s->port, &ds->targets[ds->ntargets]))
-				ds->targets[ds->ntargets++].name = s->host;
-			free(ip);
-		}
+		answer_targets(ds, p, s->port, s->host);
 	}
 	ldns_pkt_free(p);
 	if (ds->phase == PH_SRV_A) {
