@@ -524,8 +524,11 @@ struct cfg *cfg_load_buffer(const char *name, const char *buf, size_t len)
 	return c;
 }
 
-static void free_section(struct cfg_section *s)
+/* Also frees the private copies instances keep (section.c). */
+void section_free(struct cfg_section *s)
 {
+	if (!s)
+		return;
 	while (s->kvs) {
 		struct cfg_kv *kv = s->kvs;
 		s->kvs = kv->next;
@@ -544,10 +547,10 @@ void cfg_free(struct cfg *c)
 	while (c->sections) {
 		struct cfg_section *s = c->sections;
 		c->sections = s->next;
-		free_section(s);
+		section_free(s);
 	}
 	if (c->global)
-		free_section(c->global);
+		section_free(c->global);
 	while (c->errors) {
 		struct cfg_error *e = c->errors;
 		c->errors = e->next;

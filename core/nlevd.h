@@ -265,7 +265,7 @@ void instance_replay(struct instance *i);
 /* A deep copy whose file names are interned: it outlives the cfg it came
  * from.  NULL when out of memory. */
 struct cfg_section *section_copy(const struct cfg_section *s);
-void section_free(struct cfg_section *s);
+void section_free(struct cfg_section *s); /* in config.c: frees a parsed one too */
 /* Malloc'd, NULL when out of memory; equal ones: unchanged by a reload. */
 char *section_fingerprint(const char *type, const struct cfg_section *s);
 

@@ -88,18 +88,3 @@ fail:
 	section_free(c);
 	return NULL;
 }
-
-void section_free(struct cfg_section *s)
-{
-	if (!s)
-		return;
-	while (s->kvs) {
-		struct cfg_kv *kv = s->kvs;
-		s->kvs = kv->next;
-		free(kv->key);
-		free(kv->value);
-		free(kv);
-	}
-	free(s->name);
-	free(s);
-}
