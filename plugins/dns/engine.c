@@ -1,8 +1,8 @@
-/* The DNS engine's state machine: desired state from the core's table, one
- * batch in flight, back-off, fail-over, the re-push after a doubtful failure. */
+/* The DNS engine of one instance: the desired state, the groups of owner
+ * names whose zone is found together (a name, a reverse /24 or /64), the
+ * zones they fall in, --once, the status and the events emitted. */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <ev.h>
-#include <linux/if_addr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aset.h"
-#include "batch.h"
-#include "engine.h"
+#include "zone.h"
 
 /* ---- pure helpers ---- */
-
 
 uint64_t dns_backoff_ms(uint64_t retry, uint64_t retry_max, unsigned failures, bool permanent,
 			double u)
@@ -36,93 +33,30 @@ uint64_t dns_backoff_ms(uint64_t retry, uint64_t retry_max, unsigned failures, b
 enum dns_result dns_rcode_class(const char *name)
 {
 	static const char *const permanent[] = {"REFUSED", "NOTAUTH", "BADKEY", "BADSIG",
-						"NOTZONE", "YXDOMAIN", "YXRRSET", "NXRRSET",
-						"NXDOMAIN", "FORMERR", "NOTIMP", "BADTRUNC",
+						"NOTZONE", "FORMERR", "NOTIMP", "BADTRUNC",
 						"BADMODE", "BADNAME", "BADALG", "BADVERS"};
+	static const char *const prereq[] = {"YXDOMAIN", "YXRRSET", "NXRRSET", "NXDOMAIN"};
 	if (!strcmp(name, "NOERROR"))
 		return DNS_OK;
 	for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
 		if (!strcmp(name, permanent[i]))
 			return DNS_PERMANENT;
+	for (size_t i = 0; i < sizeof(prereq) / sizeof(prereq[0]); i++)
+		if (!strcmp(name, prereq[i]))
+			return DNS_PREREQ;
 	return DNS_TRANSIENT; /* SERVFAIL and anything unknown */
 }
 
-/* ---- the engine ---- */
-
-enum { ST_IDLE, ST_INFLIGHT, ST_BACKOFF };
-
-struct dns_engine {
-	const struct nlevd_host *host;
-	struct nlevd_instance *inst;
-	const struct dns_config *cfg;
-	const struct dns_transport *t;
-	void *tctx;
-	int state;
-	bool dirty;        /* changed while in flight */
-	bool kicked;       /* credentials changed while in flight: no back-off */
-	bool uncertain;    /* a batch failed in a way the server may still apply */
-	bool confirm;      /* push everything again: a stale batch may have won */
-	bool pushed_valid; /* the forward records are known to be `pushed` */
-	struct aset pushed;    /* forward records last pushed successfully */
-	struct aset ptr_pushed; /* addresses whose PTR we published (or may have) */
-	struct aset sending;    /* what is in flight */
-	struct aset attempted;  /* desired state of the last failed attempt */
-	struct dns_batch batch;
-	ev_timer timer;
-	ev_timer confirm_timer; /* the re-push after a doubtful failure */
-	unsigned failures;
-	size_t server_idx, servers_tried;
-	bool once_waiting;
-	uint32_t rng;
-	char last[160];
-	time_t last_time;
-	ev_tstamp next_retry;
-	unsigned long long sent, ok, failed;
-};
-
-struct collect {
-	struct dns_engine *e;
-	struct aset *s;
-	int err;
-};
-
-static int collect_cb(const struct nlevd_link *link, const struct nlevd_addr *a, void *arg)
+void dns_rrq_clear(struct dns_rrq *q)
 {
-	struct collect *c = arg;
-	const struct dns_config *cfg = c->e->cfg;
-	/* Usable as the core defines it: a deprecated address still is (it
-	 * still works; the kernel just prefers others for new connections);
-	 * a tentative or DAD-failed one is not. */
-	if (a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))
-		return 0;
-	if ((a->family == AF_INET && !cfg->want4) || (a->family == AF_INET6 && !cfg->want6))
-		return 0;
-	if (!c->e->host->selected(c->e->inst, link, a))
-		return 0;
-	if (aset_add(c->s, a->family, a->addr) < 0)
-		c->err = -ENOMEM;
-	return 0;
+	for (size_t i = 0; i < q->nrdata; i++)
+		free(q->rdata[i]);
+	free(q->rdata);
+	q->rdata = NULL;
+	q->nrdata = 0;
 }
 
-static int desired(struct dns_engine *e, struct aset *s)
-{
-	struct collect c = {e, s, 0};
-	s->n = 0;
-	e->host->addr_foreach(0, collect_cb, &c);
-	aset_sort_unique(s);
-	return c.err;
-}
-
-static int build(struct dns_engine *e, const struct aset *want)
-{
-	const struct dns_config *cfg = e->cfg;
-	int rc = dns_batch_build(cfg, want, &e->pushed, e->pushed_valid, &e->ptr_pushed, &e->batch);
-	e->batch.ttl = cfg->ttl;
-	e->batch.server = cfg->nservers ? &cfg->servers[e->server_idx % cfg->nservers] : NULL;
-	return rc;
-}
-
-static double rnd(struct dns_engine *e)
+double dns_rnd(struct dns_engine *e)
 {
 	e->rng ^= e->rng << 13;
 	e->rng ^= e->rng >> 17;
@@ -130,270 +64,380 @@ static double rnd(struct dns_engine *e)
 	return (double)(e->rng % 1000000) / 1000000.0;
 }
 
-static void once_check(struct dns_engine *e, bool ok)
+void **dns_group_tctx(struct dns_group *g)
 {
-	if (e->once_waiting) {
-		e->once_waiting = false;
-		e->host->once_done(e->inst, ok);
+	return &g->tctx;
+}
+
+/* ---- events ---- */
+
+void dns_engine_emit(struct dns_engine *e, const char *event, const char *zone,
+		     const char *names, const char *error)
+{
+	const struct nlevd_host *h = e->host;
+	if (h->abi_minor < 1 || h->size < offsetof(struct nlevd_host, emit) + sizeof(h->emit) ||
+	    !h->emit)
+		return;
+	const struct nlevd_field f[] = {
+		{"zone", zone}, {"names", names}, {"error", error ? error : ""},
+	};
+	h->emit(e->inst, event, f, sizeof(f) / sizeof(f[0]));
+}
+
+void dns_zone_names(const struct dns_zone *z, char *buf, size_t len)
+{
+	const struct dns_engine *e = z->e;
+	size_t n = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < e->ngroups; i++) {
+		const struct dns_group *g = e->groups[i];
+		if (g->zone != z)
+			continue;
+		if (!g->reverse) {
+			const char *name = e->cfg->names[g->name];
+			size_t l = strlen(name);
+			if (n + l + 2 > len)
+				return; /* whole names only */
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", name);
+			continue;
+		}
+		/* A reverse zone: the PTR owners it holds for us. */
+		const struct aset *s = g->in_send ? &g->sending : &g->pub;
+		for (size_t k = 0; k < s->n; k++) {
+			char owner[DNS_NAME_MAX];
+			if (dns_ptr_owner(s->v[k].family, s->v[k].a, owner, sizeof(owner)) < 0)
+				continue;
+			size_t l = strlen(owner);
+			if (n + l + 2 > len)
+				return;
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", owner);
+		}
 	}
 }
 
-/* How long after a success that followed a doubtful failure to push again. */
-static uint64_t cfg_confirm_ms(const struct dns_config *cfg)
+/* ---- groups and their zones ---- */
+
+static struct dns_zone *zone_get(struct dns_engine *e, const char *name, const char *mname,
+				 bool reverse)
 {
-	return cfg->retry_ms < cfg->timeout_ms ? cfg->timeout_ms : cfg->retry_ms;
+	for (size_t i = 0; i < e->nzones; i++)
+		if (!strcmp(e->zones[i]->name, name)) {
+			if (mname && mname[0])
+				snprintf(e->zones[i]->mname, sizeof(e->zones[i]->mname), "%s", mname);
+			return e->zones[i];
+		}
+	struct dns_zone **nv = realloc(e->zones, (e->nzones + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	e->zones = nv;
+	struct dns_zone *z = dns_zone_new(e, name, mname, reverse);
+	if (!z)
+		return NULL;
+	e->zones[e->nzones++] = z;
+	return z;
 }
 
-/* Nothing could be sent (out of memory): try again after retry, so that the
- * engine is never left waiting for a result that cannot come. */
-static void attempt_later(struct dns_engine *e)
+static void find(struct dns_group *g);
+
+static void group_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	snprintf(e->last, sizeof(e->last), "out of memory");
-	e->host->log(e->inst, NLEVD_LOG_ERR, "out of memory; retrying in %.1f s",
-		     (double)e->cfg->retry_ms / 1000.);
-	e->state = ST_BACKOFF;
-	ev_timer_set(&e->timer, (double)e->cfg->retry_ms / 1000., 0.);
-	ev_timer_start(e->host->loop, &e->timer);
-	e->next_retry = ev_now(e->host->loop) + (double)e->cfg->retry_ms / 1000.;
-	once_check(e, false);
+	(void)loop;
+	(void)revents;
+	find(w->data);
 }
 
-static void attempt(struct dns_engine *e)
+static void find_failed(struct dns_group *g, enum dns_result r, const char *detail)
 {
-	struct aset want = {0};
-	ev_timer_stop(e->host->loop, &e->timer);
-	if (e->confirm) {
-		e->confirm = false;
-		e->pushed_valid = false;
-	}
-	if (desired(e, &want) < 0) {
-		aset_free(&want);
-		attempt_later(e);
-		return;
-	}
-	if (!want.n && e->cfg->keep_on_empty) {
-		/* on_empty = keep: leave the records as they are */
-		e->state = ST_IDLE;
-		aset_free(&want);
-		once_check(e, true);
-		return;
-	}
-	if (build(e, &want) < 0) {
-		aset_free(&want);
-		attempt_later(e);
-		return;
-	}
-	if (!e->batch.nmsgs) {
-		e->state = ST_IDLE;
-		aset_free(&want);
-		once_check(e, true);
-		return;
-	}
-	aset_copy(&e->sending, &want);
-	aset_free(&want);
-	e->state = ST_INFLIGHT;
-	e->dirty = false;
-	e->kicked = false;
-	e->sent++;
-	int rc = e->t->send(e->tctx, &e->batch);
+	struct dns_engine *e = g->e;
+	const struct dns_config *cfg = e->cfg;
+	bool perm = r == DNS_PERMANENT;
+	g->fstate = G_FAILED;
+	g->failures++;
+	e->failed++;
+	uint64_t d = dns_backoff_ms(cfg->retry_ms, cfg->retry_max_ms, g->failures, perm, dns_rnd(e));
+	if (g->reverse)
+		snprintf(g->last, sizeof(g->last), "the reverse zone of %s: %s", g->label,
+			 detail ? detail : "?");
+	else
+		snprintf(g->last, sizeof(g->last), "the zone of %s: %s", g->owner,
+			 detail ? detail : "?");
+	/* A PTR failure is a warning naming the reverse zone: the forward
+	 * records go ahead whatever becomes of it. */
+	e->host->log(e->inst, g->reverse || !perm ? NLEVD_LOG_WARNING : NLEVD_LOG_ERR,
+		     "cannot find %s; retrying in %.1f s", g->last, (double)d / 1000.);
+	dns_engine_emit(e, "dns-failed", "", g->owner, g->last);
+	ev_timer_stop(e->host->loop, &g->timer);
+	ev_timer_set(&g->timer, (double)d / 1000., 0.);
+	ev_timer_start(e->host->loop, &g->timer);
+	dns_engine_settled(e);
+}
+
+static void find(struct dns_group *g)
+{
+	struct dns_engine *e = g->e;
+	ev_timer_stop(e->host->loop, &g->timer);
+	g->fstate = G_FINDING;
+	int rc = e->t->find(e->tctx, g, g->owner, g->owner);
 	if (rc < 0) {
 		char d[96];
-		snprintf(d, sizeof(d), "cannot send: %s", strerror(-rc));
-		dns_engine_result(e, DNS_TRANSIENT, d);
+		snprintf(d, sizeof(d), "cannot query: %s", strerror(-rc));
+		find_failed(g, DNS_TRANSIENT, d);
 	}
 }
 
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+void dns_found(struct dns_group *g, enum dns_result r, const char *zone, const char *mname,
+	       const char *detail)
+{
+	struct dns_engine *e = g->e;
+	char zn[DNS_NAME_MAX];
+	if (g->fstate != G_FINDING)
+		return;
+	if (r == DNS_OK && dns_name_normalize(zone, zn, sizeof(zn)) < 0) {
+		r = DNS_TRANSIENT;
+		detail = "the SOA found has a bad owner name";
+	}
+	if (r != DNS_OK) {
+		find_failed(g, r, detail);
+		return;
+	}
+	struct dns_zone *z = zone_get(e, zn, mname, g->reverse);
+	if (!z) {
+		find_failed(g, DNS_TRANSIENT, "out of memory");
+		return;
+	}
+	g->zone = z;
+	g->fstate = G_FOUND;
+	g->failures = 0;
+	g->last[0] = 0;
+	z->need_read = true; /* its records are read with the zone's next step */
+	dns_zone_poke(z);
+}
+
+static struct dns_group *group_new(struct dns_engine *e, bool reverse)
+{
+	struct dns_group **nv = realloc(e->groups, (e->ngroups + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	e->groups = nv;
+	struct dns_group *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->e = e;
+	g->reverse = reverse;
+	ev_timer_init(&g->timer, group_timer_cb, 0., 0.);
+	g->timer.data = g;
+	e->groups[e->ngroups++] = g;
+	return g;
+}
+
+static void group_free(struct dns_engine *e, struct dns_group *g)
+{
+	ev_timer_stop(e->host->loop, &g->timer);
+	if (g->fstate == G_FINDING && e->t->cancel_group)
+		e->t->cancel_group(e->tctx, g);
+	if (e->slot_free && g->tctx)
+		e->slot_free(e->tctx, g->tctx);
+	aset_free(&g->pub);
+	aset_free(&g->sending);
+	free(g);
+}
+
+static bool same_prefix(const struct addr *x, const struct addr *y)
+{
+	return x->family == y->family && !memcmp(x->a, y->a, x->family == AF_INET ? 3 : 8);
+}
+
+/* A reverse group for each /24 or /64 of the desired addresses (with ptr);
+ * groups stay once made (the PTRs they published are theirs to delete). */
+static void sync_groups(struct dns_engine *e)
+{
+	if (!e->cfg->ptr)
+		return;
+	const struct aset *w = &e->want;
+	for (size_t i = 0; i < w->n; i++) {
+		if (i && same_prefix(&w->v[i], &w->v[i - 1]))
+			continue;
+		bool have = false;
+		for (size_t k = 0; k < e->ngroups && !have; k++)
+			have = e->groups[k]->reverse && same_prefix(&e->groups[k]->key, &w->v[i]);
+		if (have)
+			continue;
+		struct dns_group *g = group_new(e, true);
+		if (!g) {
+			e->host->log(e->inst, NLEVD_LOG_ERR, "out of memory");
+			return;
+		}
+		g->key = w->v[i];
+		dns_ptr_owner(g->key.family, g->key.a, g->owner, sizeof(g->owner));
+		uint8_t p[16] = {0};
+		memcpy(p, g->key.a, g->key.family == AF_INET ? 3 : 8);
+		char ip[INET6_ADDRSTRLEN];
+		inet_ntop(g->key.family, p, ip, sizeof(ip));
+		snprintf(g->label, sizeof(g->label), "%s/%d", ip, g->key.family == AF_INET ? 24 : 64);
+		if (e->started)
+			find(g);
+	}
+}
+
+/* The desired state changed (or may have): every zone looks again. */
+static void reconsider(struct dns_engine *e)
+{
+	bool changed = dns_want_update(e);
+	sync_groups(e);
+	if (!changed)
+		return;
+	for (size_t i = 0; i < e->nzones; i++)
+		dns_zone_poke(e->zones[i]);
+}
+
+static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	attempt(w->data);
+	reconsider(w->data); /* a delete_delay ended */
 }
 
-static void confirm_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void begin(struct dns_engine *e)
 {
-	struct dns_engine *e = w->data;
+	ev_timer_stop(e->host->loop, &e->start_timer);
+	if (e->started)
+		return;
+	e->started = true;
+	dns_want_update(e);
+	sync_groups(e);
+	for (size_t i = 0; i < e->ngroups; i++)
+		if (e->groups[i]->fstate == G_NEW)
+			find(e->groups[i]);
+	for (size_t i = 0; i < e->nzones; i++)
+		dns_zone_poke(e->zones[i]);
+}
+
+static void start_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
 	(void)loop;
 	(void)revents;
-	e->confirm = true; /* the next attempt pushes everything */
-	if (e->state == ST_INFLIGHT)
-		e->dirty = true;
-	else if (e->state == ST_IDLE)
-		attempt(e);
-	/* in back-off: the retry does it */
+	begin(w->data);
 }
 
-void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *detail)
+/* ---- the instance ---- */
+
+static bool busy(const struct dns_engine *e)
 {
-	if (e->state != ST_INFLIGHT)
-		return;
-	e->last_time = time(NULL);
-	if (r == DNS_OK) {
-		e->ok++;
-		aset_copy(&e->pushed, &e->sending);
-		if (e->cfg->ptr)
-			aset_copy(&e->ptr_pushed, &e->sending);
-		e->pushed_valid = true;
-		e->failures = 0;
-		e->servers_tried = 0;
-		e->state = ST_IDLE;
-		snprintf(e->last, sizeof(e->last), "ok");
-		e->host->log(e->inst, NLEVD_LOG_INFO, "updated: %s", detail ? detail : "ok");
-		if (e->uncertain) {
-			/* A batch that timed out may still sit in the server's
-			 * queue (a stopped server, another of its addresses or
-			 * threads) and be applied after this one, undoing it:
-			 * once that has had time to happen, push it all again. */
-			double after = (double)cfg_confirm_ms(e->cfg) / 1000.;
-			e->uncertain = false;
-			e->host->log(e->inst, NLEVD_LOG_INFO, "an earlier attempt may still be "
-				     "applied late: pushing again in %.1f s to be sure", after);
-			ev_timer_stop(e->host->loop, &e->confirm_timer);
-			ev_timer_set(&e->confirm_timer, after, 0.);
-			ev_timer_start(e->host->loop, &e->confirm_timer);
-		}
-		/* Changes made meanwhile go out now, coalesced. */
-		if (e->dirty) {
-			attempt(e);
-			return;
-		}
-		once_check(e, true);
-		return;
+	for (size_t i = 0; i < e->ngroups; i++)
+		if (e->groups[i]->fstate == G_FINDING || e->groups[i]->fstate == G_NEW)
+			return true;
+	for (size_t i = 0; i < e->nzones; i++)
+		if (dns_zone_busy(e->zones[i]))
+			return true;
+	return false;
+}
+
+static bool all_ok(const struct dns_engine *e)
+{
+	for (size_t i = 0; i < e->ngroups; i++) {
+		const struct dns_group *g = e->groups[i];
+		if (g->fstate == G_FAILED || g->cname || g->own == OWN_OTHER)
+			return false;
 	}
-	e->failed++;
-	e->failures++;
-	bool perm = r == DNS_PERMANENT;
-	if (!perm) {
-		/* The server may still apply this batch (it timed out, or its
-		 * answer was lost): what it holds is no longer known.  The next
-		 * batch replaces every RRset, also when the state is back to the
-		 * one pushed before, and deletes the PTRs this one may have
-		 * added. */
-		e->uncertain = true;
-		e->pushed_valid = false;
-		if (e->cfg->ptr)
-			aset_union(&e->ptr_pushed, &e->sending);
+	for (size_t i = 0; i < e->nzones; i++)
+		if (e->zones[i]->failing)
+			return false;
+	return true;
+}
+
+void dns_engine_settled(struct dns_engine *e)
+{
+	if (e->once_waiting && !busy(e)) {
+		e->once_waiting = false;
+		e->host->once_done(e->inst, all_ok(e));
 	}
-	snprintf(e->last, sizeof(e->last), "%s: %s", perm ? "error" : "failed",
-		 detail ? detail : "?");
-	aset_copy(&e->attempted, &e->sending);
-	const struct dns_config *cfg = e->cfg;
-	/* Fail over: another server at once, until each was tried. */
-	if (!perm && cfg->nservers > 1 && ++e->servers_tried < cfg->nservers) {
-		e->server_idx++;
-		e->host->log(e->inst, NLEVD_LOG_WARNING, "update failed (%s); trying %s",
-			     detail ? detail : "?", cfg->servers[e->server_idx % cfg->nservers].host);
-		attempt(e);
-		return;
-	}
-	e->servers_tried = 0;
-	if (cfg->nservers > 1)
-		e->server_idx++;
-	if (e->dirty) {
-		/* Changed while the failed batch was in flight: a new state is
-		 * tried at once, as it would be in back-off. */
-		struct aset want = {0};
-		bool same = desired(e, &want) == 0 && aset_equal(&want, &e->sending);
-		aset_free(&want);
-		if (!same) {
-			e->host->log(e->inst, perm ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING,
-				     "update %s: %s; the state changed meanwhile: trying that at once",
-				     perm ? "refused" : "failed", detail ? detail : "?");
-			attempt(e);
-			return;
-		}
-	}
-	if (e->kicked) {
-		/* The batch went out before the key file was replaced. */
-		e->host->log(e->inst, NLEVD_LOG_WARNING, "update %s: %s; retrying at once with the "
-			     "reloaded key", perm ? "refused" : "failed", detail ? detail : "?");
-		attempt(e);
-		return;
-	}
-	uint64_t d = dns_backoff_ms(cfg->retry_ms, cfg->retry_max_ms, e->failures, perm, rnd(e));
-	e->host->log(e->inst, perm ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING,
-		     "update %s: %s; retrying in %.1f s", perm ? "refused" : "failed",
-		     detail ? detail : "?", (double)d / 1000.);
-	e->state = ST_BACKOFF;
-	ev_timer_set(&e->timer, (double)d / 1000., 0.);
-	ev_timer_start(e->host->loop, &e->timer);
-	e->next_retry = ev_now(e->host->loop) + (double)d / 1000.;
-	once_check(e, false);
+}
+
+void dns_engine_start(struct dns_engine *e)
+{
+	/* After the core's start-up replay, from the loop. */
+	ev_timer_set(&e->start_timer, 0., 0.);
+	ev_timer_start(e->host->loop, &e->start_timer);
 }
 
 void dns_engine_changed(struct dns_engine *e)
 {
-	if (e->state == ST_INFLIGHT) {
-		e->dirty = true;
-		return;
-	}
-	if (e->state == ST_BACKOFF) {
-		/* A new change is tried at once; the same state waits. */
-		struct aset want = {0};
-		bool same = desired(e, &want) == 0 && aset_equal(&want, &e->attempted);
-		aset_free(&want);
-		if (same)
-			return;
-	}
-	attempt(e);
+	if (!e->started)
+		return; /* begin() reads the whole state */
+	reconsider(e);
 }
 
 void dns_engine_kick(struct dns_engine *e)
 {
 	dns_key_file_check(e->host, e->inst, e->cfg->key_file);
-	if (e->state == ST_INFLIGHT)
-		e->kicked = true;
-	else if (e->state == ST_BACKOFF)
-		attempt(e);
-}
-
-void dns_engine_start(struct dns_engine *e)
-{
-	/* After the core's start-up replay: push whatever the state is. */
-	ev_timer_set(&e->timer, 0., 0.);
-	ev_timer_start(e->host->loop, &e->timer);
+	for (size_t i = 0; i < e->ngroups; i++)
+		if (e->groups[i]->fstate == G_FAILED)
+			find(e->groups[i]);
+	for (size_t i = 0; i < e->nzones; i++)
+		dns_zone_kick(e->zones[i]);
 }
 
 int dns_engine_once(struct dns_engine *e)
 {
-	if (e->state != ST_INFLIGHT)
-		attempt(e); /* --once: now, whatever back-off was pending */
-	if (e->state == ST_INFLIGHT) {
+	if (!e->started) {
+		ev_timer_stop(e->host->loop, &e->start_timer);
+		begin(e);
+	} else {
+		/* --once: now, whatever back-off was pending */
+		reconsider(e);
+		for (size_t i = 0; i < e->ngroups; i++)
+			if (e->groups[i]->fstate == G_FAILED)
+				find(e->groups[i]);
+		for (size_t i = 0; i < e->nzones; i++)
+			if (e->zones[i]->state == Z_BACKOFF)
+				dns_zone_poke(e->zones[i]);
+	}
+	if (busy(e)) {
 		e->once_waiting = true;
 		return NLEVD_ONCE_PENDING;
 	}
-	return e->state == ST_IDLE ? 0 : -1;
+	return all_ok(e) ? 0 : -1;
 }
 
 void dns_engine_status(struct dns_engine *e)
 {
-	struct aset want = {0};
-	char w4[512], w6[512], p4[512], p6[512], when[64] = "never", next[64] = "";
-	desired(e, &want);
-	aset_str(&want, AF_INET, w4, sizeof(w4));
-	aset_str(&want, AF_INET6, w6, sizeof(w6));
-	aset_str(&e->pushed, AF_INET, p4, sizeof(p4));
-	aset_str(&e->pushed, AF_INET6, p6, sizeof(p6));
-	if (e->last_time) {
-		struct tm tm;
-		gmtime_r(&e->last_time, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const struct dns_config *cfg = e->cfg;
+	char w4[512], w6[512];
+	aset_str(&e->want, AF_INET, w4, sizeof(w4));
+	aset_str(&e->want, AF_INET6, w6, sizeof(w6));
+	for (size_t i = 0; i < e->ngroups; i++) {
+		const struct dns_group *g = e->groups[i];
+		if (g->reverse) {
+			if (g->fstate == G_FAILED)
+				e->host->log(e->inst, NLEVD_LOG_NOTICE, "PTRs of %s: cannot find %s",
+					     g->label, g->last);
+			continue;
+		}
+		char p4[512] = "?", p6[512] = "?";
+		if (g->known) {
+			aset_str(&g->pub, AF_INET, p4, sizeof(p4));
+			aset_str(&g->pub, AF_INET6, p6, sizeof(p6));
+		}
+		const char *own = cfg->ownership != DNS_OWN_DHCID ? ""
+				  : g->own == OWN_OURS			? "; owned (DHCID ours)"
+				  : g->own == OWN_OTHER			? "; CONFLICT: owned by another host"
+				  : g->own == OWN_FREE			? "; not claimed"
+									: "; ownership not read yet";
+		e->host->log(e->inst, NLEVD_LOG_NOTICE, "%s: desired A %s AAAA %s; published A %s "
+			     "AAAA %s%s%s; zone %s%s%s", cfg->names[g->name], w4, w6, p4, p6, own,
+			     g->cname ? "; it is a CNAME" : "",
+			     g->zone ? g->zone->name : g->fstate == G_FAILED ? "not found" : "?",
+			     g->fstate == G_FAILED ? ": " : "", g->fstate == G_FAILED ? g->last : "");
 	}
-	if (e->state == ST_BACKOFF)
-		snprintf(next, sizeof(next), "; next retry in %.1f s",
-			 e->next_retry - ev_now(e->host->loop));
-	else if (ev_is_active(&e->confirm_timer))
-		snprintf(next, sizeof(next), "; pushing again in %.1f s to be sure",
-			 ev_timer_remaining(e->host->loop, &e->confirm_timer));
-	for (size_t i = 0; i < e->cfg->nnames; i++)
-		e->host->log(e->inst, NLEVD_LOG_NOTICE,
-			     "%s: desired A %s AAAA %s; pushed A %s AAAA %s%s; last %s at %s%s",
-			     e->cfg->names[i], w4, w6, e->pushed_valid ? p4 : "?",
-			     e->pushed_valid ? p6 : "?", e->state == ST_INFLIGHT ? " (updating)" : "",
-			     e->last[0] ? e->last : "-", when, next);
+	for (size_t i = 0; i < e->nzones; i++)
+		dns_zone_status(e->zones[i]);
+	for (int f = 0; f < 2; f++)
+		if (e->hold_until[f])
+			e->host->log(e->inst, NLEVD_LOG_NOTICE, "no %s address: deleting in %.1f s "
+				     "(delete_delay)", f ? "IPv6" : "IPv4",
+				     e->hold_until[f] - ev_now(e->host->loop));
 	e->host->log(e->inst, NLEVD_LOG_NOTICE, "%llu updates sent, %llu ok, %llu failed", e->sent,
 		     e->ok, e->failed);
-	aset_free(&want);
 }
 
 unsigned long long dns_engine_sent(const struct dns_engine *e)
@@ -416,25 +460,49 @@ struct dns_engine *dns_engine_new(const struct nlevd_host *host, struct nlevd_in
 	e->rng = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ (uint32_t)(uintptr_t)e;
 	if (!e->rng)
 		e->rng = 1;
-	ev_timer_init(&e->timer, timer_cb, 0., 0.);
-	e->timer.data = e;
-	ev_timer_init(&e->confirm_timer, confirm_cb, 0., 0.);
-	e->confirm_timer.data = e;
+	ev_timer_init(&e->hold_timer, hold_cb, 0., 0.);
+	e->hold_timer.data = e;
+	ev_timer_init(&e->start_timer, start_cb, 0., 0.);
+	e->start_timer.data = e;
+	struct dns_zone *z = NULL;
+	if (cfg->zone && !(z = zone_get(e, cfg->zone, NULL, false)))
+		goto oom;
+	for (size_t i = 0; i < cfg->nnames; i++) {
+		struct dns_group *g = group_new(e, false);
+		if (!g)
+			goto oom;
+		g->name = i;
+		snprintf(g->owner, sizeof(g->owner), "%s", cfg->names[i]);
+		if (z) { /* the zone is given: nothing to find */
+			g->zone = z;
+			g->fstate = G_FOUND;
+		}
+	}
 	return e;
+oom:
+	dns_engine_free(e);
+	return NULL;
+}
+
+void dns_engine_set_slot_free(struct dns_engine *e, void (*fn)(void *tctx, void *slot))
+{
+	e->slot_free = fn;
 }
 
 void dns_engine_free(struct dns_engine *e)
 {
 	if (!e)
 		return;
-	ev_timer_stop(e->host->loop, &e->timer);
-	ev_timer_stop(e->host->loop, &e->confirm_timer);
-	if (e->state == ST_INFLIGHT && e->t->cancel)
-		e->t->cancel(e->tctx);
-	dns_batch_free(&e->batch);
-	aset_free(&e->pushed);
-	aset_free(&e->ptr_pushed);
-	aset_free(&e->sending);
-	aset_free(&e->attempted);
+	ev_timer_stop(e->host->loop, &e->hold_timer);
+	ev_timer_stop(e->host->loop, &e->start_timer);
+	for (size_t i = 0; i < e->ngroups; i++)
+		group_free(e, e->groups[i]);
+	for (size_t i = 0; i < e->nzones; i++)
+		dns_zone_free(e->zones[i]);
+	free(e->groups);
+	free(e->zones);
+	aset_free(&e->want);
+	aset_free(&e->held[0]);
+	aset_free(&e->held[1]);
 	free(e);
 }

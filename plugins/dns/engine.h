@@ -1,7 +1,7 @@
-/* The record-set engine shared by the nsupdate and dnsupdate plugins:
- * desired state from the core's table, diff against what was pushed,
- * one batch of UPDATE messages in flight, back-off.  Only the transport
- * differs between the plugins. */
+/* The record-set engine shared by the nsupdate and dnsupdate plugins: the
+ * desired state from the core's table, split into independent zones, each
+ * with its own read, UPDATE, result, back-off and status.  No I/O here: the
+ * transport finds zones, reads records and sends UPDATEs. */
 #ifndef NLEVD_DNS_ENGINE_H
 #define NLEVD_DNS_ENGINE_H
 #include <stdbool.h>
@@ -10,6 +10,8 @@
 
 #include <nlevd/plugin.h>
 
+#include "keyfile.h"
+
 #define DNS_NAME_MAX 256
 
 struct dns_server {
@@ -17,35 +19,50 @@ struct dns_server {
 	uint16_t port; /* 0: the default, 53 */
 };
 
+enum { DNS_OWN_NONE, DNS_OWN_DHCID };
+
 struct dns_config {
 	char **names; /* lower case, trailing dot */
 	size_t nnames;
 	char *zone;   /* NULL: discover */
 	struct dns_server *servers;
 	size_t nservers;
-	const char *key_file;
+	const char *key_file, *key_name;
+	struct tsig_key key; /* when has_key */
+	bool has_key;
 	uint32_t ttl;
 	bool ptr, keep_on_empty, tcp;
 	bool want4, want6; /* from the instance's `family` */
+	int ownership;     /* DNS_OWN_* */
+	bool has_suffix;
+	uint8_t suffix[16]; /* ipv6_suffix: the interface identifier */
+	uint8_t duid[32];   /* ownership = dhcid: the host's DUID-UUID */
+	size_t duid_len;
 	uint64_t timeout_ms, retry_ms, retry_max_ms;
+	uint64_t delete_delay_ms, verify_ms, refresh_ms;
 };
 
-/* The keys every DNS plugin understands (NULL-terminated). */
-extern const char *const dns_config_keys[];
-/* Read and check the common keys; errors go to host->cfg_error. */
+/* Read and check the common keys (and the key file); errors go to
+ * host->cfg_error.  extra: the plugin's own keys, checked by the caller. */
 int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		    struct dns_config *cfg);
 void dns_config_free(struct dns_config *cfg);
-/* Warn (not an error) when the key file at path is not safe for a secret:
- * its owner is neither root nor the daemon's euid, or its mode lets the
- * group write or others read or write (keyfile_mode_check).  Silent when
- * it cannot be opened: the caller reports that.  dns_config_read does it
- * at create, dns_engine_kick at every reload. */
+/* SIGHUP: read the key file again; a broken one is logged and the old key
+ * kept.  Also warns when the file's owner or mode is not safe. */
+void dns_config_reload_key(const struct nlevd_host *host, struct nlevd_instance *inst,
+			   struct dns_config *cfg);
+/* Warn (not an error) when the key file at path is not safe for a secret
+ * (keyfile_mode_check).  Silent when it cannot be opened. */
 void dns_key_file_check(const struct nlevd_host *host, struct nlevd_instance *inst,
 			const char *path);
 
-enum dns_op_kind { DNS_OP_DELETE_RRSET, DNS_OP_ADD };
-enum { DNS_T_A = 1, DNS_T_PTR = 12, DNS_T_AAAA = 28 };
+enum dns_op_kind {
+	DNS_OP_DELETE_RRSET, /* update: delete the owner's RRset of type */
+	DNS_OP_ADD,          /* update: add the record */
+	DNS_OP_PRE_NXDOMAIN, /* prerequisite: the owner name is not in use */
+	DNS_OP_PRE_YXRR,     /* prerequisite: this record exists (value-dependent) */
+};
+enum { DNS_T_A = 1, DNS_T_PTR = 12, DNS_T_AAAA = 28, DNS_T_DHCID = 49 };
 
 struct dns_op {
 	uint8_t kind;
@@ -54,47 +71,72 @@ struct dns_op {
 	char rdata[DNS_NAME_MAX]; /* presentation form; empty for a delete */
 };
 
-struct dns_msg {
-	char *zone; /* NULL: let the transport find it */
-	struct dns_op *ops;
-	size_t nops, cap;
-};
+/* DNS_PREREQ: a prerequisite failed (YXDOMAIN, YXRRSET, NXRRSET, NXDOMAIN):
+ * the records changed since they were read; read again. */
+enum dns_result { DNS_OK, DNS_TRANSIENT, DNS_PERMANENT, DNS_PREREQ };
 
-struct dns_batch {
-	struct dns_msg *msgs;
-	size_t nmsgs;
-	uint32_t ttl;
-	const struct dns_server *server; /* NULL: the zone's SOA MNAME */
-	size_t cap; /* msgs allocated */
+/* A record set read from a zone's primary (transport->read fills in the
+ * results of the questions the engine asks). */
+enum { DNS_RRQ_FOUND, DNS_RRQ_NODATA, DNS_RRQ_NXDOMAIN, DNS_RRQ_CNAME };
+struct dns_rrq {
+	char owner[DNS_NAME_MAX];
+	uint16_t type;
+	int status;   /* DNS_RRQ_* */
+	char **rdata; /* presentation form, as dns_op's rdata */
+	size_t nrdata;
 };
-
-enum dns_result { DNS_OK, DNS_TRANSIENT, DNS_PERMANENT };
+void dns_rrq_clear(struct dns_rrq *q);
 
 struct dns_engine;
+struct dns_zone;  /* one zone: the unit of work */
+struct dns_group; /* owners whose zone is found together: a name, a reverse /24 or /64 */
 
+/* Everything reports later, from the loop, through dns_found(),
+ * dns_read_done() and dns_sent(); never from within the call.  A call that
+ * cannot even start returns <0 and reports nothing.  Each zone and group
+ * has at most one request in flight. */
 struct dns_transport {
-	/* Start sending the batch; report with dns_engine_result() later (never
-	 * from within send).  Return <0 if it cannot even start. */
-	int (*send)(void *ctx, const struct dns_batch *b);
-	/* Abandon what is in flight: no result follows. */
-	void (*cancel)(void *ctx);
+	/* The zone and primary of owner (an SOA query for qname). */
+	int (*find)(void *ctx, struct dns_group *g, const char *owner, const char *qname);
+	/* Read the record sets qs[0..n) from the zone's primary. */
+	int (*read)(void *ctx, struct dns_zone *z, struct dns_rrq *qs, size_t n);
+	/* Send one zone's changes: one UPDATE, or several cut between owner
+	 * names when one would exceed 64 KiB. */
+	int (*send)(void *ctx, struct dns_zone *z, const struct dns_op *ops, size_t nops);
+	/* Abandon what the zone or group has in flight: no report follows.
+	 * Also called as either goes away. */
+	void (*cancel_zone)(void *ctx, struct dns_zone *z);
+	void (*cancel_group)(void *ctx, struct dns_group *g);
 };
+
+void dns_found(struct dns_group *g, enum dns_result r, const char *zone, const char *mname,
+	       const char *detail);
+void dns_read_done(struct dns_zone *z, enum dns_result r, const char *detail);
+void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail);
+
+/* What a transport needs to know of a zone. */
+const char *dns_zone_name(const struct dns_zone *z);
+const char *dns_zone_mname(const struct dns_zone *z);  /* "" when unknown */
+/* The server to try first (fail-over walks the rest), or NULL: the primary. */
+const struct dns_server *dns_zone_server(const struct dns_zone *z);
+/* A slot for the transport's per-zone / per-group state. */
+void **dns_zone_tctx(struct dns_zone *z);
+void **dns_group_tctx(struct dns_group *g);
 
 struct dns_engine *dns_engine_new(const struct nlevd_host *host, struct nlevd_instance *inst,
 				  const struct dns_config *cfg, const struct dns_transport *t,
 				  void *tctx);
+/* Free the transport's slots: called for each zone and group as it goes. */
+void dns_engine_set_slot_free(struct dns_engine *e, void (*fn)(void *tctx, void *slot));
 void dns_engine_free(struct dns_engine *e);
-void dns_engine_start(struct dns_engine *e);   /* push the state at start-up */
+void dns_engine_start(struct dns_engine *e);   /* read and push at start-up */
 void dns_engine_changed(struct dns_engine *e); /* an event reached the instance */
-/* The credentials changed (a key file reloaded on SIGHUP): a failed state is
- * retried now, or as soon as the batch in flight fails, without back-off.
- * Both plugins call it from reopen, so the key file's owner and mode are
- * checked again here (dns_key_file_check). */
+/* The credentials changed (a key reloaded on SIGHUP): failed zones are
+ * tried again now, or as soon as what is in flight ends. */
 void dns_engine_kick(struct dns_engine *e);
-void dns_engine_result(struct dns_engine *e, enum dns_result r, const char *detail);
-int dns_engine_once(struct dns_engine *e);     /* plugin->once */
-void dns_engine_status(struct dns_engine *e);  /* plugin->status */
-/* Counters for tests. */
+int dns_engine_once(struct dns_engine *e);    /* plugin->once */
+void dns_engine_status(struct dns_engine *e); /* plugin->status */
+/* Counters for tests: UPDATEs sent (each zone's send counts once). */
 unsigned long long dns_engine_sent(const struct dns_engine *e);
 
 /* Pure helpers, unit-tested. */
@@ -113,7 +155,5 @@ enum { DNS_HOST_IP, DNS_HOST_NAME };
 int dns_server_host(const char *host, char *name, size_t len);
 /* RCODE or TSIG error name to a result; unknown names are transient. */
 enum dns_result dns_rcode_class(const char *name);
-
-void dns_batch_free(struct dns_batch *b);
 
 #endif

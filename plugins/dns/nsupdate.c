@@ -1,6 +1,8 @@
 /* nsupdate: publish the host's addresses through BIND's nsupdate.  The
- * engine decides what to send; this file turns a batch into an nsupdate
- * script on stdin and its exit status and messages into a result.  The key
+ * engine decides what to send and backend.c finds zones and reads records;
+ * this file turns one zone's changes into an nsupdate run (one per zone, so
+ * a failing `send` never stops another zone) and its exit status and
+ * messages into a result.  The key
  * is passed with -k FILE, or, when key_name picks one key of a file with
  * several, as the script's first line ("key alg:name secret") on stdin:
  * a secret never appears in argv, the environment or the log. */
@@ -13,8 +15,8 @@
 
 #include <nlevd/plugin.h>
 
+#include "backend.h"
 #include "engine.h"
-#include "keyfile.h"
 #include "nsuclass.h"
 
 #ifndef NSUPDATE_PATH
@@ -26,10 +28,15 @@ struct nsu {
 	const struct nlevd_host *host;
 	struct nlevd_instance *inst;
 	struct dns_config cfg;
+	struct backend b;
 	const char *prog;
 	struct dns_engine *e;
-	const char *key_name;  /* key_name: the key goes on stdin, not -k */
-	struct tsig_key key;
+};
+
+/* One zone's nsupdate run. */
+struct nsz {
+	struct nsu *n;
+	struct dns_zone *z;
 	struct nlevd_child *child;
 	bool cancelled;
 	char out[OUT_MAX];
@@ -37,11 +44,15 @@ struct nsu {
 };
 
 static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
-				   "ptr", "on_empty", "timeout", "retry", "retry_max", "tcp",
-				   "nsupdate", NULL};
+				   "ptr", "on_empty", "delete_delay", "ownership", "verify",
+				   "refresh", "ipv6_suffix", "timeout", "retry", "retry_max",
+				   "tcp", "nsupdate", NULL};
 
-static const char *const type_names[] = {[DNS_T_A] = "A", [DNS_T_PTR] = "PTR",
-					 [DNS_T_AAAA] = "AAAA"};
+static const char *type_name(uint16_t t)
+{
+	return t == DNS_T_A ? "A" : t == DNS_T_AAAA ? "AAAA" : t == DNS_T_PTR ? "PTR"
+	       : t == DNS_T_DHCID ? "DHCID" : "?";
+}
 
 struct sb {
 	char *buf;
@@ -78,68 +89,113 @@ static void sb_printf(struct sb *s, const char *fmt, ...)
 
 static void nsu_line(void *arg, int fd, const char *line)
 {
-	struct nsu *n = arg;
-	n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate%s: %s", fd == 2 ? " (stderr)" : "", line);
+	struct nsz *c = arg;
+	c->n->host->log(c->n->inst, NLEVD_LOG_DEBUG, "nsupdate%s: %s", fd == 2 ? " (stderr)" : "",
+			line);
 	size_t l = strlen(line);
-	if (n->outlen + l + 2 <= sizeof(n->out)) {
-		memcpy(n->out + n->outlen, line, l);
-		n->outlen += l;
-		n->out[n->outlen++] = '\n';
-		n->out[n->outlen] = 0;
+	if (c->outlen + l + 2 <= sizeof(c->out)) {
+		memcpy(c->out + c->outlen, line, l);
+		c->outlen += l;
+		c->out[c->outlen++] = '\n';
+		c->out[c->outlen] = 0;
 	}
 }
 
 static void nsu_done(void *arg, const struct nlevd_child_result *res)
 {
-	struct nsu *n = arg;
+	struct nsz *c = arg;
 	char detail[256];
-	n->child = NULL;
-	if (n->cancelled) {
-		n->cancelled = false;
+	c->child = NULL;
+	if (c->cancelled) {
+		c->cancelled = false;
 		return;
 	}
 	if (res->spawn_error) {
-		snprintf(detail, sizeof(detail), "cannot run %s: %s", n->prog,
+		snprintf(detail, sizeof(detail), "cannot run %s: %s", c->n->prog,
 			 strerror(res->spawn_error));
-		dns_engine_result(n->e, DNS_TRANSIENT, detail);
+		dns_sent(c->z, DNS_TRANSIENT, detail);
 		return;
 	}
-	n->out[n->outlen] = 0;
-	enum dns_result r = nsu_classify(res->status, res->timed_out, n->out, detail, sizeof(detail));
-	dns_engine_result(n->e, r, detail);
+	c->out[c->outlen] = 0;
+	enum dns_result r = nsu_classify(res->status, res->timed_out, c->out, detail, sizeof(detail));
+	dns_sent(c->z, r, detail);
 }
 
-static int nsu_send(void *ctx, const struct dns_batch *b)
+/* One zone's script: its changes in as few `send`s as fit in 64 KiB each
+ * (cut between owner names, so each name's change stays atomic). */
+static void script(const struct nsu *n, struct dns_zone *z, const struct dns_op *ops,
+		   size_t nops, struct sb *s, size_t *sends)
+{
+	const struct dns_config *cfg = &n->cfg;
+	const struct dns_server *sv = dns_zone_server(z);
+	if (cfg->key_name)
+		sb_printf(s, "key %s:%s %s\n", cfg->key.algorithm, cfg->key.name, cfg->key.secret_b64);
+	if (sv) {
+		if (sv->port)
+			sb_printf(s, "server %s %u\n", sv->host, sv->port);
+		else
+			sb_printf(s, "server %s\n", sv->host);
+	}
+	*sends = 0;
+	size_t bytes = 0;
+	for (size_t k = 0; k < nops; k++) {
+		const struct dns_op *op = &ops[k];
+		/* An upper bound of the RR's wire size. */
+		size_t rr = strlen(op->owner) + 2 + 10 + strlen(op->rdata) + 2;
+		bool new_owner = !k || strcmp(op->owner, ops[k - 1].owner);
+		if (!k || (new_owner && bytes + rr > 60000)) {
+			if (k)
+				sb_printf(s, "send\n");
+			sb_printf(s, "zone %s\nttl %u\n", dns_zone_name(z), cfg->ttl);
+			(*sends)++;
+			bytes = 512;
+		}
+		bytes += rr;
+		switch (op->kind) {
+		case DNS_OP_PRE_NXDOMAIN:
+			sb_printf(s, "prereq nxdomain %s\n", op->owner);
+			break;
+		case DNS_OP_PRE_YXRR:
+			sb_printf(s, "prereq yxrrset %s IN %s %s\n", op->owner, type_name(op->type),
+				  op->rdata);
+			break;
+		case DNS_OP_DELETE_RRSET:
+			sb_printf(s, "update delete %s %s\n", op->owner, type_name(op->type));
+			break;
+		default:
+			sb_printf(s, "update add %s %u %s %s\n", op->owner, cfg->ttl,
+				  type_name(op->type), op->rdata);
+		}
+	}
+	if (nops)
+		sb_printf(s, "send\n");
+}
+
+static struct nsz *zone_ctx(struct nsu *n, struct dns_zone *z)
+{
+	struct bslot *s = backend_zone_slot(&n->b, z);
+	if (!s)
+		return NULL;
+	if (!s->pctx) {
+		struct nsz *c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		c->n = n;
+		c->z = z;
+		s->pctx = c;
+	}
+	return s->pctx;
+}
+
+static int nsu_send(void *ctx, struct dns_zone *z, const struct dns_op *ops, size_t nops)
 {
 	struct nsu *n = ctx;
+	struct nsz *c = zone_ctx(n, z);
 	struct sb s = {0};
-	if (n->key_name)
-		sb_printf(&s, "key %s:%s %s\n", n->key.algorithm, n->key.name, n->key.secret_b64);
-	if (b->server) {
-		if (b->server->port)
-			sb_printf(&s, "server %s %u\n", b->server->host, b->server->port);
-		else
-			sb_printf(&s, "server %s\n", b->server->host);
-	}
-	/* nsupdate keeps a "zone" for every later message and refuses "zone"
-	 * without a name: the messages whose zone it must find go first. */
-	for (size_t j = 0; j < 2 * b->nmsgs; j++) {
-		const struct dns_msg *m = &b->msgs[j % b->nmsgs];
-		if ((j < b->nmsgs) != !m->zone)
-			continue;
-		if (m->zone)
-			sb_printf(&s, "zone %s\n", m->zone);
-		sb_printf(&s, "ttl %u\n", b->ttl);
-		for (size_t k = 0; k < m->nops; k++) {
-			const struct dns_op *op = &m->ops[k];
-			if (op->kind == DNS_OP_DELETE_RRSET)
-				sb_printf(&s, "update delete %s %s\n", op->owner, type_names[op->type]);
-			else
-				sb_printf(&s, "update add %s %u %s %s\n", op->owner, b->ttl,
-					  type_names[op->type], op->rdata);
-		}
-		sb_printf(&s, "send\n");
-	}
+	size_t sends;
+	if (!c)
+		return -ENOMEM;
+	script(n, z, ops, nops, &s, &sends);
 	if (s.oom) {
 		if (s.buf)
 			explicit_bzero(s.buf, s.cap);
@@ -153,7 +209,7 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 	const char *argv[12];
 	size_t a = 0;
 	argv[a++] = n->prog;
-	if (n->cfg.key_file && !n->key_name) {
+	if (n->cfg.key_file && !n->cfg.key_name) {
 		argv[a++] = "-k";
 		argv[a++] = n->cfg.key_file;
 	}
@@ -173,15 +229,16 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 		.envp = env,
 		.input = s.buf,
 		.input_len = s.len,
-		/* nsupdate's own -t bounds each message; this bounds the run. */
-		.timeout_ms = n->cfg.timeout_ms * (b->nmsgs + 1) + 2000,
+		/* nsupdate's own -t bounds each message; this bounds the run
+		 * (finding the primary, then each send). */
+		.timeout_ms = n->cfg.timeout_ms * (sends + 1) + 2000,
 		.line = nsu_line,
 		.done = nsu_done,
-		.arg = n,
+		.arg = c,
 	};
-	n->outlen = 0;
-	n->out[0] = 0;
-	n->child = n->host->child_spawn(n->inst, &spec);
+	c->outlen = 0;
+	c->out[0] = 0;
+	c->child = n->host->child_spawn(n->inst, &spec);
 	int e = errno;
 	for (char *line = s.buf, *nl; line && *line; line = nl) {
 		nl = strchr(line, '\n');
@@ -191,23 +248,54 @@ static int nsu_send(void *ctx, const struct dns_batch *b)
 			n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script: %s", line);
 		else
 			n->host->log(n->inst, NLEVD_LOG_DEBUG, "nsupdate script: key %s:%s (secret "
-				     "not logged)", n->key.algorithm, n->key.name);
+				     "not logged)", n->cfg.key.algorithm, n->cfg.key.name);
 	}
 	explicit_bzero(s.buf, s.cap);
 	free(s.buf);
-	return n->child ? 0 : -e;
+	return c->child ? 0 : -e;
 }
 
-static void nsu_cancel(void *ctx)
+static void nsz_cancel(struct nsz *c)
 {
-	struct nsu *n = ctx;
-	if (n->child) {
-		n->cancelled = true;
-		n->host->child_kill(n->child);
+	if (c && c->child) {
+		c->cancelled = true;
+		c->n->host->child_kill(c->child);
 	}
 }
 
-static const struct dns_transport transport = {nsu_send, nsu_cancel};
+static int nsu_find(void *ctx, struct dns_group *g, const char *owner, const char *qname)
+{
+	return backend_find(&((struct nsu *)ctx)->b, g, owner, qname);
+}
+
+static int nsu_read(void *ctx, struct dns_zone *z, struct dns_rrq *qs, size_t n)
+{
+	return backend_read(&((struct nsu *)ctx)->b, z, qs, n);
+}
+
+static void nsu_cancel_zone(void *ctx, struct dns_zone *z)
+{
+	struct nsu *n = ctx;
+	struct bslot *s = *dns_zone_tctx(z);
+	if (s)
+		nsz_cancel(s->pctx);
+	backend_cancel_zone(&n->b, z);
+}
+
+static void nsu_cancel_group(void *ctx, struct dns_group *g)
+{
+	backend_cancel_group(&((struct nsu *)ctx)->b, g);
+}
+
+static const struct dns_transport transport = {nsu_find, nsu_read, nsu_send, nsu_cancel_zone,
+					       nsu_cancel_group};
+
+static void nsz_free(void *p)
+{
+	/* The core reaps the instance's children; a run still going was
+	 * cancelled with its zone. */
+	free(p);
+}
 
 static int nsu_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
 {
@@ -224,30 +312,17 @@ static int nsu_create(const struct nlevd_host *host, struct nlevd_instance *inst
 				"give its absolute path)", n->prog);
 		rc = -EINVAL;
 	}
-	host->cfg_string(inst, "key_name", NULL, &n->key_name);
-	if (n->key_name) {
-		/* key_file as written: n->cfg is empty after an error in it */
-		const char *key_file;
-		char err[300];
-		int at_name;
-		host->cfg_string(inst, "key_file", NULL, &key_file);
-		if (!key_file) {
-			host->cfg_error(inst, "key_name", "key_name needs key_file");
-			rc = -EINVAL;
-		} else if (rc == 0 && keyfile_load(n->cfg.key_file, n->key_name, &n->key, err,
-						   sizeof(err), &at_name) < 0) {
-			host->cfg_error(inst, at_name ? "key_name" : "key_file", "%s", err);
-			rc = -EINVAL;
-		}
-	}
+	if (rc == 0)
+		rc = backend_init(&n->b, host, inst, &n->cfg);
+	n->b.pctx_free = nsz_free;
 	if (rc == 0 && !(n->e = dns_engine_new(host, inst, &n->cfg, &transport, n)))
 		rc = -ENOMEM;
 	if (rc < 0) {
-		explicit_bzero(&n->key, sizeof(n->key));
 		dns_config_free(&n->cfg);
 		free(n);
 		return rc;
 	}
+	dns_engine_set_slot_free(n->e, backend_slot_free);
 	*priv = n;
 	return 0;
 }
@@ -281,35 +356,14 @@ static void nsu_status(struct nlevd_instance *inst, void *priv)
 }
 
 /* SIGHUP with the section unchanged: nsupdate reads key_file at every run,
- * so a key replaced in place is used by the next one; with key_name the
- * key is read again here (a broken file keeps the old key).  A failed
- * update is retried at once: the operator may have fixed the key or the
- * server. */
+ * so a key replaced in place is used by the next one; the key read here
+ * (for key_name, and for the signed queries) is read again (a broken file
+ * keeps the old key).  A failed update is retried at once: the operator
+ * may have fixed the key or the server. */
 static void nsu_reopen(struct nlevd_instance *inst, void *priv)
 {
 	struct nsu *n = priv;
-	if (n->key_name) {
-		struct tsig_key k;
-		char err[300];
-		int at_name;
-		if (keyfile_load(n->cfg.key_file, n->key_name, &k, err, sizeof(err), &at_name) < 0) {
-			n->host->log(inst, NLEVD_LOG_ERR, "%s; keeping the key read before", err);
-		} else {
-			n->key = k;
-			explicit_bzero(&k, sizeof(k));
-			n->host->log(inst, NLEVD_LOG_NOTICE, "key %s reloaded from %s", n->key.name,
-				     n->cfg.key_file);
-		}
-	} else if (n->cfg.key_file) {
-		/* nsupdate reads it: make sure it would not hang on a FIFO */
-		struct stat st;
-		char err[300];
-		int fd = keyfile_open(n->cfg.key_file, &st, err, sizeof(err));
-		if (fd < 0)
-			n->host->log(inst, NLEVD_LOG_ERR, "key_file: %s", err);
-		else
-			close(fd);
-	}
+	dns_config_reload_key(n->host, inst, &n->cfg);
 	dns_engine_kick(n->e);
 }
 
@@ -319,7 +373,6 @@ static void nsu_destroy(struct nlevd_instance *inst, void *priv)
 	(void)inst;
 	dns_engine_free(n->e);
 	dns_config_free(&n->cfg);
-	explicit_bzero(&n->key, sizeof(n->key));
 	free(n);
 }
 

@@ -1,4 +1,5 @@
-/* The configuration keys both DNS plugins share, read and checked. */
+/* The configuration keys both DNS plugins share, read and checked, and
+ * the TSIG key they name (loaded once here, for both plugins). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,8 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dhcid.h"
 #include "engine.h"
 #include "keyfile.h"
+#include "suffix.h"
+#include "verify.h"
+
+#define MACHINE_ID "/etc/machine-id"
 
 /* The next blank-separated word of a list, cut to fit word; 0 at the end,
  * else its full length (so a caller can tell that it was cut). */
@@ -22,8 +28,6 @@ static size_t next_word(const char **p, char *word, size_t size)
 	return n;
 }
 
-const char *const dns_config_keys[] = {"name", "zone", "server", "key_file", "ttl", "ptr",
-				       "on_empty", "timeout", "retry", "retry_max", "tcp", NULL};
 
 static void key_file_warn(const struct nlevd_host *host, struct nlevd_instance *inst,
 			  const char *path, const struct stat *st)
@@ -45,11 +49,53 @@ void dns_key_file_check(const struct nlevd_host *host, struct nlevd_instance *in
 	key_file_warn(host, inst, path, &st);
 }
 
+/* Read and check the key; NULL, or the config key at fault with the reason
+ * in err.  Shared by create and by SIGHUP (a key file replaced in place). */
+static const char *key_load(const char *path, const char *key_name, struct tsig_key *key,
+			    char *err, size_t errlen)
+{
+	int at_name;
+	if (keyfile_load(path, key_name, key, err, errlen, &at_name) < 0)
+		return at_name ? "key_name" : "key_file";
+	if (!tsig_alg_name(key->algorithm, NULL)) {
+		snprintf(err, errlen, "%s: algorithm %s is refused%s", path, key->algorithm,
+			 !strcmp(key->algorithm, "hmac-md5")
+				 ? " (RFC 8945: MUST NOT be used)"
+			 : !strcmp(key->algorithm, "hmac-sha384")
+				 ? " (ldns 1.8.3 computes it wrongly; use hmac-sha256 or hmac-sha512)"
+				 : "");
+		explicit_bzero(key, sizeof(*key));
+		return "key_file";
+	}
+	return NULL;
+}
+
+void dns_config_reload_key(const struct nlevd_host *host, struct nlevd_instance *inst,
+			   struct dns_config *cfg)
+{
+	if (!cfg->has_key)
+		return;
+	struct tsig_key *k = malloc(sizeof(*k));
+	char err[300];
+	if (!k)
+		return;
+	if (key_load(cfg->key_file, cfg->key_name, k, err, sizeof(err))) {
+		host->log(inst, NLEVD_LOG_ERR, "%s; keeping the key read before", err);
+	} else if (memcmp(k, &cfg->key, sizeof(*k))) {
+		cfg->key = *k;
+		host->log(inst, NLEVD_LOG_NOTICE, "key %s reloaded from %s", cfg->key.name,
+			  cfg->key_file);
+	}
+	explicit_bzero(k, sizeof(*k));
+	free(k);
+}
+
 int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		    struct dns_config *cfg)
 {
 	static const char *const empties[] = {"delete", "keep", NULL};
-	const char *names, *zone, *servers, *family;
+	static const char *const owns[] = {"none", "dhcid", NULL};
+	const char *names, *zone, *servers, *family, *suffix;
 	uint64_t ttl;
 	int on_empty = 0, rc = 0;
 	memset(cfg, 0, sizeof(*cfg));
@@ -57,6 +103,8 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 	host->cfg_string(inst, "zone", NULL, &zone);
 	host->cfg_string(inst, "server", NULL, &servers);
 	host->cfg_string(inst, "key_file", NULL, &cfg->key_file);
+	host->cfg_string(inst, "key_name", NULL, &cfg->key_name);
+	host->cfg_string(inst, "ipv6_suffix", NULL, &suffix);
 	host->cfg_string(inst, "family", "ipv4 ipv6", &family);
 	cfg->want4 = strstr(family, "ipv4") != NULL;
 	cfg->want6 = strstr(family, "ipv6") != NULL;
@@ -73,6 +121,53 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		host->cfg_duration_ms(inst, "retry_max", 600000, &cfg->retry_max_ms) == 0;
 	if (host->cfg_bool(inst, "tcp", false, &cfg->tcp) < 0)
 		rc = -EINVAL;
+	if (host->cfg_duration_ms(inst, "delete_delay", 10000, &cfg->delete_delay_ms) < 0)
+		rc = -EINVAL;
+	bool verify_ok = host->cfg_duration_ms(inst, "verify", 3600000, &cfg->verify_ms) == 0;
+	bool refresh_ok = host->cfg_duration_ms(inst, "refresh", 0, &cfg->refresh_ms) == 0;
+	if (!verify_ok || !refresh_ok)
+		rc = -EINVAL;
+	if (verify_ok && cfg->verify_ms && cfg->verify_ms < 1000) {
+		host->cfg_error(inst, "verify", "%llu ms is too often: at least 1s, or 0 for never",
+				(unsigned long long)cfg->verify_ms);
+		rc = -EINVAL;
+	}
+	if (refresh_ok && cfg->refresh_ms && cfg->refresh_ms < 1000) {
+		host->cfg_error(inst, "refresh", "%llu ms is too often: at least 1s, or 0 for never",
+				(unsigned long long)cfg->refresh_ms);
+		rc = -EINVAL;
+	}
+	if (host->cfg_enum(inst, "ownership", owns, DNS_OWN_NONE, &cfg->ownership) < 0)
+		rc = -EINVAL;
+	if (suffix) {
+		if (dns_suffix_parse(suffix, cfg->suffix) < 0) {
+			host->cfg_error(inst, "ipv6_suffix", "'%s' is not an IPv6 interface identifier "
+					"(an address whose first 64 bits are zero, e.g. "
+					"::211:32ff:fe12:3456)", suffix);
+			rc = -EINVAL;
+		} else if (!cfg->want6) {
+			host->cfg_error(inst, "ipv6_suffix", "needs IPv6 in family");
+			rc = -EINVAL;
+		} else {
+			cfg->has_suffix = true;
+		}
+	}
+	if (cfg->ownership == DNS_OWN_DHCID) {
+		/* The host's identity: a DUID-UUID from the machine id, so it
+		 * survives restarts and reinstalls of nlevd. */
+		uint8_t id[16];
+		char err[300];
+		int n;
+		if (dns_machine_id_read(MACHINE_ID, id, err, sizeof(err)) < 0) {
+			host->cfg_error(inst, "ownership", "%s", err);
+			rc = -EINVAL;
+		} else if ((n = dns_duid_uuid(id, cfg->duid, sizeof(cfg->duid))) < 0) {
+			rc = -EINVAL;
+		} else {
+			cfg->duid_len = (size_t)n;
+		}
+		explicit_bzero(id, sizeof(id));
+	}
 	if (!timeout_ok || !retry_ok || !retry_max_ok)
 		rc = -EINVAL;
 	cfg->ttl = (uint32_t)ttl;
@@ -172,7 +267,18 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		} else {
 			close(fd);
 			key_file_warn(host, inst, cfg->key_file, &st);
+			const char *bad = key_load(cfg->key_file, cfg->key_name, &cfg->key, err,
+						   sizeof(err));
+			if (bad) {
+				host->cfg_error(inst, bad, "%s", err);
+				rc = -EINVAL;
+			} else {
+				cfg->has_key = true;
+			}
 		}
+	} else if (cfg->key_name) {
+		host->cfg_error(inst, "key_name", "key_name needs key_file");
+		rc = -EINVAL;
 	}
 	if (rc < 0)
 		dns_config_free(cfg);
@@ -186,5 +292,5 @@ void dns_config_free(struct dns_config *cfg)
 	free(cfg->names);
 	free(cfg->zone);
 	free(cfg->servers);
-	memset(cfg, 0, sizeof(*cfg));
+	explicit_bzero(cfg, sizeof(*cfg));
 }

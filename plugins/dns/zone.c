@@ -1,0 +1,395 @@
+/* One zone's state machine: read its records, send the changes in one
+ * UPDATE, back off on failure, verify and refresh on timers.  Each zone is
+ * independent: its failures never hold up another. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zone.h"
+
+static void step(struct dns_zone *z);
+
+const char *dns_zone_name(const struct dns_zone *z)
+{
+	return z->name;
+}
+
+const char *dns_zone_mname(const struct dns_zone *z)
+{
+	return z->mname;
+}
+
+const struct dns_server *dns_zone_server(const struct dns_zone *z)
+{
+	const struct dns_config *cfg = z->e->cfg;
+	return cfg->nservers ? &cfg->servers[z->server_idx % cfg->nservers] : NULL;
+}
+
+void **dns_zone_tctx(struct dns_zone *z)
+{
+	return &z->tctx;
+}
+
+bool dns_zone_busy(const struct dns_zone *z)
+{
+	return z->state == Z_READ || z->state == Z_SEND;
+}
+
+static void groups_clear_send(struct dns_zone *z)
+{
+	for (size_t i = 0; i < z->e->ngroups; i++)
+		if (z->e->groups[i]->zone == z)
+			z->e->groups[i]->in_send = false;
+}
+
+static void backoff(struct dns_zone *z, uint64_t ms)
+{
+	z->state = Z_BACKOFF;
+	ev_timer_stop(z->e->host->loop, &z->timer);
+	ev_timer_set(&z->timer, (double)ms / 1000., 0.);
+	ev_timer_start(z->e->host->loop, &z->timer);
+	z->next_retry = ev_now(z->e->host->loop) + (double)ms / 1000.;
+}
+
+/* An attempt failed: fail over, or back off (SPEC: transient failures
+ * retry with exponential back-off and jitter, permanent ones at
+ * retry_max).  what: "update" or "read". */
+static void failed(struct dns_zone *z, enum dns_result r, const char *what, const char *detail)
+{
+	struct dns_engine *e = z->e;
+	const struct dns_config *cfg = e->cfg;
+	bool perm = r == DNS_PERMANENT;
+	z->failed++;
+	e->failed++;
+	z->failures++;
+	z->failing = true;
+	z->need_read = true; /* what the server holds is not known now */
+	z->last_time = time(NULL);
+	snprintf(z->last, sizeof(z->last), "%s %s: %s", what, perm ? "refused" : "failed",
+		 detail ? detail : "?");
+	groups_clear_send(z);
+	/* A failed reverse zone is a warning: the names are what matter. */
+	int level = z->reverse ? NLEVD_LOG_WARNING : perm ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING;
+	if (!perm && cfg->nservers > 1 && ++z->servers_tried < cfg->nservers) {
+		z->server_idx++;
+		e->host->log(e->inst, NLEVD_LOG_WARNING, "zone %s: %s failed (%s); trying %s", z->name,
+			     what, detail ? detail : "?", dns_zone_server(z)->host);
+		z->state = Z_IDLE;
+		step(z);
+		return;
+	}
+	z->servers_tried = 0;
+	if (cfg->nservers > 1)
+		z->server_idx++;
+	char names[512];
+	dns_zone_names(z, names, sizeof(names));
+	dns_engine_emit(e, "dns-failed", z->name, names, z->last);
+	if (z->dirty || z->kicked) {
+		/* Changed while in flight (or the key was replaced): that is
+		 * tried at once, as it would be in back-off. */
+		bool k = z->kicked;
+		z->dirty = z->kicked = false;
+		e->host->log(e->inst, level, "zone %s: %s %s: %s; %s", z->name, what,
+			     perm ? "refused" : "failed", detail ? detail : "?",
+			     k ? "retrying at once with the reloaded key"
+			       : "the state changed meanwhile: trying that at once");
+		z->state = Z_IDLE;
+		step(z);
+		return;
+	}
+	uint64_t d = dns_backoff_ms(cfg->retry_ms, cfg->retry_max_ms, z->failures, perm, dns_rnd(e));
+	e->host->log(e->inst, level, "zone %s: %s %s: %s; retrying in %.1f s", z->name, what,
+		     perm ? "refused" : "failed", detail ? detail : "?", (double)d / 1000.);
+	backoff(z, d);
+	dns_engine_settled(e);
+}
+
+static void send_changes(struct dns_zone *z)
+{
+	struct dns_engine *e = z->e;
+	bool refresh = z->refresh;
+	z->nops = 0;
+	for (size_t i = 0; i < e->ngroups; i++) {
+		struct dns_group *g = e->groups[i];
+		if (g->zone == z && dns_group_ops(g, z, refresh) < 0) {
+			groups_clear_send(z);
+			failed(z, DNS_TRANSIENT, "update", "out of memory");
+			return;
+		}
+	}
+	z->refresh = false;
+	if (!z->nops) {
+		z->state = Z_IDLE;
+		bool was = z->failing;
+		z->failing = false;
+		z->failures = 0;
+		if (was || !z->last[0]) {
+			z->last_time = time(NULL);
+			snprintf(z->last, sizeof(z->last), "up to date");
+		}
+		dns_engine_settled(e);
+		return;
+	}
+	z->state = Z_SEND;
+	z->dirty = z->kicked = false;
+	z->sent++;
+	e->sent++;
+	int rc = e->t->send(e->tctx, z, z->ops, z->nops);
+	if (rc < 0) {
+		char d[96];
+		snprintf(d, sizeof(d), "cannot send: %s", strerror(-rc));
+		z->state = Z_IDLE;
+		failed(z, DNS_TRANSIENT, "update", d);
+	}
+}
+
+static void start_read(struct dns_zone *z)
+{
+	struct dns_engine *e = z->e;
+	for (size_t i = 0; i < z->nqs; i++)
+		dns_rrq_clear(&z->qs[i]);
+	z->nqs = 0;
+	for (size_t i = 0; i < e->ngroups; i++) {
+		struct dns_group *g = e->groups[i];
+		if (g->zone == z && dns_group_questions(g, z) < 0) {
+			failed(z, DNS_TRANSIENT, "read", "out of memory");
+			return;
+		}
+	}
+	z->need_read = false;
+	if (!z->nqs) {
+		send_changes(z);
+		return;
+	}
+	z->state = Z_READ;
+	int rc = e->t->read(e->tctx, z, z->qs, z->nqs);
+	if (rc < 0) {
+		char d[96];
+		snprintf(d, sizeof(d), "cannot query: %s", strerror(-rc));
+		z->state = Z_IDLE;
+		failed(z, DNS_TRANSIENT, "read", d);
+	}
+}
+
+/* The next thing to do, from idle or back-off. */
+static void step(struct dns_zone *z)
+{
+	ev_timer_stop(z->e->host->loop, &z->timer);
+	if (z->need_read)
+		start_read(z);
+	else
+		send_changes(z);
+}
+
+void dns_read_done(struct dns_zone *z, enum dns_result r, const char *detail)
+{
+	struct dns_engine *e = z->e;
+	if (z->state != Z_READ)
+		return;
+	if (r != DNS_OK) {
+		z->state = Z_IDLE;
+		failed(z, r, "read", detail);
+		return;
+	}
+	for (size_t i = 0; i < e->ngroups; i++) {
+		struct dns_group *g = e->groups[i];
+		if (g->zone != z || g->q0 + g->qn > z->nqs)
+			continue;
+		int was = g->own;
+		dns_group_answers(g, z->qs + g->q0, g->qn);
+		if (g->reverse)
+			continue;
+		const char *name = e->cfg->names[g->name];
+		if (g->cname) {
+			e->host->log(e->inst, NLEVD_LOG_ERR, "zone %s: %s is an alias (CNAME): "
+				     "not publishing it", z->name, name);
+		} else if (g->own == OWN_OTHER && was != OWN_OTHER) {
+			char err[DNS_NAME_MAX + 80];
+			snprintf(err, sizeof(err), "%s is in use by another host (no DHCID of "
+				 "ours): not overwritten", name);
+			e->host->log(e->inst, NLEVD_LOG_ERR, "zone %s: conflict: %s", z->name, err);
+			dns_engine_emit(e, "dns-conflict", z->name, name, err);
+		}
+	}
+	for (size_t i = 0; i < z->nqs; i++)
+		dns_rrq_clear(&z->qs[i]);
+	z->nqs = 0;
+	send_changes(z);
+}
+
+void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
+{
+	struct dns_engine *e = z->e;
+	if (z->state != Z_SEND)
+		return;
+	z->last_time = time(NULL);
+	if (r == DNS_PREREQ) {
+		/* Someone changed the names since they were read: read again
+		 * soon (a conflict then shows), never in a tight loop. */
+		char why[450];
+		snprintf(why, sizeof(why), "%s (the records changed since they were read)",
+			 detail ? detail : "prerequisite failed");
+		z->state = Z_IDLE;
+		failed(z, DNS_TRANSIENT, "update", why);
+		return;
+	}
+	if (r != DNS_OK) {
+		z->state = Z_IDLE;
+		failed(z, r, "update", detail);
+		return;
+	}
+	z->ok++;
+	e->ok++;
+	z->failures = 0;
+	z->servers_tried = 0;
+	z->failing = false;
+	z->state = Z_IDLE;
+	snprintf(z->last, sizeof(z->last), "ok");
+	char names[512];
+	dns_zone_names(z, names, sizeof(names));
+	for (size_t i = 0; i < e->ngroups; i++) {
+		struct dns_group *g = e->groups[i];
+		if (g->zone != z || !g->in_send)
+			continue;
+		struct aset t = g->pub;
+		g->pub = g->sending;
+		g->sending = t;
+		g->known = true;
+		g->own = g->own_sending;
+		g->in_send = false;
+	}
+	e->host->log(e->inst, NLEVD_LOG_INFO, "zone %s updated: %s", z->name, detail ? detail : "ok");
+	dns_engine_emit(e, "dns-published", z->name, names, "");
+	if (z->dirty || z->kicked) {
+		z->dirty = z->kicked = false;
+		step(z);
+		return;
+	}
+	dns_engine_settled(e);
+}
+
+void dns_zone_poke(struct dns_zone *z)
+{
+	if (dns_zone_busy(z)) {
+		z->dirty = true;
+		return;
+	}
+	/* In back-off a new desired state is tried at once; it is the same
+	 * zone that failed, but the answer may be another. */
+	step(z);
+}
+
+void dns_zone_kick(struct dns_zone *z)
+{
+	if (dns_zone_busy(z))
+		z->kicked = true;
+	else if (z->state == Z_BACKOFF)
+		step(z);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	step(w->data);
+}
+
+/* A periodic timer's next expiry: within +-10 % of period, so that a fleet
+ * started together does not stay in step. */
+static double jittered(struct dns_engine *e, uint64_t ms)
+{
+	return (double)ms / 1000. * (0.9 + 0.2 * dns_rnd(e));
+}
+
+static void verify_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dns_zone *z = w->data;
+	(void)revents;
+	z->need_read = true;
+	ev_timer_set(w, jittered(z->e, z->e->cfg->verify_ms), 0.);
+	ev_timer_start(loop, w);
+	if (z->state == Z_IDLE)
+		step(z);
+	else if (dns_zone_busy(z))
+		z->dirty = true;
+	/* in back-off: the retry reads first anyway */
+}
+
+static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dns_zone *z = w->data;
+	(void)revents;
+	z->refresh = true;
+	ev_timer_set(w, jittered(z->e, z->e->cfg->refresh_ms), 0.);
+	ev_timer_start(loop, w);
+	if (z->state == Z_IDLE)
+		step(z);
+	else if (dns_zone_busy(z))
+		z->dirty = true;
+}
+
+struct dns_zone *dns_zone_new(struct dns_engine *e, const char *name, const char *mname,
+			      bool reverse)
+{
+	struct dns_zone *z = calloc(1, sizeof(*z));
+	if (!z)
+		return NULL;
+	z->e = e;
+	snprintf(z->name, sizeof(z->name), "%s", name);
+	snprintf(z->mname, sizeof(z->mname), "%s", mname ? mname : "");
+	z->reverse = reverse;
+	z->need_read = true; /* SPEC: read first, send only what differs */
+	ev_timer_init(&z->timer, timer_cb, 0., 0.);
+	z->timer.data = z;
+	ev_timer_init(&z->verify_timer, verify_cb, 0., 0.);
+	z->verify_timer.data = z;
+	ev_timer_init(&z->refresh_timer, refresh_cb, 0., 0.);
+	z->refresh_timer.data = z;
+	if (e->cfg->verify_ms) {
+		ev_timer_set(&z->verify_timer, jittered(e, e->cfg->verify_ms), 0.);
+		ev_timer_start(e->host->loop, &z->verify_timer);
+	}
+	if (e->cfg->refresh_ms) {
+		ev_timer_set(&z->refresh_timer, jittered(e, e->cfg->refresh_ms), 0.);
+		ev_timer_start(e->host->loop, &z->refresh_timer);
+	}
+	return z;
+}
+
+void dns_zone_free(struct dns_zone *z)
+{
+	struct dns_engine *e = z->e;
+	ev_timer_stop(e->host->loop, &z->timer);
+	ev_timer_stop(e->host->loop, &z->verify_timer);
+	ev_timer_stop(e->host->loop, &z->refresh_timer);
+	if (e->t->cancel_zone)
+		e->t->cancel_zone(e->tctx, z);
+	if (e->slot_free && z->tctx)
+		e->slot_free(e->tctx, z->tctx);
+	for (size_t i = 0; i < z->nqs; i++)
+		dns_rrq_clear(&z->qs[i]);
+	free(z->qs);
+	free(z->ops);
+	free(z);
+}
+
+void dns_zone_status(struct dns_zone *z)
+{
+	struct dns_engine *e = z->e;
+	char when[64] = "never", next[96] = "", names[512];
+	const char *st = z->state == Z_READ ? "reading" : z->state == Z_SEND ? "updating"
+		       : z->failing ? "failed" : "published";
+	if (z->last_time) {
+		struct tm tm;
+		gmtime_r(&z->last_time, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (z->state == Z_BACKOFF)
+		snprintf(next, sizeof(next), "; next try in %.1f s",
+			 z->next_retry - ev_now(e->host->loop));
+	dns_zone_names(z, names, sizeof(names));
+	e->host->log(e->inst, NLEVD_LOG_NOTICE, "zone %s (%s): %s; last %s at %s%s; %llu updates "
+		     "sent, %llu ok, %llu failed", z->name, names, st, z->last[0] ? z->last : "-",
+		     when, next, z->sent, z->ok, z->failed);
+}
