@@ -51,6 +51,7 @@ static struct bslot *slot_new(struct backend *b)
 	disc_init(&s->ds, b->host, b->inst, b->cfg, &s->x);
 	memcpy(s->ds.resolvers, b->resolvers, sizeof(b->resolvers));
 	s->ds.nresolvers = b->nresolvers;
+	dns_query_init(&s->q);
 	return s;
 }
 
@@ -60,9 +61,10 @@ void backend_slot_free(void *bp, void *slot)
 	struct bslot *s = slot;
 	if (!s)
 		return;
-	dns_query_cancel(&s->q);
+	dns_query_free(&s->q);
 	xchg_cancel(&s->x);
 	disc_free(&s->ds);
+	free(s->qv);
 	if (s->pctx && b->pctx_free)
 		b->pctx_free(s->pctx);
 	explicit_bzero(&s->x.key, sizeof(s->x.key));
@@ -215,14 +217,45 @@ void backend_targets(struct bslot *s, bool for_read, void (*then)(struct bslot *
 
 /* ---- reading a zone's records ---- */
 
+/* What a failed read means (query.h lists the errors). */
+static enum dns_result read_class(const struct bslot *s, int err)
+{
+	switch (err) {
+	case -ETIMEDOUT:
+	case -ENOMEM:
+		return DNS_TRANSIENT;
+	case -EBADMSG: /* only unsigned error answers: counts as that error */
+	case -EREMOTEIO:
+		if (s->q.tsig_error == 18) /* BADTIME: a clock NTP sets soon */
+			return DNS_TRANSIENT;
+		if (s->q.tsig_error)
+			return DNS_PERMANENT;
+		return dns_rcode_class(dns_rcode_name(s->q.rcode)) == DNS_TRANSIENT ? DNS_TRANSIENT
+										  : DNS_PERMANENT;
+	default: /* -EPROTO: not from the primary, or nonsense */
+		return DNS_PERMANENT;
+	}
+}
+
 static void read_done(void *owner, int err, const char *detail)
 {
 	struct bslot *s = owner;
 	s->active = false;
 	if (err) {
 		disc_forget(&s->ds);
-		dns_read_done(s->z, err == -ETIMEDOUT ? DNS_TRANSIENT : DNS_PERMANENT, detail);
+		dns_read_done(s->z, read_class(s, err), detail);
 		return;
+	}
+	/* The answers move into the engine's questions. */
+	for (size_t i = 0; i < s->nqs && i < s->q.n; i++) {
+		struct dns_rrq *to = &s->qs[i], *from = &s->q.rr[i];
+		dns_rrq_clear(to);
+		to->status = from->status;
+		to->rdata = from->rdata;
+		to->nrdata = from->nrdata;
+		to->ttl = from->ttl;
+		from->rdata = NULL;
+		from->nrdata = 0;
 	}
 	dns_read_done(s->z, DNS_OK, NULL);
 }
@@ -231,7 +264,7 @@ static void read_start(struct bslot *s)
 {
 	const struct dns_config *cfg = s->b->cfg;
 	int rc = dns_query_start(&s->q, &s->x, dns_zone_name(s->z), s->ds.targets, s->ds.ntargets,
-				 cfg->has_key ? &cfg->key : NULL, cfg->tcp, s->qs, s->nqs,
+				 cfg->has_key ? &cfg->key : NULL, cfg->tcp, s->qv, s->nqs,
 				 read_done, s);
 	if (rc < 0) {
 		char d[96];
@@ -245,6 +278,14 @@ int backend_read(struct backend *b, struct dns_zone *z, struct dns_rrq *qs, size
 	struct bslot *s = backend_zone_slot(b, z);
 	if (!s)
 		return -ENOMEM;
+	struct dns_question *qv = realloc(s->qv, (n ? n : 1) * sizeof(*qv));
+	if (!qv)
+		return -ENOMEM;
+	s->qv = qv;
+	for (size_t i = 0; i < n; i++) {
+		qv[i].owner = qs[i].owner;
+		qv[i].type = qs[i].type;
+	}
 	s->qs = qs;
 	s->nqs = n;
 	backend_targets(s, true, read_start);

@@ -21,7 +21,8 @@ struct bslot {
 	int phase;
 	bool active;
 	/* the read in flight */
-	struct dns_rrq *qs;
+	struct dns_rrq *qs; /* the engine's, answered when it ends */
+	struct dns_question *qv;
 	size_t nqs;
 	/* after the targets: the plugin's send */
 	void (*then)(struct bslot *s);

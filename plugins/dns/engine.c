@@ -47,15 +47,6 @@ enum dns_result dns_rcode_class(const char *name)
 	return DNS_TRANSIENT; /* SERVFAIL and anything unknown */
 }
 
-void dns_rrq_clear(struct dns_rrq *q)
-{
-	for (size_t i = 0; i < q->nrdata; i++)
-		free(q->rdata[i]);
-	free(q->rdata);
-	q->rdata = NULL;
-	q->nrdata = 0;
-}
-
 double dns_rnd(struct dns_engine *e)
 {
 	e->rng ^= e->rng << 13;

@@ -75,16 +75,30 @@ struct dns_op {
  * the records changed since they were read; read again. */
 enum dns_result { DNS_OK, DNS_TRANSIENT, DNS_PERMANENT, DNS_PREREQ };
 
-/* A record set read from a zone's primary (transport->read fills in the
- * results of the questions the engine asks). */
-enum { DNS_RRQ_FOUND, DNS_RRQ_NODATA, DNS_RRQ_NXDOMAIN, DNS_RRQ_CNAME };
-struct dns_rrq {
-	char owner[DNS_NAME_MAX];
-	uint16_t type;
-	int status;   /* DNS_RRQ_* */
-	char **rdata; /* presentation form, as dns_op's rdata */
-	size_t nrdata;
+/* A record set read from a zone's primary: the engine asks, the
+ * transport answers (query.c). */
+enum dns_rrq_status {
+	DNS_RRQ_UNREAD,   /* not read (yet) */
+	DNS_RRQ_FOUND,    /* the RRset: rdata[0..nrdata), ttl */
+	DNS_RRQ_NXDOMAIN, /* no such name */
+	DNS_RRQ_NODATA,   /* the name exists, without records of this type */
+	DNS_RRQ_CNAME,    /* the name is taken by a CNAME: rdata[0] its target */
 };
+
+/* One question and its answer.  rdata in canonical presentation form:
+ * A and AAAA as inet_ntop gives them, PTR and CNAME targets lower case and
+ * absolute (trailing dot), DHCID as base64 without spaces; sorted
+ * (strcmp), no duplicates.  ttl: the smallest TTL of the RRset (FOUND,
+ * CNAME), else 0. */
+struct dns_rrq {
+	char owner[DNS_NAME_MAX]; /* lower case, absolute (trailing dot) */
+	uint16_t type;
+	enum dns_rrq_status status;
+	char **rdata;
+	size_t nrdata;
+	uint32_t ttl;
+};
+/* Free q's rdata; status back to DNS_RRQ_UNREAD (query.c). */
 void dns_rrq_clear(struct dns_rrq *q);
 
 struct dns_engine;
