@@ -55,12 +55,13 @@ static struct bslot *slot_new(struct backend *b)
 	return s;
 }
 
-void backend_slot_free(void *bp, void *slot)
+void backend_slot_free(void *unused, void *slot)
 {
-	struct backend *b = bp;
 	struct bslot *s = slot;
+	(void)unused;
 	if (!s)
 		return;
+	struct backend *b = s->b;
 	dns_query_free(&s->q);
 	xchg_cancel(&s->x);
 	disc_free(&s->ds);

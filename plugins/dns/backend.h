@@ -50,7 +50,8 @@ int backend_find(struct backend *b, struct dns_group *g, const char *owner, cons
 int backend_read(struct backend *b, struct dns_zone *z, struct dns_rrq *qs, size_t n);
 void backend_cancel_zone(struct backend *b, struct dns_zone *z);
 void backend_cancel_group(struct backend *b, struct dns_group *g);
-void backend_slot_free(void *b, void *slot);
+/* For dns_engine_set_slot_free: the first argument is not used. */
+void backend_slot_free(void *unused, void *slot);
 /* The zone's slot (made on first use), or NULL (out of memory). */
 struct bslot *backend_zone_slot(struct backend *b, struct dns_zone *z);
 /* Find the zone's targets into s->ds.targets, then call then(s); a failure

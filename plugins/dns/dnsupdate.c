@@ -182,7 +182,7 @@ static void slot_free(void *ctx, void *slot)
 	struct dnsu *d = ctx;
 	if (slot)
 		d->ignored_gone += ((struct bslot *)slot)->x.ignored;
-	backend_slot_free(&d->b, slot);
+	backend_slot_free(NULL, slot);
 }
 
 /* ---- the plugin ---- */
@@ -229,11 +229,17 @@ static int du_once(struct nlevd_instance *inst, void *priv)
 	return dns_engine_once(((struct dnsu *)priv)->e);
 }
 
+static void count_ignored(void *slot, void *arg)
+{
+	*(unsigned long long *)arg += ((struct bslot *)slot)->x.ignored;
+}
+
 static void du_status(struct nlevd_instance *inst, void *priv)
 {
 	struct dnsu *d = priv;
 	dns_engine_status(d->e);
-	unsigned long long ignored = d->ignored_gone + dns_engine_ignored(d->e);
+	unsigned long long ignored = d->ignored_gone;
+	dns_engine_foreach_slot(d->e, count_ignored, &ignored);
 	if (ignored)
 		d->host->log(inst, NLEVD_LOG_NOTICE, "%llu responses ignored (forged, stale or "
 			     "malformed)", ignored);

@@ -480,6 +480,16 @@ void dns_engine_set_slot_free(struct dns_engine *e, void (*fn)(void *tctx, void 
 	e->slot_free = fn;
 }
 
+void dns_engine_foreach_slot(struct dns_engine *e, void (*fn)(void *slot, void *arg), void *arg)
+{
+	for (size_t i = 0; i < e->ngroups; i++)
+		if (e->groups[i]->tctx)
+			fn(e->groups[i]->tctx, arg);
+	for (size_t i = 0; i < e->nzones; i++)
+		if (e->zones[i]->tctx)
+			fn(e->zones[i]->tctx, arg);
+}
+
 void dns_engine_free(struct dns_engine *e)
 {
 	if (!e)

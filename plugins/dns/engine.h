@@ -142,6 +142,8 @@ struct dns_engine *dns_engine_new(const struct nlevd_host *host, struct nlevd_in
 				  void *tctx);
 /* Free the transport's slots: called for each zone and group as it goes. */
 void dns_engine_set_slot_free(struct dns_engine *e, void (*fn)(void *tctx, void *slot));
+/* Each transport slot of the groups and zones (for counters). */
+void dns_engine_foreach_slot(struct dns_engine *e, void (*fn)(void *slot, void *arg), void *arg);
 void dns_engine_free(struct dns_engine *e);
 void dns_engine_start(struct dns_engine *e);   /* read and push at start-up */
 void dns_engine_changed(struct dns_engine *e); /* an event reached the instance */
