@@ -17,9 +17,34 @@ static const char *const names[NLEVD_EV_COUNT] = {
 	[NLEVD_EV_LINK_DOWN] = "link-down",   [NLEVD_EV_LINK_RENAME] = "link-rename",
 };
 
+/* The plugin events the core knows (SPEC): `events` may name them, and
+ * host->emit() accepts no other name, so a typo is a config error, not a
+ * hook that silently never runs. */
+static const char *const plugin_names[] = {"dns-published", "dns-failed", "dns-conflict"};
+
 const char *event_name(enum nlevd_event_type t)
 {
+	if (t == NLEVD_EV_PLUGIN)
+		return "plugin";
 	return (unsigned)t < NLEVD_EV_COUNT ? names[t] : "unknown";
+}
+
+const char *event_name_of(const struct nlevd_event *ev)
+{
+	return ev->type == NLEVD_EV_PLUGIN && ev->name ? ev->name : event_name(ev->type);
+}
+
+int plugin_event_parse(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(plugin_names); i++)
+		if (!strcmp(s, plugin_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *plugin_event_name(int id)
+{
+	return id >= 0 && (size_t)id < ARRAY_SIZE(plugin_names) ? plugin_names[id] : NULL;
 }
 
 int event_parse(const char *s)
@@ -128,6 +153,14 @@ static void lft(uint32_t v, char *buf, size_t len)
 void event_fields(const struct nlevd_event *ev, nlevd_field_cb cb, void *arg)
 {
 	char buf[256];
+	if (ev->type == NLEVD_EV_PLUGIN) {
+		/* No interface: event, then source and the emitter's fields,
+		 * all strings (the core checked the names when it copied them). */
+		cb("event", ev->name ? ev->name : "plugin", true, arg);
+		for (size_t i = 0; ev->fields && i < ev->nfields; i++)
+			cb(ev->fields[i].name, ev->fields[i].value, true, arg);
+		return;
+	}
 	cb("event", event_name(ev->type), true, arg);
 	cb("ifname", ev->link.ifname, true, arg);
 	snprintf(buf, sizeof(buf), "%d", ev->link.ifindex);

@@ -1,4 +1,5 @@
 /* The host table: the core's services as plugins see them, through struct nlevd_host. */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -27,6 +28,26 @@ static bool h_selected(const struct nlevd_instance *inst, const struct nlevd_lin
 {
 	const struct filter *f = &((const struct instance *)(const void *)inst)->filter;
 	return filter_ifname(f, link->ifname) && (!addr || filter_addr(f, addr));
+}
+
+/* The source is the caller's instance, whatever the plugin claims. */
+static int h_emit(struct nlevd_instance *inst, const char *event,
+		  const struct nlevd_field *fields, size_t nfields)
+{
+	struct instance *i = instance_of(inst);
+	int rc = emit_event(i->name, event, fields, nfields);
+	/* The admin's to fix (a loop in the config, a flood): said once at
+	 * warning level per instance, then at debug level. */
+	if (rc == -ELOOP || rc == -ENOBUFS) {
+		bool *warned = rc == -ELOOP ? &i->emit_loop_warned : &i->emit_full_warned;
+		h_log(inst, *warned ? NLEVD_LOG_DEBUG : NLEVD_LOG_WARNING,
+		      rc == -ELOOP ? "%s not emitted: it answers a chain of %d plugin events "
+				     "(instances answering each other's events?)"
+				   : "%s not emitted: %d plugin events are waiting",
+		      event, rc == -ELOOP ? NLEVD_EMIT_DEPTH_MAX : NLEVD_EMIT_QUEUE_MAX);
+		*warned = true;
+	}
+	return rc;
 }
 
 static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
@@ -68,4 +89,5 @@ struct nlevd_host host_table = {
 	.child_spawn = h_child_spawn,
 	.child_kill = child_kill,
 	.once_done = once_done,
+	.emit = h_emit,
 };

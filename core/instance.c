@@ -24,7 +24,14 @@ static void instance_free(struct instance *i)
 static void deliver_cb(const struct nlevd_event *ev, void *arg)
 {
 	struct instance *i = arg;
+	if (ev->type != NLEVD_EV_PLUGIN) {
+		i->p->event(instance_handle(i), i->priv, ev);
+		return;
+	}
+	/* What the plugin emits while it handles this one is one deeper. */
+	unsigned saved = emit_enter(pevent_of(ev));
 	i->p->event(instance_handle(i), i->priv, ev);
+	emit_leave(saved);
 }
 
 static struct instance *find_same(const struct instances *old, const char *name,
@@ -201,6 +208,15 @@ void instances_dispatch(struct instances *set, const struct nlevd_event *ev)
 	for (struct instance *i = set->head; i; i = i->next)
 		if (i->started)
 			router_push(i->router, ev);
+}
+
+/* By name, not pointer: the source may be gone (a reload), and a
+ * replacement of the same name is still the same instance to the admin. */
+void instances_dispatch_plugin(struct instances *set, struct pevent *pe)
+{
+	for (struct instance *i = set->head; i; i = i->next)
+		if (i->started && strcmp(i->name, pe->source))
+			router_push_plugin(i->router, pe);
 }
 
 void instances_status(struct instances *set)

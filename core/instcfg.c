@@ -165,14 +165,23 @@ int instcfg_filter(struct instance *i)
 		char **w = split_words(kv->value, NULL);
 		f->events = 0;
 		for (char **e = w; e && *e; e++) {
-			int t = event_parse(*e);
-			if (t < 0) {
+			int t = event_parse(*e), pt = t < 0 ? plugin_event_parse(*e) : -1;
+			if (t >= 0) {
+				f->events |= 1u << t;
+			} else if (pt >= 0 && p->abi_minor < 1) {
+				/* Its struct nlevd_event has no name or fields. */
+				instcfg_error(i, kv, "plugin %s (ABI %u.%u) cannot receive '%s': "
+					      "plugin events need ABI 1.1", p->name,
+					      p->abi_major, p->abi_minor, *e);
+				bad = 1;
+			} else if (pt >= 0) {
+				f->pevents |= 1u << pt;
+			} else {
 				instcfg_error(i, kv, "unknown event '%s' (addr-add addr-del "
 					      "addr-change link-add link-del link-up link-down "
-					      "link-rename)", *e);
+					      "link-rename dns-published dns-failed dns-conflict)",
+					      *e);
 				bad = 1;
-			} else {
-				f->events |= 1u << t;
 			}
 		}
 		if (!w || !w[0]) {

@@ -80,6 +80,13 @@ static void dispatch(const struct nlevd_event *ev, void *arg)
 	instances_dispatch(&d.running, ev);
 }
 
+/* Plugin events go to the set running when they are delivered. */
+static void dispatch_plugin(struct pevent *pe, void *arg)
+{
+	(void)arg;
+	instances_dispatch_plugin(&d.running, pe);
+}
+
 /* systemd (Type=notify): ready, with a one-line summary. */
 static void notify_ready(void)
 {
@@ -467,6 +474,7 @@ int main(int argc, char **argv)
 		cfg_free(c);
 		return EX_FAIL;
 	}
+	emit_init(d.loop, dispatch_plugin, NULL);
 	/* Instances are checked even after other errors: -t reports them all. */
 	instances_create(c, d.loop, NULL, &d.running);
 	if (c->nerrors) {
@@ -474,16 +482,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nlevd: %s: %d error%s\n", d.config, c->nerrors,
 			c->nerrors == 1 ? "" : "s");
 		cfg_free(c);
+		emit_free();
 		return EX_CONFIG_;
 	}
 	if (d.check) {
 		instances_destroy(&d.running);
 		printf("%s: configuration ok\n", d.config);
 		cfg_free(c);
+		emit_free();
 		return EX_OK_;
 	}
 	apply_log(c);
 	int rc = run(c);
+	emit_free();
 	pidfile_remove();
 	cfg_free(c);
 	state_free();

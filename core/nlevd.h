@@ -50,7 +50,11 @@ uint64_t now_ms(void);
 
 /* ---- event.c: the one encoder for text, JSON and env ---- */
 const char *event_name(enum nlevd_event_type t);
+const char *event_name_of(const struct nlevd_event *ev); /* a plugin event's own name too */
 int event_parse(const char *s);
+/* The plugin events the core knows: an id 0 .. 31 for a name, or -1. */
+int plugin_event_parse(const char *s);
+const char *plugin_event_name(int id); /* NULL past the last */
 void event_fields(const struct nlevd_event *ev, nlevd_field_cb cb, void *arg);
 size_t event_json(const struct nlevd_event *ev, char *buf, size_t len);
 size_t event_text(const struct nlevd_event *ev, char *buf, size_t len);
@@ -170,6 +174,7 @@ bool netlink_input(const void *buf, size_t len);
 /* ---- filter (router.c) ---- */
 struct filter {
 	uint32_t events; /* bit per enum nlevd_event_type */
+	uint32_t pevents; /* bit per plugin_event_parse() id; none by default */
 	char **ifpat;    /* patterns; "!" prefix excludes */
 	uint8_t families; /* 1 = ipv4, 2 = ipv6 */
 	uint8_t scopes;   /* NLEVD_SCOPE_* */
@@ -185,6 +190,42 @@ bool filter_addr(const struct filter *f, const struct nlevd_addr *a);
 bool filter_event(const struct filter *f, const struct nlevd_event *ev);
 void filter_free(struct filter *f);
 
+/* ---- emit.c: plugin events (host->emit) ---- */
+/* One emitted event, shared (refcounted) by the queue and every router
+ * that holds it while it settles.  ev.name and ev.fields point into it. */
+struct pevent {
+	struct pevent *next; /* in the emit queue */
+	unsigned refs;
+	unsigned depth; /* 0: emitted outside the delivery of a plugin event */
+	int id;         /* plugin_event_parse() */
+	const char *source;
+	struct nlevd_event ev; /* type NLEVD_EV_PLUGIN */
+	struct nlevd_field f[]; /* source, the emitter's fields, then the strings */
+};
+/* The pevent around a NLEVD_EV_PLUGIN event that the core made. */
+static inline struct pevent *pevent_of(const struct nlevd_event *ev)
+{
+	return (struct pevent *)(void *)((char *)(uintptr_t)ev - offsetof(struct pevent, ev));
+}
+/* Check and copy (one allocation, refs = 1): 0, -EINVAL or -ENOMEM. */
+int pevent_new(const char *source, const char *event, const struct nlevd_field *fields,
+	       size_t nfields, unsigned depth, struct pevent **out);
+void pevent_ref(struct pevent *pe);
+void pevent_unref(struct pevent *pe); /* NULL is fine */
+typedef void (*emit_deliver_cb)(struct pevent *pe, void *arg);
+/* The queue delivers into cb from loop, one batch per loop iteration. */
+void emit_init(struct ev_loop *loop, emit_deliver_cb cb, void *arg);
+void emit_free(void); /* what is still queued is dropped */
+/* Queue an event from source: 0, -EINVAL, -ELOOP, -ENOBUFS, -ENOMEM (as
+ * host->emit), the depth taken from the delivery under way. */
+int emit_event(const char *source, const char *event, const struct nlevd_field *fields,
+	       size_t nfields);
+/* Around the delivery of a plugin event to a plugin: what it emits
+ * meanwhile is one deeper.  Returns what emit_leave() restores. */
+unsigned emit_enter(const struct pevent *pe);
+void emit_leave(unsigned saved);
+size_t emit_queued(void);
+
 /* ---- router.c: per-instance settle queues ---- */
 struct router;
 typedef void (*router_deliver_cb)(const struct nlevd_event *ev, void *arg);
@@ -192,6 +233,9 @@ struct router *router_new(struct ev_loop *loop, const struct filter *f,
 			  router_deliver_cb cb, void *arg);
 void router_free(struct router *r);
 void router_push(struct router *r, const struct nlevd_event *ev);
+/* A plugin event: filtered by `events` only; held (a reference) while
+ * settling, never merged with another. */
+void router_push_plugin(struct router *r, struct pevent *pe);
 void router_flush(struct router *r); /* deliver what is pending now */
 size_t router_pending(const struct router *r);
 
@@ -228,6 +272,7 @@ struct instance {
 	struct router *router;
 	bool created, started;
 	bool fresh; /* started, not yet given the start-up replay */
+	bool emit_loop_warned, emit_full_warned; /* host->emit's -ELOOP, -ENOBUFS */
 	int once_state; /* 0 running, 1 ok, -1 failed */
 };
 struct instances {
@@ -255,6 +300,8 @@ int instances_start(struct instances *set);
 void instances_commit(struct instances *old, struct instances *neu);
 void instances_destroy(struct instances *set);
 void instances_dispatch(struct instances *set, const struct nlevd_event *ev);
+/* A plugin event to every started instance but its source. */
+void instances_dispatch_plugin(struct instances *set, struct pevent *pe);
 void instances_status(struct instances *set);
 /* SIGHUP after a refused reload: each running instance's reopen. */
 void instances_reopen(struct instances *set);

@@ -3,7 +3,9 @@
  * its up/down state, its name): the state before the window is compared
  * with the state after it, so the later state wins and an add and a del of
  * the same address cancel out.  A link-del ends its link's objects: a link
- * created again with the same ifindex within the window is a new one. */
+ * created again with the same ifindex within the window is a new one.
+ * Plugin events are objects of their own: each one is delivered, in its
+ * place in the queue, never merged with another. */
 #include <arpa/inet.h>
 #include <ev.h>
 #include <fnmatch.h>
@@ -66,7 +68,8 @@ bool filter_addr(const struct filter *f, const struct nlevd_addr *a)
 
 bool filter_event(const struct filter *f, const struct nlevd_event *ev)
 {
-	if (!(f->events & (1u << ev->type)))
+	/* Plugin events go through router_push_plugin(). */
+	if ((unsigned)ev->type >= NLEVD_EV_COUNT || !(f->events & (1u << ev->type)))
 		return false;
 	bool name_ok = filter_ifname(f, ev->link.ifname) ||
 		       (ev->type == NLEVD_EV_LINK_RENAME && filter_ifname(f, ev->old_ifname));
@@ -87,7 +90,7 @@ void filter_free(struct filter *f)
 
 /* ---- settle ---- */
 
-enum pend_kind { PK_ADDR, PK_PRESENCE, PK_UPDOWN, PK_NAME };
+enum pend_kind { PK_ADDR, PK_PRESENCE, PK_UPDOWN, PK_NAME, PK_PLUGIN };
 
 struct pkey {
 	int ifindex;
@@ -105,6 +108,7 @@ struct pend {
 	uint32_t before_flags;
 	char before_name[NLEVD_IFNAMSIZ];
 	struct nlevd_event last;
+	struct pevent *pe; /* PK_PLUGIN (a reference); such a pend is in no bucket */
 };
 
 struct router {
@@ -172,12 +176,15 @@ static struct pend *pend_find(struct router *r, const struct pkey *k)
 	return p;
 }
 
+/* Out of the queue and freed; a plugin event's reference is the caller's. */
 static void pend_unlink(struct router *r, struct pend *p)
 {
-	struct pend **pp = &r->b[pkey_hash(&p->key) & (r->nb - 1)];
-	while (*pp != p)
-		pp = &(*pp)->hnext;
-	*pp = p->hnext;
+	if (p->key.kind != PK_PLUGIN) {
+		struct pend **pp = &r->b[pkey_hash(&p->key) & (r->nb - 1)];
+		while (*pp != p)
+			pp = &(*pp)->hnext;
+		*pp = p->hnext;
+	}
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -199,6 +206,8 @@ static int pend_grow(struct router *r)
 	if (!nb)
 		return r->nb ? 0 : -1;
 	for (struct pend *p = r->head; p; p = p->next) {
+		if (p->key.kind == PK_PLUGIN)
+			continue;
 		size_t i = pkey_hash(&p->key) & (n - 1);
 		p->hnext = nb[i];
 		nb[i] = p;
@@ -248,7 +257,7 @@ static void seal_link(struct router *r, int ifindex)
 	if (!seal)
 		seal = ++r->seals; /* 0 is the live value; 2^32 dels are unlikely */
 	for (struct pend *p = r->head; p; p = p->next) {
-		if (p->key.ifindex != ifindex || p->key.sealed)
+		if (p->key.ifindex != ifindex || p->key.sealed || p->key.kind == PK_PLUGIN)
 			continue;
 		uint32_t h = pkey_hash(&p->key);
 		p->key.sealed = seal;
@@ -299,6 +308,13 @@ void router_flush(struct router *r)
 	ev_timer_stop(r->loop, &r->timer);
 	while (r->head) {
 		struct pend *p = r->head;
+		if (p->key.kind == PK_PLUGIN) {
+			struct pevent *pe = p->pe;
+			pend_unlink(r, p);
+			r->cb(&pe->ev, r->arg);
+			pevent_unref(pe);
+			continue;
+		}
 		struct nlevd_event ev = p->last;
 		bool emit = false;
 		switch (p->key.kind) {
@@ -324,6 +340,8 @@ void router_flush(struct router *r)
 			emit = p->before != p->now;
 			ev.type = p->now ? NLEVD_EV_LINK_UP : NLEVD_EV_LINK_DOWN;
 			break;
+		case PK_PLUGIN:
+			break;
 		}
 		pend_unlink(r, p);
 		if (emit)
@@ -337,6 +355,8 @@ static void settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	router_flush(container_of(w, struct router, timer));
 }
+
+static void settle_arm(struct router *r, uint64_t now);
 
 void router_push(struct router *r, const struct nlevd_event *ev)
 {
@@ -356,6 +376,38 @@ void router_push(struct router *r, const struct nlevd_event *ev)
 	coalesce(r, ev);
 	if (ev->type == NLEVD_EV_LINK_DEL)
 		seal_link(r, ev->link.ifindex);
+	settle_arm(r, now);
+}
+
+void router_push_plugin(struct router *r, struct pevent *pe)
+{
+	if (pe->id < 0 || pe->id > 31 || !(r->f->pevents & (1u << pe->id)))
+		return;
+	struct pend *p;
+	if (!r->f->settle_ms || !(p = calloc(1, sizeof(*p)))) {
+		if (r->f->settle_ms)
+			log_err("out of memory: event delivered without settling");
+		r->cb(&pe->ev, r->arg);
+		return;
+	}
+	uint64_t now = now_ms();
+	if (!r->head)
+		r->first_ms = now;
+	p->key.kind = PK_PLUGIN;
+	pevent_ref(pe);
+	p->pe = pe;
+	p->prev = r->tail;
+	if (r->tail)
+		r->tail->next = p;
+	else
+		r->head = p;
+	r->tail = p;
+	r->count++;
+	settle_arm(r, now);
+}
+
+static void settle_arm(struct router *r, uint64_t now)
+{
 	/* Quiet for settle_ms, but never held longer than 10 windows (at least
 	 * 1 s), so a constant churn cannot starve the instance. */
 	uint64_t max_hold = r->f->settle_ms * 10 > 1000 ? r->f->settle_ms * 10 : 1000;
@@ -395,6 +447,8 @@ void router_free(struct router *r)
 	while (r->head) {
 		struct pend *p = r->head;
 		r->head = p->next;
+		if (p->key.kind == PK_PLUGIN)
+			pevent_unref(p->pe);
 		free(p);
 	}
 	free(r->b);

@@ -29,12 +29,19 @@
 
 enum { ORDER_SERIAL, ORDER_PARALLEL };
 
-/* Fixed size: a full queue costs queue * sizeof(struct job), whatever the
- * number of addresses (NLEVD_ADDRESSES is taken when the run starts). */
+/* A kernel event's job has a fixed size: a full queue costs queue *
+ * sizeof(struct job), whatever the number of addresses (NLEVD_ADDRESSES is
+ * taken when the run starts).  A plugin event's also holds a copy of its
+ * fields (ev.fields points to copy[]), at most NLEVD_EMIT_BYTES_MAX. */
 struct job {
 	struct job *next;
 	struct nlevd_event ev;
+	struct nlevd_field copy[];
 };
+
+/* NLEVD_EVENT, NLEVD_SOURCE and each field, NLEVD_INSTANCE, NLEVD_DROPPED
+ * and PATH must fit. */
+_Static_assert(NLEVD_EMIT_FIELDS_MAX + 5 <= MAX_ENV, "MAX_ENV too small for plugin events");
 
 struct run {
 	struct run *next;
@@ -350,7 +357,9 @@ struct envb {
  * NLEVD_SCOPE NLEVD_FLAGS NLEVD_VALID_LFT NLEVD_PREFERRED_LFT NLEVD_PEER
  * NLEVD_OPERSTATE NLEVD_MAC NLEVD_MTU NLEVD_OLD_IFNAME, as they apply; the
  * plugin adds NLEVD_INSTANCE NLEVD_ADDRESSES NLEVD_ADDRESSES_COUNT
- * NLEVD_ADDRESSES_TRUNCATED NLEVD_DROPPED. */
+ * NLEVD_ADDRESSES_TRUNCATED NLEVD_DROPPED.  A plugin event gives NLEVD_EVENT
+ * (its name), NLEVD_SOURCE and one NLEVD_<FIELD> per field, values as they
+ * are (no shell reads them; the core bounds them to NLEVD_EMIT_BYTES_MAX). */
 static void env_add(struct envb *e, const char *name, const char *value)
 {
 	if (e->n >= MAX_ENV)
@@ -364,6 +373,19 @@ static void env_add(struct envb *e, const char *name, const char *value)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
 	e->env[e->n++] = s;
+}
+
+/* For messages: what the event is about. */
+static const char *ev_name(const struct ex *x, const struct nlevd_event *ev)
+{
+	return ev->type == NLEVD_EV_PLUGIN ? ev->name : x->host->event_name(ev->type);
+}
+
+static const char *ev_subject(const struct nlevd_event *ev)
+{
+	if (ev->type != NLEVD_EV_PLUGIN)
+		return ev->link.ifname;
+	return ev->nfields ? ev->fields[0].value : ""; /* fields[0] is the source */
 }
 
 static void env_field(const char *name, const char *value, bool quoted, void *arg)
@@ -412,8 +434,8 @@ static void child_done(void *arg, const struct nlevd_child_result *res)
 	if (res->timed_out) {
 		x->failed++;
 		x->host->log(x->inst, NLEVD_LOG_WARNING, "%s timed out after %llu ms (%s %s)", prog,
-			     (unsigned long long)x->timeout_ms, x->host->event_name(r->job->ev.type),
-			     r->job->ev.link.ifname);
+			     (unsigned long long)x->timeout_ms, ev_name(x, &r->job->ev),
+			     ev_subject(&r->job->ev));
 	} else if (WIFSIGNALED(res->status)) {
 		x->failed++;
 		x->host->log(x->inst, NLEVD_LOG_WARNING, "%s killed by signal %d", prog,
@@ -529,7 +551,7 @@ static void run_start(struct ex *x, struct job *j)
 	struct run *r = calloc(1, sizeof(*r));
 	if (!r) {
 		x->host->log(x->inst, NLEVD_LOG_ERR, "out of memory: %s not run",
-			     x->host->event_name(j->ev.type));
+			     ev_name(x, &j->ev));
 		free(j);
 		return;
 	}
@@ -541,7 +563,9 @@ static void run_start(struct ex *x, struct job *j)
 	struct envb e = {r->env, 0};
 	x->host->event_fields(&j->ev, env_field, &e);
 	env_add(&e, "instance", x->host->instance_name(x->inst));
-	env_addresses(x, &e, &j->ev);
+	/* A plugin event has no interface, so no NLEVD_ADDRESSES. */
+	if (j->ev.type != NLEVD_EV_PLUGIN)
+		env_addresses(x, &e, &j->ev);
 	if (r->dropped) {
 		char n[32];
 		snprintf(n, sizeof(n), "%u", r->dropped);
@@ -605,17 +629,50 @@ static int ex_once(struct nlevd_instance *inst, void *priv)
 	return NLEVD_ONCE_PENDING;
 }
 
+/* The event outlives the call in the queue: a plugin event's fields are
+ * copied into the job (one allocation, so free() is all a job needs).  A
+ * kernel event is copied without the 1.1 fields, which only plugin events
+ * have: so does a core older than this plugin's header. */
+static struct job *job_new(const struct nlevd_event *ev)
+{
+	if (ev->type != NLEVD_EV_PLUGIN) {
+		struct job *j = calloc(1, sizeof(*j));
+		if (j)
+			memcpy(&j->ev, ev, offsetof(struct nlevd_event, name));
+		return j;
+	}
+	size_t bytes = 0;
+	for (size_t i = 0; i < ev->nfields; i++)
+		bytes += strlen(ev->fields[i].name) + strlen(ev->fields[i].value) + 2;
+	bytes += strlen(ev->name) + 1;
+	struct job *j = calloc(1, sizeof(*j) + ev->nfields * sizeof(j->copy[0]) + bytes);
+	if (!j)
+		return NULL;
+	j->ev = *ev;
+	char *s = (char *)(j->copy + ev->nfields);
+	for (size_t i = 0; i < ev->nfields; i++) {
+		size_t n = strlen(ev->fields[i].name) + 1;
+		j->copy[i].name = memcpy(s, ev->fields[i].name, n);
+		s += n;
+		n = strlen(ev->fields[i].value) + 1;
+		j->copy[i].value = memcpy(s, ev->fields[i].value, n);
+		s += n;
+	}
+	j->ev.name = memcpy(s, ev->name, strlen(ev->name) + 1);
+	j->ev.fields = j->copy;
+	return j;
+}
+
 static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)
 {
 	struct ex *x = priv;
 	(void)inst;
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = job_new(ev);
 	if (!j) {
 		x->dropped++;
 		x->dropped_total++;
 		return;
 	}
-	j->ev = *ev;
 	if (x->qlen >= x->queue_max) {
 		struct job *old = x->head;
 		x->head = old->next;
@@ -626,8 +683,8 @@ static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd
 		x->dropped_total++;
 		x->host->log(x->inst, NLEVD_LOG_WARNING,
 			     "queue full (%llu): dropped the oldest event (%s %s)",
-			     (unsigned long long)x->queue_max, x->host->event_name(old->ev.type),
-			     old->ev.link.ifname);
+			     (unsigned long long)x->queue_max, ev_name(x, &old->ev),
+			     ev_subject(&old->ev));
 		free(old);
 	}
 	if (x->tail)

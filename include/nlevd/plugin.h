@@ -31,6 +31,33 @@
  *   1.0  first version.
  *   1.1  nlevd_child_spec.exec_fd: run an open, already checked file
  *        (fexecve) instead of looking argv[0] up again.
+ *        Plugin events (still 1.1: both are appended fields): struct
+ *        nlevd_field; nlevd_host.emit; event type NLEVD_EV_PLUGIN with
+ *        nlevd_event.name, .fields and .nfields.  The minor stayed 1, so a
+ *        plugin tests host->size, not host->abi_minor, before calling emit:
+ *          host->size >= offsetof(struct nlevd_host, emit) + sizeof(host->emit)
+ *
+ * Plugin events
+ *   A plugin announces what it did with host->emit(inst, name, fields, n):
+ *   the DNS plugins emit dns-published, dns-failed or dns-conflict after
+ *   each zone's update, with the fields zone, names, error.  The core adds
+ *   the field `source` (the emitting instance's name) and delivers the
+ *   event, later and from the loop, never inside emit(), to every other
+ *   instance whose `events` key names it.  The default `events` (all kernel
+ *   events) does not include plugin events, so a plugin sees them only when
+ *   the admin asks for them; an instance never receives its own.  The
+ *   receiver gets type NLEVD_EV_PLUGIN, the name in ev->name, and
+ *   ev->fields[0] = {"source", emitter} followed by the emitter's fields in
+ *   its order; link/addr are zeroed.  The instance filters interfaces,
+ *   family, scope, addresses, temporary and startup do not apply (there is
+ *   no interface and a plugin event is never initial); `settle` delays
+ *   plugin events like the others but never merges them: each one is
+ *   delivered, in order.  host->event_fields/event_json/event_text render
+ *   them as event, source, the fields (JSON: time first, values strings).
+ *   An event emitted while a plugin event of depth d is being delivered
+ *   has depth d + 1 (one emitted otherwise has depth 0); depth
+ *   NLEVD_EMIT_DEPTH_MAX is refused, which ends loops between instances
+ *   that answer each other's events synchronously.
  */
 #ifndef NLEVD_PLUGIN_H
 #define NLEVD_PLUGIN_H
@@ -68,8 +95,26 @@ enum nlevd_event_type {
 	NLEVD_EV_LINK_UP,
 	NLEVD_EV_LINK_DOWN,
 	NLEVD_EV_LINK_RENAME,
-	NLEVD_EV_COUNT
+	NLEVD_EV_COUNT, /* the number of kernel event types, as in 1.0 */
+	/* 1.1: an event another instance emitted (host->emit); its name is
+	 * ev->name.  Outside 0 .. NLEVD_EV_COUNT - 1, so arrays indexed by
+	 * kernel event types keep their size and bounds checks still hold. */
+	NLEVD_EV_PLUGIN = 0x100
 };
+
+/* 1.1: one field of a plugin event.  name is [a-z][a-z0-9_]*, at most
+ * NLEVD_EMIT_NAME_MAX characters; value is any NUL-terminated string. */
+struct nlevd_field {
+	const char *name;
+	const char *value;
+};
+
+/* 1.1: the bounds of host->emit(). */
+#define NLEVD_EMIT_FIELDS_MAX 32    /* fields a plugin passes (source not counted) */
+#define NLEVD_EMIT_NAME_MAX 32      /* characters of a field name */
+#define NLEVD_EMIT_BYTES_MAX 65536  /* names and values together */
+#define NLEVD_EMIT_DEPTH_MAX 4      /* depths 0 .. 3 are delivered */
+#define NLEVD_EMIT_QUEUE_MAX 4096   /* events emitted, not yet delivered */
 
 /* An interface as the kernel last described it. */
 struct nlevd_link {
@@ -104,6 +149,12 @@ struct nlevd_event {
 	struct nlevd_addr addr; /* address events only */
 	char old_ifname[NLEVD_IFNAMSIZ]; /* link-rename only */
 	uint32_t old_flags;              /* addr-change only: the flags before */
+	/* 1.1, NLEVD_EV_PLUGIN only (NULL / 0 for kernel events): the event's
+	 * name ("dns-published"...) and its fields, fields[0] being
+	 * {"source", the emitting instance's name}. */
+	const char *name;
+	const struct nlevd_field *fields;
+	size_t nfields;
 };
 
 struct nlevd_instance; /* opaque: one configured [section] */
@@ -215,6 +266,21 @@ struct nlevd_host {
 
 	/* --once: report that the instance has finished its work. */
 	void (*once_done)(struct nlevd_instance *inst, bool ok);
+
+	/* 1.1 (check host->size, see the change log): emit a plugin event
+	 * named event (one the core knows: dns-published dns-failed
+	 * dns-conflict) with nfields fields (fields may be NULL when nfields is
+	 * 0).  Everything is copied: the caller's strings may go once it
+	 * returns.  Callable from any callback, also from event(): delivery is
+	 * always later, from the loop.  Returns 0; -EINVAL for an unknown
+	 * event, a bad, reserved (event source time instance dropped) or
+	 * repeated
+	 * field name, a NULL value, or more than the NLEVD_EMIT_* bounds;
+	 * -ELOOP when the event would reach NLEVD_EMIT_DEPTH_MAX; -ENOBUFS
+	 * when NLEVD_EMIT_QUEUE_MAX events wait; -ENOMEM.  The core logs
+	 * -ELOOP and -ENOBUFS (once per instance at warning level). */
+	int (*emit)(struct nlevd_instance *inst, const char *event,
+		    const struct nlevd_field *fields, size_t nfields);
 };
 
 #define NLEVD_ONCE_PENDING 1

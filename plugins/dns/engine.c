@@ -66,8 +66,7 @@ void dns_engine_emit(struct dns_engine *e, const char *event, const char *zone,
 		     const char *names, const char *error)
 {
 	const struct nlevd_host *h = e->host;
-	if (h->abi_minor < 1 || h->size < offsetof(struct nlevd_host, emit) + sizeof(h->emit) ||
-	    !h->emit)
+	if (h->size < offsetof(struct nlevd_host, emit) + sizeof(h->emit) || !h->emit)
 		return;
 	const struct nlevd_field f[] = {
 		{"zone", zone}, {"names", names}, {"error", error ? error : ""},

@@ -580,6 +580,66 @@ static void test_names(void)
 	is_str(operstate_name(200), "unknown", "operstate out of range");
 }
 
+/* A plugin event: event, source, then the emitter's fields, all strings;
+ * no interface fields; hostile values escaped as any other. */
+static void test_plugin(void)
+{
+	struct nlevd_field fl[] = {{"zone", "example.com."},
+				   {"names", "a.example.com. b.example.com."},
+				   {"error", ""}};
+	struct pevent *pe;
+	if (pevent_new("dns1", "dns-published", fl, ARRAY_SIZE(fl), 0, &pe))
+		abort();
+	pe->ev.time.tv_sec = 1700000000;
+	pe->ev.time.tv_nsec = 123456789;
+	is_str(json(&pe->ev),
+	       T "\"event\":\"dns-published\",\"source\":\"dns1\",\"zone\":\"example.com.\","
+		 "\"names\":\"a.example.com. b.example.com.\",\"error\":\"\"}",
+	       "plugin event JSON: time, event, source, the fields");
+	ok(json_valid(json(&pe->ev)), "valid");
+	is_str(text(&pe->ev),
+	       "dns-published source=dns1 zone=example.com. "
+	       "names=\"a.example.com. b.example.com.\" error=\"\"",
+	       "plugin event text");
+	struct fl f;
+	memset(&f, 0, sizeof(f));
+	event_fields(&pe->ev, field_cb, &f);
+	is_str(f.names, "event source zone names error", "plugin event fields, no interface");
+	is_str(f.quoted, "qqqqq", "all strings");
+	is_str(event_name_of(&pe->ev), "dns-published", "event_name_of a plugin event");
+	is_int((int)event_json(&pe->ev, NULL, 0), (int)strlen(json(&pe->ev)), "length without a buffer");
+	pevent_unref(pe);
+
+	struct nlevd_field hostile[] = {{"zone", "ev\"il\nzone\x01\x1b[31m\\end"},
+					{"error", "\xff\xc2\x9b\x7f\r"}};
+	if (pevent_new("x\"y", "dns-failed", hostile, 2, 0, &pe))
+		abort();
+	pe->ev.time.tv_sec = 1700000000;
+	pe->ev.time.tv_nsec = 123456789;
+	is_str(json(&pe->ev),
+	       T "\"event\":\"dns-failed\",\"source\":\"x\\\"y\","
+		 "\"zone\":\"ev\\\"il\\u000azone\\u0001\\u001b[31m\\\\end\","
+		 "\"error\":\"\\ufffd\\u009b\\u007f\\u000d\"}",
+	       "hostile values: JSON escapes");
+	ok(json_valid(json(&pe->ev)), "valid");
+	is_str(text(&pe->ev),
+	       "dns-failed source=\"x\\\"y\" zone=\"ev\\\"il\\x0azone\\x01\\x1b[31m\\\\end\" "
+	       "error=\"\\xff\\xc2\\x9b\\x7f\\x0d\"",
+	       "hostile values: text escapes, one line");
+	pevent_unref(pe);
+
+	is_str(event_name(NLEVD_EV_PLUGIN), "plugin", "event_name(NLEVD_EV_PLUGIN)");
+	ok(NLEVD_EV_PLUGIN >= NLEVD_EV_COUNT && NLEVD_EV_COUNT == 8,
+	   "NLEVD_EV_COUNT still counts the kernel events only");
+	is_int(plugin_event_parse("dns-published"), 0, "dns-published");
+	is_int(plugin_event_parse("dns-failed"), 1, "dns-failed");
+	is_int(plugin_event_parse("dns-conflict"), 2, "dns-conflict");
+	is_int(plugin_event_parse("addr-add"), -1, "a kernel event is no plugin event");
+	is_int(event_parse("dns-published"), -1, "a plugin event is no kernel event");
+	is_str(plugin_event_name(2), "dns-conflict", "plugin_event_name");
+	ok(plugin_event_name(3) == NULL && plugin_event_name(-1) == NULL, "past the list: NULL");
+}
+
 int main(void)
 {
 	test_json_addr();
@@ -591,5 +651,6 @@ int main(void)
 	test_flags();
 	test_fields();
 	test_names();
+	test_plugin();
 	return tap_done();
 }

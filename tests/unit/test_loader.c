@@ -316,6 +316,103 @@ static void test_deliver(void)
 	unlink(path);
 }
 
+static void dispatch_plugin(struct pevent *pe, void *arg)
+{
+	instances_dispatch_plugin(arg, pe);
+}
+
+static int lines_of(const char *path, char *first, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int n = 0;
+	if (first && len)
+		first[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (n++ == 0 && first)
+			snprintf(first, len, "%s", line);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* host->emit end to end: queued, delivered from the loop to every other
+ * instance that names the event, never to the emitter itself; `events`
+ * knows the plugin events' names and still refuses others at FILE:LINE. */
+static void test_plugin_events(void)
+{
+	char dir[PATH_MAX], pa[PATH_MAX + 16], pb[PATH_MAX + 16], pc[PATH_MAX + 16];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/nlevd-test-emit.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(pa, sizeof(pa), "%s/a.json", dir);
+	snprintf(pb, sizeof(pb), "%s/b.json", dir);
+	snprintf(pc, sizeof(pc), "%s/c.json", dir);
+	char text[4 * PATH_MAX];
+	snprintf(text, sizeof(text),
+		 "[a]\nplugin = log\nformat = json\noutput = %s\nevents = dns-published\n"
+		 "[b]\nplugin = log\nformat = json\noutput = %s\n"
+		 "events = link-up dns-published dns-failed dns-conflict\n"
+		 "[c]\nplugin = log\nformat = json\noutput = %s\n",
+		 pa, pb, pc);
+	struct instances set, none = {NULL};
+	int rc;
+	struct cfg *c = create(plugins_dir, text, &set, &rc);
+	is_int(rc, 0, "plugin event names in events: accepted");
+	if (rc) {
+		diag("%s", errors_of(c));
+		cfg_free(c);
+		return;
+	}
+	state_init(NULL, NULL);
+	emit_init(loop, dispatch_plugin, &set);
+	is_int(instances_start(&set), 0, "started");
+	instances_commit(&none, &set);
+	struct instance *a = set.head;
+	struct nlevd_field f[] = {{"zone", "example.com."}, {"names", "h.example.com."},
+				  {"error", ""}};
+	is_int(host_table.emit(instance_handle(a), "dns-published", f, 3), 0, "a emits");
+	is_int(host_table.emit(instance_handle(a), "dns-published", NULL, 0), 0, "a emits again");
+	is_int(host_table.emit(instance_handle(a), "dns-nope", f, 3), -EINVAL, "unknown: -EINVAL");
+	ok(host_table.size >= offsetof(struct nlevd_host, emit) + sizeof(host_table.emit),
+	   "host->size covers emit");
+	is_int(lines_of(pb, NULL, 0), 0, "nothing delivered inside emit()");
+	ev_run(loop, 0);
+	char line[4096];
+	is_int(lines_of(pb, line, sizeof(line)), 2, "b got both");
+	like(line, "\"event\":\"dns-published\",\"source\":\"a\",\"zone\":\"example.com.\"",
+	     "as JSON, source = the emitter");
+	is_int(lines_of(pa, NULL, 0), 0, "a never gets its own event");
+	is_int(lines_of(pc, NULL, 0), 0, "c (default events) gets no plugin event");
+
+	/* Depth: what b would emit while it handles a's event is one deeper. */
+	struct pevent *pe;
+	if (pevent_new("a", "dns-failed", f, 3, NLEVD_EMIT_DEPTH_MAX - 1, &pe))
+		abort();
+	unsigned saved = emit_enter(pe);
+	is_int(host_table.emit(instance_handle(set.head->next), "dns-failed", f, 3), -ELOOP,
+	       "b answering a chain at the bound: -ELOOP");
+	emit_leave(saved);
+	pevent_unref(pe);
+
+	instances_destroy(&set);
+	emit_free();
+	state_free();
+	cfg_free(c);
+	unlink(pa);
+	unlink(pb);
+	unlink(pc);
+	rmdir(dir);
+
+	c = create(plugins_dir, "[x]\nplugin = log\nevents = dns-published dns-publish\n", &set, &rc);
+	ok(rc != 0, "a misspelt plugin event is refused");
+	expect_error(c, "loader.conf:5: ", "[x] events: unknown event 'dns-publish'", "dns-conflict");
+	is_int(c->nerrors, 1, "one error");
+	instances_destroy(&set);
+	cfg_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -335,5 +432,6 @@ int main(int argc, char **argv)
 	test_refused();
 	test_log_plugin();
 	test_deliver();
+	test_plugin_events();
 	return tap_done();
 }

@@ -98,6 +98,13 @@ static const char *got_str(void)
 	out[0] = 0;
 	for (size_t i = 0; i < got.n && i < ARRAY_SIZE(got.ev); i++) {
 		const struct nlevd_event *e = &got.ev[i];
+		if (e->type == NLEVD_EV_PLUGIN) {
+			/* the test holds a reference: the fields are still there */
+			used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s from %s %s",
+						 i ? ", " : "", e->name, e->fields[0].value,
+						 e->fields[1].value);
+			continue;
+		}
 		used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s %s", i ? ", " : "",
 					 event_name(e->type), e->link.ifname);
 		if (e->type <= NLEVD_EV_ADDR_CHANGE) {
@@ -557,6 +564,106 @@ static void test_immediate(void)
 	filter_free(&f);
 }
 
+/* ---- plugin events ---- */
+
+static struct pevent *mkpe(const char *source, const char *event, const char *zone)
+{
+	struct nlevd_field f[] = {{"zone", zone}, {"names", "a.example."}, {"error", ""}};
+	struct pevent *pe;
+	if (pevent_new(source, event, f, ARRAY_SIZE(f), 0, &pe))
+		abort();
+	return pe;
+}
+
+#define BIT(name) (1u << plugin_event_parse(name))
+
+static void test_plugin_filter(void)
+{
+	struct filter f;
+	struct pevent *pub = mkpe("dns", "dns-published", "z1."), *fail = mkpe("dns", "dns-failed", "z2.");
+	mkfilter(&f, "!lo", 3, 0x0f, NULL, true, ALL_EVENTS, 0);
+	struct router *r = router_new(loop, &f, deliver, NULL);
+	got.n = 0;
+	router_push_plugin(r, pub);
+	is_int(got.n, 0, "all kernel events (the default) do not include plugin events");
+	router_free(r);
+	filter_free(&f);
+
+	/* Interface, family, scope and address filters that would reject any
+	 * kernel event do not apply: a plugin event has no interface. */
+	mkfilter(&f, "eth9", 1, NLEVD_SCOPE_HOST, "198.51.100.0/24", false, 0, 0);
+	f.pevents = BIT("dns-published") | BIT("dns-conflict");
+	r = router_new(loop, &f, deliver, NULL);
+	got.n = 0;
+	router_push_plugin(r, pub);
+	router_push_plugin(r, fail);
+	push(r, ev_addr(NLEVD_EV_ADDR_ADD, 2, "eth9", "198.51.100.1", 24, 0));
+	is_str(got_str(), "dns-published from dns z1.",
+	       "only the named plugin event, at once; no kernel event with events = dns-*");
+	is_int((int)pub->refs, 1, "settle 0: no reference kept");
+	router_free(r);
+	filter_free(&f);
+
+	struct nlevd_event fake = pub->ev;
+	mkfilter(&f, NULL, 3, 0x0f, NULL, true, ALL_EVENTS, 0);
+	f.pevents = ~0u;
+	ok(!filter_event(&f, &fake), "filter_event never passes a plugin event (no shift past 31)");
+	filter_free(&f);
+	pevent_unref(pub);
+	pevent_unref(fail);
+}
+
+static void test_plugin_settle(void)
+{
+	struct filter f;
+	mkfilter(&f, "!lo", 3, 0x0f, NULL, true, ALL_EVENTS, 50);
+	f.pevents = BIT("dns-published") | BIT("dns-failed");
+	struct router *r = router_new(loop, &f, deliver, NULL);
+	struct pevent *a = mkpe("dns", "dns-failed", "z1."), *b = mkpe("dns", "dns-failed", "z1."),
+		      *c = mkpe("dns", "dns-published", "z1.");
+
+	got.n = 0;
+	push(r, ev_addr(NLEVD_EV_ADDR_ADD, 2, "eth0", "192.0.2.1", 24, 0));
+	router_push_plugin(r, a);
+	push(r, ev_addr(NLEVD_EV_ADDR_ADD, 2, "eth0", "192.0.2.2", 24, 0));
+	router_push_plugin(r, b);
+	push(r, ev_addr(NLEVD_EV_ADDR_DEL, 2, "eth0", "192.0.2.1", 24, 0));
+	router_push_plugin(r, c);
+	is_int(got.n, 0, "settle: plugin events are held too");
+	is_int((int)router_pending(r), 5, "two addresses and three plugin events pending");
+	is_int((int)a->refs, 2, "the router holds a reference while it settles");
+	router_flush(r);
+	is_str(got_str(),
+	       "dns-failed from dns z1., addr-add eth0 192.0.2.2/24 flags 0, "
+	       "dns-failed from dns z1., dns-published from dns z1.",
+	       "in order, none merged (equal ones neither), the address add/del cancelled");
+	is_int((int)a->refs + (int)b->refs + (int)c->refs, 3, "references given back");
+
+	/* From the timer, as kernel events. */
+	ev_timer safety;
+	ev_timer_init(&safety, safety_cb, 5.0, 0.);
+	ev_timer_start(loop, &safety);
+	safety_fired = false;
+	got.n = 0;
+	got.break_loop = loop;
+	router_push_plugin(r, c);
+	ev_run(loop, 0);
+	got.break_loop = NULL;
+	ev_timer_stop(loop, &safety);
+	ok(!safety_fired, "the settle timer delivered it");
+	is_str(got_str(), "dns-published from dns z1.", "one delivery");
+
+	got.n = 0;
+	router_push_plugin(r, a);
+	router_free(r);
+	is_int(got.n, 0, "router_free drops a pending plugin event");
+	is_int((int)a->refs, 1, "and gives its reference back");
+	pevent_unref(a);
+	pevent_unref(b);
+	pevent_unref(c);
+	filter_free(&f);
+}
+
 int main(void)
 {
 	log_setup(LOG_TARGET_STDERR, NLEVD_LOG_ERR);
@@ -568,6 +675,8 @@ int main(void)
 	test_settle();
 	test_timer();
 	test_immediate();
+	test_plugin_filter();
+	test_plugin_settle();
 	ev_loop_destroy(loop);
 	return tap_done();
 }
