@@ -1,9 +1,10 @@
 /* dns-read: read records from a zone's primary with plugins/dns/query.c,
  * as dnsupdate does before it updates, for the integration tests.
  *
- *   dns-read [-k KEYFILE] [-t] [-T TIMEOUT_MS] [-v] SERVER[:PORT] ZONE OWNER/TYPE...
+ *   dns-read [-k KEYFILE] [-t] [-T TIMEOUT_MS] [-v] SERVER[:PORT][,...] ZONE OWNER/TYPE...
  *
- * SERVER is an IPv4 or IPv6 address ([::1]:PORT with a port); TYPE is A,
+ * SERVER is an IPv4 or IPv6 address ([::1]:PORT with a port); several,
+ * comma-separated, are tried in turn as the primary's addresses; TYPE is A,
  * AAAA, PTR or DHCID.  With -k the queries are TSIG-signed with the file's
  * only key; -t: TCP; -T: per-address timeout (default 2000 ms); -v: the
  * exchange's debug lines too.  One line per question on stdout:
@@ -64,8 +65,8 @@ static void read_done(void *owner, int err, const char *detail)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dns-read [-k KEYFILE] [-t] [-T TIMEOUT_MS] [-v] SERVER[:PORT] ZONE "
-			"OWNER/TYPE...\n");
+	fprintf(stderr, "usage: dns-read [-k KEYFILE] [-t] [-T TIMEOUT_MS] [-v] SERVER[:PORT][,...] "
+			"ZONE OWNER/TYPE...\n");
 	return 2;
 }
 
@@ -115,19 +116,31 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'k': keyfile = optarg; break;
 		case 't': tcp = true; break;
-		case 'T': timeout = strtol(optarg, NULL, 10); break;
+		case 'T': {
+			char *e;
+			timeout = strtol(optarg, &e, 10);
+			if (*e || e == optarg)
+				return usage();
+			break;
+		}
 		case 'v': verbose = true; break;
 		default: return usage();
 		}
 	}
 	if (argc - optind < 3 || timeout <= 0)
 		return usage();
-	struct xchg_target t;
-	if (!parse_server(argv[optind], &t)) {
-		fprintf(stderr, "dns-read: bad server %s (an address, [v6]:port or v4:port)\n",
-			argv[optind]);
-		return 2;
+	struct xchg_target t[XCHG_MAX_ADDRS];
+	size_t nt = 0;
+	char *list = strdup(argv[optind]), *save = NULL;
+	for (char *s = list ? strtok_r(list, ",", &save) : NULL; s; s = strtok_r(NULL, ",", &save)) {
+		if (nt == XCHG_MAX_ADDRS || !parse_server(s, &t[nt])) {
+			fprintf(stderr, "dns-read: bad server %s (an address, [v6]:port or v4:port; "
+					"at most %d)\n", s, XCHG_MAX_ADDRS);
+			return 2;
+		}
+		nt++;
 	}
+	free(list);
 	const char *zone = argv[optind + 1];
 	size_t n = (size_t)(argc - optind - 2);
 	struct dns_question *qs = calloc(n, sizeof(*qs));
@@ -169,7 +182,7 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	xchg_init(&x, &host, NULL, (uint64_t)timeout);
 	dns_query_init(&q);
-	int rc = dns_query_start(&q, &x, zone, &t, 1, keyfile ? &key : NULL, tcp, qs, n, read_done,
+	int rc = dns_query_start(&q, &x, zone, t, nt, keyfile ? &key : NULL, tcp, qs, n, read_done,
 				 &r);
 	explicit_bzero(&key, sizeof(key));
 	if (rc < 0) {

@@ -211,7 +211,7 @@ sleep 4
 ip -n "$NS" addr del 198.51.100.12/32 dev v0
 sleep 2
 # The attempts made meanwhile time out: transient, a warning, back-off.
-wait_for "since_mark | grep 'warning: \[dns\] update failed: 127.0.0.1#53: timed out; retrying in [0-9.]* s'" 10 ||
+wait_for "since_mark | grep 'warning: \[dns\] update failed: zone [^ ]*: 127.0.0.1#53: timed out; retrying in [0-9.]* s'" 10 ||
 	fail "no transient failure logged while the server was stopped: $(since_mark | grep '\[dns\]')"
 since_mark | grep -E 'error: \[dns\]' >/dev/null && fail "an outage was logged as an error: $(since_mark | grep 'error: \[dns\]')"
 assert_running "during the outage"
@@ -372,10 +372,10 @@ t0=$SECONDS
 start_nlevd "$T/wrong.conf" -v
 # The server's BADSIG is unsigned: it counts only once no signed answer
 # came within the attempt's timeout (2 s), and is logged as unverified.
-wait_for "since_mark | grep -E 'error: \[dns\] update refused: BADSIG \(TSIG error, unsigned answer\) from 127\.0\.0\.1#53 for zone example\.test\., unverified: no signed answer within the timeout; retrying in 5\.0 s'" 6 ||
-	fail "the wrong key was not logged as 'update refused: BADSIG ..., unverified: ...; retrying in 5.0 s': $(since_mark | grep '\[dns\]')"
+wait_for "since_mark | grep -E 'error: \[dns\] update refused: zone [^ ]*: BADSIG \(TSIG error, unsigned answer\) from 127\.0\.0\.1#53 for zone example\.test\., unverified: no signed answer within the timeout; retrying in 5\.0 s'" 6 ||
+	fail "the wrong key was not logged as 'update refused: zone [^ ]*: BADSIG ..., unverified: ...; retrying in 5.0 s': $(since_mark | grep '\[dns\]')"
 sleep $((t0 + 14 - SECONDS))
-n=$(since_mark | grep -c 'error: \[dns\] update refused: ')
+n=$(since_mark | grep -c 'error: \[dns\] update refused: zone [^ ]*: ')
 note "wrong key: $n UPDATE(s) refused in the first 14 s"
 [ "$n" -ge 2 ] || fail "wrong key: only $n attempt(s) in 14 s: not retried at retry_max = 5s?"
 [ "$n" -le 3 ] || fail "wrong key: $n attempts in 14 s (hot loop; want <= 3 with timeout 2s, retry_max 5s)"
@@ -413,7 +413,7 @@ conf "$T/once-bad.conf" "name = once2.example.test" "zone = example.test" "serve
 out=$(timeout 20 ip netns exec "$NS" "$NLEVD" --once -f -c "$T/once-bad.conf" -P "$NLEVD_PLUGINS" 2>&1)
 rc=$?
 [ "$rc" -eq 1 ] || fail "--once with a refused update: exit $rc, want 1: $out"
-printf '%s\n' "$out" | grep 'error: \[dns\] update refused: BADSIG' >/dev/null ||
+printf '%s\n' "$out" | grep 'error: \[dns\] update refused: zone [^ ]*: BADSIG' >/dev/null ||
 	fail "--once: the refusal is not logged: $out"
 [ -z "$(dns_query once2.example.test A)" ] || fail "--once published with the wrong key?"
 
@@ -422,12 +422,12 @@ conf "$T/none.conf" "name = late.example.test" "zone = example.test" "server = 1
 	"key_file = $D/nlevd.key"
 log_mark
 start_nlevd "$T/none.conf"
-wait_for "[ \$(since_mark | grep -c 'warning: \[dns\] update failed: .*; retrying in') -ge 4 ]" 20 ||
+wait_for "[ \$(since_mark | grep -c 'warning: \[dns\] update failed: zone [^ ]*: .*; retrying in') -ge 4 ]" 20 ||
 	fail "not 4 transient failures logged in 20 s: $(since_mark | grep '\[dns\]')"
-since_mark | grep 'warning: \[dns\] update failed: 127.0.0.1#5399: Connection refused; retrying in' >/dev/null ||
+since_mark | grep 'warning: \[dns\] update failed: zone [^ ]*: 127.0.0.1#5399: Connection refused; retrying in' >/dev/null ||
 	fail "the failure does not say 'Connection refused': $(since_mark | grep '\[dns\]' | head -n 2)"
 since_mark | grep -E 'error: \[dns\]' >/dev/null && fail "a refused connection was logged as an error"
-delays=$(since_mark | sed -n 's/.*warning: \[dns\] update failed: .*; retrying in \([0-9.]*\) s$/\1/p' | head -n 4)
+delays=$(since_mark | sed -n 's/.*warning: \[dns\] update failed: zone [^ ]*: .*; retrying in \([0-9.]*\) s$/\1/p' | head -n 4)
 note "back-off delays: $(echo $delays)"
 echo "$delays" | awk '
 	{ d[NR] = $1 }

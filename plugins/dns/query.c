@@ -376,9 +376,9 @@ int dns_query_start(struct dns_query *q, struct xchg *x, const char *zone,
 		    const struct xchg_target *t, size_t nt, const struct tsig_key *key, bool tcp,
 		    const struct dns_question *qs, size_t n, dns_query_done_fn *done, void *owner)
 {
-	if (q->active)
+	if (q->active || (x && x->active))
 		return -EBUSY;
-	if (!nt || !n || !zone || !done)
+	if (!x || !nt || !n || !zone || !done)
 		return -EINVAL;
 	q_results_free(q);
 	q->detail[0] = 0;
@@ -386,12 +386,8 @@ int dns_query_start(struct dns_query *q, struct xchg *x, const char *zone,
 	ldns_rdf *z = ldns_dname_new_frm_str(zone);
 	if (!z)
 		return -EINVAL;
-	char *zs = ldns_rdf2str(z);
-	int rc = zs && strlen(zs) < sizeof(q->zone) ? 0 : -EINVAL;
-	if (!rc)
-		snprintf(q->zone, sizeof(q->zone), "%s", zs);
-	free(zs);
-	if (!rc && !(q->rr = calloc(n, sizeof(*q->rr))))
+	int rc = 0;
+	if (!(q->rr = calloc(n, sizeof(*q->rr))))
 		rc = -ENOMEM;
 	for (size_t i = 0; !rc && i < n; i++) {
 		ldns_rdf *o = qs[i].owner ? ldns_dname_new_frm_str(qs[i].owner) : NULL;

@@ -42,7 +42,6 @@ typedef void dns_query_done_fn(void *owner, int err, const char *detail);
 /* Embedded by value in its owner; one read in flight at a time. */
 struct dns_query {
 	struct xchg *x; /* the owner's, idle while a read is started */
-	char zone[DNS_NAME_MAX];
 	struct xchg_target targets[XCHG_MAX_ADDRS];
 	size_t ntargets;
 	struct tsig_key key; /* a copy: a reload may replace the owner's */
@@ -65,7 +64,8 @@ void dns_query_init(struct dns_query *q);
  * fail-over), signed with key unless NULL, over TCP if tcp, on x (idle).
  * Every owner must be in zone.  Results of an earlier read are freed.
  * 0; -EINVAL (a bad name or type, an owner outside zone, no address),
- * -EBUSY (a read in flight), -ENOMEM.  On error done is not called. */
+ * -EBUSY (a read, or x's exchange, in flight), -ENOMEM.  On error done is
+ * not called. */
 int dns_query_start(struct dns_query *q, struct xchg *x, const char *zone,
 		    const struct xchg_target *t, size_t nt, const struct tsig_key *key, bool tcp,
 		    const struct dns_question *qs, size_t n, dns_query_done_fn *done, void *owner);

@@ -73,8 +73,8 @@ static void failed(struct dns_zone *z, enum dns_result r, const char *what, cons
 	int level = z->reverse ? NLEVD_LOG_WARNING : perm ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING;
 	if (!perm && cfg->nservers > 1 && ++z->servers_tried < cfg->nservers) {
 		z->server_idx++;
-		e->host->log(e->inst, NLEVD_LOG_WARNING, "zone %s: %s failed (%s); trying %s", z->name,
-			     what, detail ? detail : "?", dns_zone_server(z)->host);
+		e->host->log(e->inst, NLEVD_LOG_WARNING, "%s failed: zone %s: %s; trying %s", what,
+			     z->name, detail ? detail : "?", dns_zone_server(z)->host);
 		z->state = Z_IDLE;
 		step(z);
 		return;
@@ -90,8 +90,8 @@ static void failed(struct dns_zone *z, enum dns_result r, const char *what, cons
 		 * tried at once, as it would be in back-off. */
 		bool k = z->kicked;
 		z->dirty = z->kicked = false;
-		e->host->log(e->inst, level, "zone %s: %s %s: %s; %s", z->name, what,
-			     perm ? "refused" : "failed", detail ? detail : "?",
+		e->host->log(e->inst, level, "%s %s: zone %s: %s; %s", what,
+			     perm ? "refused" : "failed", z->name, detail ? detail : "?",
 			     k ? "retrying at once with the reloaded key"
 			       : "the state changed meanwhile: trying that at once");
 		z->state = Z_IDLE;
@@ -99,8 +99,8 @@ static void failed(struct dns_zone *z, enum dns_result r, const char *what, cons
 		return;
 	}
 	uint64_t d = dns_backoff_ms(cfg->retry_ms, cfg->retry_max_ms, z->failures, perm, dns_rnd(e));
-	e->host->log(e->inst, level, "zone %s: %s %s: %s; retrying in %.1f s", z->name, what,
-		     perm ? "refused" : "failed", detail ? detail : "?", (double)d / 1000.);
+	e->host->log(e->inst, level, "%s %s: zone %s: %s; retrying in %.1f s", what,
+		     perm ? "refused" : "failed", z->name, detail ? detail : "?", (double)d / 1000.);
 	backoff(z, d);
 	dns_engine_settled(e);
 }
@@ -259,7 +259,7 @@ void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
 		g->own = g->own_sending;
 		g->in_send = false;
 	}
-	e->host->log(e->inst, NLEVD_LOG_INFO, "zone %s updated: %s", z->name, detail ? detail : "ok");
+	e->host->log(e->inst, NLEVD_LOG_INFO, "updated: zone %s: %s", z->name, detail ? detail : "ok");
 	dns_engine_emit(e, "dns-published", z->name, names, "");
 	if (z->dirty || z->kicked) {
 		z->dirty = z->kicked = false;

@@ -9,8 +9,10 @@
 #   tests/fake-dns: an unsigned NOERROR to a signed query is ignored (the
 #   read times out, reports nothing); a signed answer without AA is not
 #   the primary's (error); a signed REFUSED is an error naming the server
-#   and the question; a forged unsigned REFUSED racing BIND's real answer
-#   does not stop the read
+#   and the question; an unsigned REFUSED to a signed query counts only
+#   when no signed answer comes, so one racing BIND's real answer does not
+#   stop the read
+#   fail-over: an address where nothing listens, then ::1
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 . "$TESTS_SRCDIR/dns-lib.sh"
 test_init dns-read
@@ -79,6 +81,10 @@ for srv in bind:$BPORT knot:$KPORT; do
 		"1.100.51.198.in-addr.arpa. PTR FOUND 300 h.example.test." ] ||
 		fail "$name: PTR read: [$(cat "$OUT")] $(cat "$RERR")"
 	note "$name signs its answers to signed queries: the signed reads were accepted"
+	# fail-over: nothing listens on 127.0.0.1#5399 (refused), then ::1
+	rd -k "$K" "127.0.0.1:5399,[::1]:$port" example.test h.example.test/A
+	[ "$RC" -eq 0 ] && [ "$(cat "$OUT")" = "h.example.test. A FOUND 300 192.0.2.1 192.0.2.2" ] ||
+		fail "$name: read failing over to ::1: [$(cat "$OUT")] $(cat "$RERR")"
 
 	rd -k "$B/wrong.key" -T 1000 127.0.0.1:"$port" example.test \
 		h.example.test/A
@@ -129,6 +135,11 @@ must_fail "a signed answer without AA" \
 fake refused
 rd -k "$K" -T 1000 127.0.0.1:$FPORT example.test h.example.test/A
 must_fail "a signed REFUSED" "dns-read: REFUSED from 127.0.0.1#$FPORT for the query h.example.test. A"
+
+fake forge refused
+rd -k "$K" -T 1000 127.0.0.1:$FPORT example.test h.example.test/A
+must_fail "only a forged unsigned REFUSED" \
+	"dns-read: REFUSED (unsigned answer) from 127.0.0.1#$FPORT for the query h.example.test. A"
 
 fake forge refused "$BPORT"
 rd -k "$K" -T 2000 127.0.0.1:$FPORT example.test h.example.test/A nx.example.test/A

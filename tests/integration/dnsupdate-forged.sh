@@ -103,7 +103,7 @@ fake_stop
 fake_start unsigned
 run_nlevd
 wait_log "warning: \[dns\] ignoring a response from $W: unsigned response to a signed request\$"
-wait_log "warning: \[dns\] update failed: $W: timed out; retrying in [0-9.]+ s\$"
+wait_log "warning: \[dns\] update failed: zone [^ ]*: $W: timed out; retrying in [0-9.]+ s\$"
 no_success || fail "an unsigned answer counted as success"
 n=$(fake_since | grep -c 'answered NOERROR, unsigned')
 [ "$n" -ge 3 ] || fail "the UPDATE was not retransmitted after an ignored answer ($n sent)"
@@ -122,7 +122,7 @@ fake_stop
 fake_start wrong-id
 run_nlevd
 wait_log "warning: \[dns\] ignoring a response from $W: wrong ID\$"
-wait_log "warning: \[dns\] update failed: $W: timed out; retrying in [0-9.]+ s\$"
+wait_log "warning: \[dns\] update failed: zone [^ ]*: $W: timed out; retrying in [0-9.]+ s\$"
 no_success || fail "an answer with a wrong ID counted as success"
 fake_since | grep 'answered NOERROR with a wrong ID, signed' >/dev/null || fail "fake-dns: $(fake_since)"
 fake_stop
@@ -139,7 +139,7 @@ for skew in -1000 1000; do
 	[ "${d#-}" -le 1 ] || fail "BADTIME skew: logged $got s, want $want s (+-1)"
 	[ "${got:0:1}" = "$( ((want > 0)) && echo + || echo -)" ] || fail "BADTIME skew sign: $got"
 	# Transient: NTP may set the clock moments later; back-off, not retry_max.
-	wait_log "warning: \[dns\] update failed: BADTIME: our clock differs from the server's by [-+][0-9]+ s \(fudge 300 s\); retrying in [0-9.]+ s\$"
+	wait_log "warning: \[dns\] update failed: zone [^ ]*: BADTIME: our clock differs from the server's by [-+][0-9]+ s \(fudge 300 s\); retrying in [0-9.]+ s\$"
 	no_success || fail "BADTIME counted as success"
 	since_mark | grep 'ignoring a response' >/dev/null &&
 		fail "the signed BADTIME answer was not accepted as authentic: $(since_mark | grep ignoring)"

@@ -80,7 +80,7 @@ ups=$((serial1 - serial0))
 note "BIND: $ups UPDATEs"
 between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 between "$ups" 2 4 || fail "$ups UPDATEs changed the zone, want 2 to 4 (whole names, each under 64 kB)"
-grep -E "info: \[dns\] updated: $ups UPDATE messages\$" "$T/once.err" >/dev/null ||
+grep -E "info: \[dns\] updated: zone [^ ]*: $ups UPDATE messages\$" "$T/once.err" >/dev/null ||
 	fail "not logged as $ups UPDATE messages: $(grep 'updated: ' "$T/once.err")"
 grep -E 'over the limit|bytes' "$T/once.err" | grep -v debug | grep -i error && fail "an error was logged"
 

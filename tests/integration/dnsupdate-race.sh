@@ -97,7 +97,7 @@ for how in badkey refused; do
 	fake_start $P forge "$how"
 	run_nlevd
 	start=$SECONDS
-	wait_log "error: \[dns\] update refused: $what from $W for zone example\.test\., unverified: no signed answer within the timeout; retrying in [0-9.]+ s" 20
+	wait_log "error: \[dns\] update refused: zone [^ ]*: $what from $W for zone example\.test\., unverified: no signed answer within the timeout; retrying in [0-9.]+ s" 20
 	n=$(fake_requests $P udp)
 	note "$how only: refused as unverified after $((SECONDS - start)) s and $n transmissions"
 	[ "$n" -ge 3 ] || fail "$how only: refused after $n transmissions, before the attempt's timeout"
@@ -112,7 +112,7 @@ fake_start $P forge badsig
 log_mark
 start=$SECONDS
 start_nlevd "$T/tcp.conf" -v
-wait_log "error: \[dns\] update refused: BADSIG \(TSIG error, unsigned answer\) from $W for zone example\.test\., unverified: no signed answer within the timeout" 20
+wait_log "error: \[dns\] update refused: zone [^ ]*: BADSIG \(TSIG error, unsigned answer\) from $W for zone example\.test\., unverified: no signed answer within the timeout" 20
 el=$((SECONDS - start))
 note "badsig only, over TCP: refused as unverified after $el s"
 [ "$(fake_requests $P tcp)" -ge 1 ] || fail "no request over TCP: $(fake_since $P | head -n 3)"
@@ -122,7 +122,7 @@ stop_nlevd
 # ---- a flood of garbage: the log stays bounded ----
 fake_start $P garbage 300
 run_nlevd
-wait_log "warning: \[dns\] update failed: $W: timed out; retrying in" 20
+wait_log "warning: \[dns\] update failed: zone [^ ]*: $W: timed out; retrying in" 20
 wait_log "warning: \[dns\] [0-9]+ more responses ignored for example\.test\." 5
 stop_nlevd
 n=$(fake_requests $P udp)
@@ -137,7 +137,7 @@ fake_start $P soa xample.test.
 [ -n "$NLEVD_PID" ] && stop_nlevd
 log_mark
 start_nlevd "$T/discover.conf" -v
-wait_log "warning: \[dns\] update failed: no SOA found for host\.example\.test\. \(NOERROR\); retrying in" 10
+wait_log "warning: \[dns\] update failed: zone [^ ]*: no SOA found for host\.example\.test\. \(NOERROR\); retrying in" 10
 fake_since $P | grep -E 'UPDATE' && fail "an UPDATE went out for the zone of a foreign SOA"
 note "an SOA of xample.test. for host.example.test.: refused, no UPDATE sent"
 stop_nlevd

@@ -64,8 +64,8 @@ ip -n "$NS" addr add 2001:db8::50/64 dev v0 nodad || fail "addr add"
 conf "$T/wrong.conf" "server = 127.0.0.1" "key_file = $D/wrong.key"
 t0=$(now_ms)
 start_nlevd "$T/wrong.conf" -v   # debug: even then no secret is logged
-wait_for "grep 'error: \[dns\] update refused: NOTAUTH (BADSIG); retrying in 5.0 s' $ERR" 10 ||
-	fail "the wrong key was not logged as 'update refused: NOTAUTH (BADSIG); retrying in 5.0 s'"
+wait_for "grep 'error: \[dns\] update refused: zone [^ ]*: NOTAUTH (BADSIG); retrying in 5.0 s' $ERR" 10 ||
+	fail "the wrong key was not logged as 'update refused: zone [^ ]*: NOTAUTH (BADSIG); retrying in 5.0 s'"
 # Count the runs over the first 10 s: at 0 (+settle), 5 and 10 s at most.
 left=$((t0 + 10000 - $(now_ms)))
 [ "$left" -gt 0 ] && sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
@@ -80,7 +80,7 @@ grep -E 'warning: \[dns\] update failed' "$ERR" >/dev/null &&
 # when the signal is handled (the status then says "(updating)"): that
 # retry's refusal starts 5 s of back-off, and a second signal then sees it.
 statuses() { grep -c 'notice: \[dns\] [0-9]* updates sent, ' "$ERR"; }
-refusals() { grep -c 'error: \[dns\] update refused: ' "$ERR"; }
+refusals() { grep -c 'error: \[dns\] update refused: zone [^ ]*: ' "$ERR"; }
 st='notice: \[dns\] host\.example\.test\.: desired A 198\.51\.100\.50 AAAA 2001:db8::50; pushed A \? AAAA \?'
 st_err='; last error: NOTAUTH \(BADSIG\) at [0-9T:-]+Z'
 for try in 1 2 3; do
@@ -120,13 +120,13 @@ conf "$T/none.conf" "server = 127.0.0.1:5399" "key_file = $D/nlevd.key"
 mark=$(grep -c . "$ERR")
 start_nlevd "$T/none.conf"
 after() { tail -n +"$((mark + 1))" "$ERR"; }
-wait_for "[ \$(after | grep -c 'warning: \[dns\] update failed: .*; retrying in') -ge 4 ]" 20 ||
+wait_for "[ \$(after | grep -c 'warning: \[dns\] update failed: zone [^ ]*: .*; retrying in') -ge 4 ]" 20 ||
 	fail "not 4 transient failures logged in 20 s: $(after | grep '\[dns\]')"
-after | grep 'warning: \[dns\] update failed: .*connection refused; retrying in' >/dev/null ||
+after | grep 'warning: \[dns\] update failed: zone [^ ]*: .*connection refused; retrying in' >/dev/null ||
 	fail "the failure does not say 'connection refused': $(after | grep '\[dns\]' | head -n 2)"
 after | grep -E 'error: \[dns\]' >/dev/null && fail "a refused connection was logged as an error"
 # Exponential back-off with jitter (80% to 120%), capped at retry_max.
-delays=$(after | sed -n 's/.*warning: \[dns\] update failed: .*; retrying in \([0-9.]*\) s$/\1/p' | head -n 4)
+delays=$(after | sed -n 's/.*warning: \[dns\] update failed: zone [^ ]*: .*; retrying in \([0-9.]*\) s$/\1/p' | head -n 4)
 note "back-off delays: ${delays//$'\n'/ }"
 echo "$delays" | awk '
 	{ d[NR] = $1 }

@@ -160,7 +160,7 @@ sleep 4
 ip -n "$NS" addr del 198.51.100.12/32 dev v0
 sleep 2
 # The attempts made meanwhile fail as transient: a warning and a back-off.
-wait_for "grep 'warning: \[dns\] update failed: .*; retrying in [0-9.]* s' '$ERR'" 10 ||
+wait_for "grep 'warning: \[dns\] update failed: zone [^ ]*: .*; retrying in [0-9.]* s' '$ERR'" 10 ||
 	fail "no transient failure logged while named was stopped"
 grep -E 'error: \[dns\]' "$ERR" >/dev/null && fail "an outage was logged as an error: $(grep 'error: \[dns\]' "$ERR")"
 assert_running "during the outage"

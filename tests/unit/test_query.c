@@ -1,11 +1,18 @@
 /* Reading records from the primary: the answer parser (dns_rrq_from_answer)
  * on hand-built packets, every one through the wire and back as a real
- * answer would come; the checks dns_query_start makes before sending; and
- * that a signed query's unsigned answer never reaches the parser. */
+ * answer would come; the checks dns_query_start makes before sending; an
+ * end reached inside dns_query_start told later, from the loop; a cancel;
+ * and that a signed query's unsigned answer never reaches the parser. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../../plugins/dns/query.h"
 #include "../../plugins/dns/verify.h"
@@ -226,6 +233,91 @@ static void start_checks(void)
 	dns_query_free(&q);
 }
 
+__attribute__((format(printf, 3, 4))) static void quiet_log(struct nlevd_instance *inst, int level,
+							    const char *fmt, ...)
+{
+	(void)inst;
+	(void)level;
+	(void)fmt;
+}
+
+struct ended {
+	int calls, err;
+	char detail[400];
+};
+
+static void done_record(void *owner, int err, const char *d)
+{
+	struct ended *e = owner;
+	e->calls++;
+	e->err = err;
+	snprintf(e->detail, sizeof(e->detail), "%s", d);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Run the loop for ms milliseconds. */
+static void run_for(struct ev_loop *loop, double ms)
+{
+	ev_timer t;
+	ev_timer_init(&t, stop_cb, ms / 1000., 0.);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+static void loop_checks(void)
+{
+	struct ev_loop *loop = ev_loop_new(0);
+	struct nlevd_host host = {.loop = loop, .log = quiet_log};
+	struct xchg x;
+	struct dns_query q;
+	struct ended e = {0};
+	struct xchg_target t;
+	struct dns_question one[] = {{"h.example.test", LDNS_RR_TYPE_A}};
+	xchg_init(&x, &host, NULL, 200);
+	dns_query_init(&q);
+
+	/* UDP to the broadcast address without SO_BROADCAST: send() fails at
+	 * once, inside dns_query_start. */
+	xchg_target_from_ip("255.255.255.255", 53, &t);
+	is_int(dns_query_start(&q, &x, "example.test", &t, 1, NULL, false, one, 1, done_record, &e),
+	       0, "a read whose only address fails at once: started");
+	is_int(e.calls, 0, "done is not called from inside dns_query_start");
+	run_for(loop, 100);
+	is_int(e.calls, 1, "done is called once, from the loop");
+	is_int(e.err, -ETIMEDOUT, "no answer: -ETIMEDOUT");
+	like(e.detail, "no answer for the query h.example.test. A (255.255.255.255#53: ",
+	     "the detail names the question and the address (%s)", e.detail);
+	ok(!q.active, "the read is over");
+
+	/* A server that never answers: cancelled, done never called. */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	xchg_target_from_ip("127.0.0.1", ntohs(sa.sin_port), &t);
+	e.calls = 0;
+	is_int(dns_query_start(&q, &x, "example.test", &t, 1, NULL, false, one, 1, done_record, &e),
+	       0, "a read from a silent server: started");
+	is_int(dns_query_start(&q, &x, "example.test", &t, 1, NULL, false, one, 1, done_record, &e),
+	       -EBUSY, "a second read while one is in flight: -EBUSY");
+	run_for(loop, 50);
+	dns_query_cancel(&q);
+	ok(!q.active && !x.active, "cancelled: the read and its exchange stopped");
+	run_for(loop, 400); /* longer than the 200 ms timeout */
+	is_int(e.calls, 0, "cancelled: done never called");
+	close(fd);
+	dns_query_free(&q);
+	ev_loop_destroy(loop);
+}
+
 /* A signed query's answer must be signed: verify.c drops an unsigned one,
  * however authoritative it looks, before the parser sees it. */
 static void unsigned_answer(void)
@@ -275,6 +367,7 @@ int main(void)
 {
 	parser();
 	start_checks();
+	loop_checks();
 	unsigned_answer();
 	return tap_done();
 }
