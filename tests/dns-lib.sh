@@ -19,7 +19,9 @@
 #   start_pdns DIR [PORT]    the PowerDNS Authoritative Server likewise, as
 #                            root in the foreground, with a gsqlite3 database
 #                            DIR/pdns.sqlite3 filled by pdnsutil from the
-#                            zone files; its config is DIR/pdns.conf (pdnsutil
+#                            zone files (kept if present, so a restart in DIR
+#                            keeps the updates, as the others' journals do);
+#                            its config is DIR/pdns.conf (pdnsutil
 #                            --config-dir=DIR reads the same one); log
 #                            DIR/pdns.log; sets PDNS_PID
 #   dns_query NAME TYPE [PORT]      the answer's rdata, one per line, sorted
@@ -54,9 +56,17 @@ DNS_KNOWN_ZONES="example.test other.test 100.51.198.in-addr.arpa 113.0.203.in-ad
 #
 # All three add one to the serial per UPDATE that changes the zone (BIND:
 # serial-update-method increment; Knot: serial-policy increment; PowerDNS:
-# SOA-EDIT-DNSUPDATE INCREASE, whose DEFAULT would jump to YYYYMMDD01), so
-# a serial difference counts UPDATEs.  An UPDATE that changes nothing leaves
-# the serial alone on all three.
+# SOA-EDIT-DNSUPDATE INCREASE; its DEFAULT would, as documented, jump to
+# YYYYMMDD01), so a serial difference counts UPDATEs.  An UPDATE that
+# changes nothing leaves the serial alone on all three (dns-zones.sh).
+#
+# Their answers differ (dns-zones.sh pins them down): an UPDATE signed with
+# wrong.key gets NOTAUTH with TSIG error BADSIG from BIND and Knot but a
+# bare REFUSED without TSIG from PowerDNS; Knot answers a signed query for
+# a refused zone NOTAUTH/BADKEY (it knows a key only in zones with an ACL
+# for it; unsigned queries are answered); an UPDATE for a zone not served
+# is NOTAUTH on BIND and Knot, REFUSED on PowerDNS (its ACL check comes
+# first and such a zone has no ALLOW-DNSUPDATE-FROM).
 #
 # PowerDNS's setup, per served zone: pdnsutil load-zone of the zone file,
 # metadata SOA-EDIT-DNSUPDATE INCREASE, and unless refused
@@ -293,9 +303,6 @@ start_pdns()
 	local schema=/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql
 	[ -f "$schema" ] || schema=/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql
 	[ -f "$schema" ] || fail "no gsqlite3 schema (pdns-backend-sqlite3)"
-	rm -f "$dir/pdns.sqlite3"
-	sqlite3 "$dir/pdns.sqlite3" <"$schema" >"$dir/pdnsutil.out" 2>&1 ||
-		fail "sqlite3 $schema: $(cat "$dir/pdnsutil.out")"
 	# Nothing from /etc/powerdns: this file is the whole config, for
 	# pdns_server and pdnsutil alike.  No setuid: root, like the others.
 	# allow-dnsupdate-from is empty so that only the zones' metadata
@@ -318,7 +325,8 @@ log-dns-details=yes
 disable-syslog=yes
 log-timestamp=yes
 EOF
-	{
+	[ -s "$dir/pdns.sqlite3" ] || {
+		sqlite3 "$dir/pdns.sqlite3" <"$schema" || return 1
 		_pdnsutil "$dir" import-tsig-key nlevd-key hmac-sha256 "$secret" || return 1
 		for z in $(_dns_served); do
 			_pdnsutil "$dir" load-zone "$z" "$dir/$z.zone" || return 1
@@ -327,7 +335,10 @@ EOF
 			_pdnsutil "$dir" set-meta "$z" TSIG-ALLOW-DNSUPDATE nlevd-key || return 1
 			_pdnsutil "$dir" set-meta "$z" ALLOW-DNSUPDATE-FROM 127.0.0.0/8 ::1/128 || return 1
 		done
-	} >>"$dir/pdnsutil.out" 2>&1 || fail "pdnsutil: $(tail -n 20 "$dir/pdnsutil.out")"
+	} >>"$dir/pdnsutil.out" 2>&1 || {
+		rm -f "$dir/pdns.sqlite3"
+		fail "pdnsutil: $(tail -n 20 "$dir/pdnsutil.out")"
+	}
 	note "starting pdns_server in $dir on port $port"
 	ip netns exec "$NS" pdns_server --daemon=no --guardian=no --config-dir="$dir" \
 		--socket-dir="$dir" >>"$dir/pdns.log" 2>&1 &

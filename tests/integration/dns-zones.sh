@@ -158,6 +158,11 @@ U_AA=aa U_REFUSED="REFUSED aa signed" U_UNSERVED="REFUSED aa signed" U_WRONG="RE
 Q_REFUSED_SOA="NOERROR aa signed" Q_REFUSED_NX="NXDOMAIN aa signed" Q_UNSERVED="REFUSED - signed"
 Q_WRONG="NOTAUTH aa none"
 check pdns_server "$T/pdns" 5301
+# start_pdns again in the same DIR keeps the database, so the updates.
+kill -TERM "$PDNS_PID" && wait_exit "$PDNS_PID" 10 || fail "pdns_server did not stop"
+start_pdns "$T/pdns" 5301
+wait_records h.example.test A 198.51.100.2 2
+[ "$(soa_serial example.test)" = 3 ] || fail "pdns_server restarted: serial [$(soa_serial example.test)], want 3"
 
 # Independent servers: BIND's zones did not move.
 [ "$(soa_serial example.test 53)" = 3 ] || fail "named's serial moved"
