@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The dnsupdate plugin's behaviour against a real authoritative server,
 # the same cases for every server type.  A test script sets DNSU_SERVER
-# (bind or knot) and sources this file, which runs everything:
+# (bind, knot or pdns) and sources this file, which runs everything:
 #
 #   start-up push (default TTL 300); IPv4 and IPv6 add and del, both at
 #   once, addresses outside the selection ignored; on_empty = delete; a
@@ -22,7 +22,8 @@ test_init "dnsupdate-$DNSU_SERVER"
 case $DNSU_SERVER in
 bind) dns_require named dig nsupdate tsig-keygen ;;
 knot) dns_require knotd knotc dig nsupdate tsig-keygen ;;
-*) fail "DNSU_SERVER must be bind or knot, not '$DNSU_SERVER'" ;;
+pdns) dns_require pdns_server pdnsutil sqlite3 dig nsupdate tsig-keygen ;;
+*) fail "DNSU_SERVER must be bind, knot or pdns, not '$DNSU_SERVER'" ;;
 esac
 
 # start_server DIR [PORT]: sets SERVER_PID and SERVER_LOG.
@@ -30,15 +31,23 @@ SERVER_PID=
 SERVER_LOG=
 start_server()
 {
-	if [ "$DNSU_SERVER" = bind ]; then
+	case $DNSU_SERVER in
+	bind)
 		start_named "$@"
 		SERVER_PID=$NAMED_PID
 		SERVER_LOG=$1/named.log
-	else
+		;;
+	knot)
 		start_knotd "$@"
 		SERVER_PID=$KNOTD_PID
 		SERVER_LOG=$1/knotd.log
-	fi
+		;;
+	pdns)
+		start_pdns "$@"
+		SERVER_PID=$PDNS_PID
+		SERVER_LOG=$1/pdns.log
+		;;
+	esac
 }
 
 D=$T/server
@@ -372,8 +381,16 @@ t0=$SECONDS
 start_nlevd "$T/wrong.conf" -v
 # The server's BADSIG is unsigned: it counts only once no signed answer
 # came within the attempt's timeout (2 s), and is logged as unverified.
-wait_for "since_mark | grep -E 'error: \[dns\] update refused: zone [^ ]*: BADSIG \(TSIG error, unsigned answer\) from 127\.0\.0\.1#53 for zone example\.test\., unverified: no signed answer within the timeout; retrying in 5\.0 s'" 6 ||
-	fail "the wrong key was not logged as 'update refused: zone [^ ]*: BADSIG ..., unverified: ...; retrying in 5.0 s': $(since_mark | grep '\[dns\]')"
+# PowerDNS answers a bad signature not with NOTAUTH/BADSIG (RFC 8945 5.2.2)
+# but with a bare REFUSED and no TSIG at all (packethandler.cc, citing RFC
+# 3007), which is as unsigned and as permanent.
+if [ "$DNSU_SERVER" = pdns ]; then
+	WRONG_KEY_ERR='(REFUSED|NOTAUTH) \(unsigned answer\)'
+else
+	WRONG_KEY_ERR='BADSIG \(TSIG error, unsigned answer\)'
+fi
+wait_for "since_mark | grep -E 'error: \[dns\] (read|update) refused: zone example\.test\.: $WRONG_KEY_ERR from 127\.0\.0\.1#53 for [^;]*, unverified: no signed answer within the timeout; retrying in 5\.0 s'" 6 ||
+	fail "the wrong key was not logged as 'update refused: $WRONG_KEY_ERR ..., unverified: ...; retrying in 5.0 s': $(since_mark | grep '\[dns\]')"
 sleep $((t0 + 14 - SECONDS))
 n=$(since_mark | grep -c 'error: \[dns\] update refused: zone [^ ]*: ')
 note "wrong key: $n UPDATE(s) refused in the first 14 s"
@@ -384,6 +401,11 @@ if [ "$DNSU_SERVER" = bind ]; then
 	ns=$(grep -c 'tsig verify failure (BADSIG)' "$SERVER_LOG")
 	note "named logged $ns BADSIG request(s)"
 	[ "$ns" -le "$((3 * (n + 1)))" ] || fail "named saw $ns bad requests for $n refusals"
+elif [ "$DNSU_SERVER" = pdns ]; then
+	ns=$(grep -c "Signature with TSIG key 'nlevd-key' failed to validate" "$SERVER_LOG")
+	note "pdns_server logged $ns bad signature(s)"
+	[ "$ns" -ge 1 ] || fail "pdns_server logged no bad signature"
+	[ "$ns" -le "$((3 * (n + 1)))" ] || fail "pdns_server saw $ns bad requests for $n refusals"
 fi
 since_mark | grep 'warning: \[dns\] update failed' >/dev/null &&
 	fail "a BADSIG was also logged as a transient failure: $(since_mark | grep 'warning: \[dns\]' | head -n 3)"
@@ -413,7 +435,7 @@ conf "$T/once-bad.conf" "name = once2.example.test" "zone = example.test" "serve
 out=$(timeout 20 ip netns exec "$NS" "$NLEVD" --once -f -c "$T/once-bad.conf" -P "$NLEVD_PLUGINS" 2>&1)
 rc=$?
 [ "$rc" -eq 1 ] || fail "--once with a refused update: exit $rc, want 1: $out"
-printf '%s\n' "$out" | grep 'error: \[dns\] update refused: zone [^ ]*: BADSIG' >/dev/null ||
+printf '%s\n' "$out" | grep -E "error: \[dns\] (read|update) refused: zone [^ ]*: $WRONG_KEY_ERR" >/dev/null ||
 	fail "--once: the refusal is not logged: $out"
 [ -z "$(dns_query once2.example.test A)" ] || fail "--once published with the wrong key?"
 

@@ -243,8 +243,11 @@ static void read_done(void *owner, int err, const char *detail)
 	struct bslot *s = owner;
 	s->active = false;
 	if (err) {
+		char d[sizeof(s->q.detail) + 64];
+		snprintf(d, sizeof(d), "%s%s", detail ? detail : "?", err == -EBADMSG ?
+			 ", unverified: no signed answer within the timeout" : "");
 		disc_forget(&s->ds);
-		dns_read_done(s->z, read_class(s, err), detail);
+		dns_read_done(s->z, read_class(s, err), d);
 		return;
 	}
 	/* The answers move into the engine's questions. */
