@@ -35,6 +35,9 @@
  *
  * TSIG MACs are computed here (HMAC over ldns's SHA-2) rather than with
  * ldns_pkt_tsig_sign(), which cannot set the error or Other Data fields.
+ * A read (a QUERY for A, AAAA, PTR or DHCID, as the plugins make before
+ * they update) is answered as the mode says, authoritative, and NXDOMAIN
+ * where the mode would say NOERROR: this server keeps no records.
  * Every request and what was done about it is logged to stdout, one line
  * each; for an UPDATE the line ends with the records it adds ("; adds: NAME
  * TYPE RDATA, ..."), so that a test can tell what was acknowledged last.
@@ -350,6 +353,17 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 	bool want_sig = rt && have_key;
 	uint64_t now = (uint64_t)time(NULL);
 	const char *did;
+	/* A read of the records (the plugins read before they update): this
+	 * server keeps none, so the authoritative answer is NXDOMAIN, and the
+	 * plugin sends everything, as to an empty zone. */
+	ldns_rr_type qt = ldns_rr_list_rr_count(q) == 1 ? ldns_rr_get_type(ldns_rr_list_rr(q, 0)) : 0;
+	bool is_read = ldns_pkt_get_opcode(req) == LDNS_PACKET_QUERY &&
+		       (qt == LDNS_RR_TYPE_A || qt == LDNS_RR_TYPE_AAAA || qt == LDNS_RR_TYPE_PTR ||
+			qt == LDNS_RR_TYPE_DHCID);
+	if (is_read) {
+		ldns_pkt_set_aa(resp, true);
+		ldns_pkt_set_rcode(resp, LDNS_RCODE_NXDOMAIN);
+	}
 	char late[64] = "";
 	int rc = 0;
 	switch (mode) {
@@ -456,6 +470,10 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 	default:
 		did = "?";
 	}
+	if (is_read && ldns_pkt_get_rcode(resp) == LDNS_RCODE_NXDOMAIN && !ldns_pkt_tc(resp) &&
+	    !strncmp(did, "answered NOERROR", 16))
+		did = want_sig && mode != M_UNSIGNED ? "answered NXDOMAIN (a read; no records), signed"
+						     : "answered NXDOMAIN (a read; no records), unsigned";
 	if (rc < 0) {
 		say("%s: cannot sign the answer, not answered", what);
 		goto out;
