@@ -34,6 +34,8 @@ static bool h_selected(const struct nlevd_instance *inst, const struct nlevd_lin
 static int h_emit(struct nlevd_instance *inst, const char *event,
 		  const struct nlevd_field *fields, size_t nfields)
 {
+	if (!inst)
+		return -EINVAL;
 	struct instance *i = instance_of(inst);
 	int rc = emit_event(i->name, event, fields, nfields);
 	/* The admin's to fix (a loop in the config, a flood): said once at

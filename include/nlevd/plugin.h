@@ -57,7 +57,11 @@
  *   An event emitted while a plugin event of depth d is being delivered
  *   has depth d + 1 (one emitted otherwise has depth 0); depth
  *   NLEVD_EMIT_DEPTH_MAX is refused, which ends loops between instances
- *   that answer each other's events synchronously.
+ *   that answer each other's events synchronously.  A plugin built against
+ *   1.0 cannot name plugin events in `events` (a configuration error).  A
+ *   daemon older than this header passes a shorter struct nlevd_event:
+ *   read ev->name, fields, nfields only when ev->type is NLEVD_EV_PLUGIN,
+ *   and copy a kernel event only up to offsetof(struct nlevd_event, name).
  */
 #ifndef NLEVD_PLUGIN_H
 #define NLEVD_PLUGIN_H

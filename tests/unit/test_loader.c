@@ -2,7 +2,7 @@
  * modules with libltdl, refusing bad ones, and configuring instances.
  *
  * Environment (set by make check):
- *   NLEVD_TEST_PLUGINS  directory with badabi.la and nosym.la
+ *   NLEVD_TEST_PLUGINS  directory with badabi.la, nosym.la and oldabi.la
  *   NLEVD_PLUGINS       directory with the real plugins (log.la)
  * Without them, both are found relative to this program. */
 #include <errno.h>
@@ -409,6 +409,17 @@ static void test_plugin_events(void)
 	ok(rc != 0, "a misspelt plugin event is refused");
 	expect_error(c, "loader.conf:5: ", "[x] events: unknown event 'dns-publish'", "dns-conflict");
 	is_int(c->nerrors, 1, "one error");
+	instances_destroy(&set);
+	cfg_free(c);
+
+	c = create(test_dir, "[x]\nplugin = oldabi\nevents = addr-add\n", &set, &rc);
+	is_int(rc, 0, "an ABI 1.0 plugin loads");
+	instances_destroy(&set);
+	cfg_free(c);
+	c = create(test_dir, "[x]\nplugin = oldabi\nevents = addr-add dns-failed\n", &set, &rc);
+	ok(rc != 0, "but cannot be given plugin events");
+	expect_error(c, "loader.conf:5: ", "[x] events: plugin oldabi (ABI 1.0) cannot receive "
+		     "'dns-failed'");
 	instances_destroy(&set);
 	cfg_free(c);
 }
