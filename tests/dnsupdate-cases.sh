@@ -220,7 +220,7 @@ sleep 4
 ip -n "$NS" addr del 198.51.100.12/32 dev v0
 sleep 2
 # The attempts made meanwhile time out: transient, a warning, back-off.
-wait_for "since_mark | grep 'warning: \[dns\] update failed: zone [^ ]*: 127.0.0.1#53: timed out; retrying in [0-9.]* s'" 10 ||
+wait_for "since_mark | grep -E 'warning: \[dns\] (read|update) failed: zone [^ ]*: .*127.0.0.1#53: timed out.*; retrying in [0-9.]* s'" 10 ||
 	fail "no transient failure logged while the server was stopped: $(since_mark | grep '\[dns\]')"
 since_mark | grep -E 'error: \[dns\]' >/dev/null && fail "an outage was logged as an error: $(since_mark | grep 'error: \[dns\]')"
 assert_running "during the outage"
@@ -444,12 +444,12 @@ conf "$T/none.conf" "name = late.example.test" "zone = example.test" "server = 1
 	"key_file = $D/nlevd.key"
 log_mark
 start_nlevd "$T/none.conf"
-wait_for "[ \$(since_mark | grep -c 'warning: \[dns\] update failed: zone [^ ]*: .*; retrying in') -ge 4 ]" 20 ||
+wait_for "[ \$(since_mark | grep -Ec 'warning: \[dns\] (read|update) failed: zone [^ ]*: .*; retrying in') -ge 4 ]" 20 ||
 	fail "not 4 transient failures logged in 20 s: $(since_mark | grep '\[dns\]')"
-since_mark | grep 'warning: \[dns\] update failed: zone [^ ]*: 127.0.0.1#5399: Connection refused; retrying in' >/dev/null ||
+since_mark | grep -E 'warning: \[dns\] (read|update) failed: zone [^ ]*: .*127.0.0.1#5399: Connection refused.*; retrying in' >/dev/null ||
 	fail "the failure does not say 'Connection refused': $(since_mark | grep '\[dns\]' | head -n 2)"
 since_mark | grep -E 'error: \[dns\]' >/dev/null && fail "a refused connection was logged as an error"
-delays=$(since_mark | sed -n 's/.*warning: \[dns\] update failed: zone [^ ]*: .*; retrying in \([0-9.]*\) s$/\1/p' | head -n 4)
+delays=$(since_mark | sed -En 's/.*warning: \[dns\] (read|update) failed: zone [^ ]*: .*; retrying in ([0-9.]*) s$/\2/p' | head -n 4)
 note "back-off delays: $(echo $delays)"
 echo "$delays" | awk '
 	{ d[NR] = $1 }

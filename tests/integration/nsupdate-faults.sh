@@ -110,14 +110,14 @@ for k in "$D/wrong.key" "$D/nlevd.key"; do
 		grep -F -- "$s" "$f" >/dev/null && fail "the secret of $(basename "$k") is in $(basename "$f")"
 	done
 done
-grep -F -- "argv: -k $D/wrong.key " "$SPAWNS" >/dev/null || fail "nsupdate not run with -k KEYFILE: $(grep argv "$SPAWNS" | head -n 1)"
-grep -v '^  env: PATH=' "$SPAWNS" | grep '^  env: ' | grep -v -E '^  env: (PWD|SHLVL|_)=' >/dev/null &&
-	fail "nsupdate got more than PATH in its environment: $(grep '^  env: ' "$SPAWNS" | sort -u | head)"
 # The operator fixes the key: a reload recovers at once.
 conf "$T/wrong.conf" "server = 127.0.0.1" "key_file = $D/nlevd.key"
 kill -HUP "$NLEVD_PID"
 wait_records host.example.test A 198.51.100.50 10
 wait_records host.example.test AAAA 2001:db8::50
+grep -F -- "argv: -k $D/nlevd.key " "$SPAWNS" >/dev/null || fail "nsupdate not run with -k KEYFILE: $(grep argv "$SPAWNS" | head -n 1)"
+grep -v '^  env: PATH=' "$SPAWNS" | grep '^  env: ' | grep -v -E '^  env: (PWD|SHLVL|_)=' >/dev/null &&
+	fail "nsupdate got more than PATH in its environment: $(grep '^  env: ' "$SPAWNS" | sort -u | head)"
 stop_nlevd
 
 # ---- no server at that port: transient, back-off, converges later ----
@@ -126,13 +126,13 @@ conf "$T/none.conf" "server = 127.0.0.1:5399" "key_file = $D/nlevd.key"
 mark=$(grep -c . "$ERR")
 start_nlevd "$T/none.conf"
 after() { tail -n +"$((mark + 1))" "$ERR"; }
-wait_for "[ \$(after | grep -c 'warning: \[dns\] update failed: zone [^ ]*: .*; retrying in') -ge 4 ]" 20 ||
+wait_for "[ \$(after | grep -Ec 'warning: \[dns\] (read|update) failed: zone [^ ]*: .*; retrying in') -ge 4 ]" 20 ||
 	fail "not 4 transient failures logged in 20 s: $(after | grep '\[dns\]')"
-after | grep 'warning: \[dns\] update failed: zone [^ ]*: .*connection refused; retrying in' >/dev/null ||
+after | grep -Ei 'warning: \[dns\] (read|update) failed: zone [^ ]*: .*connection refused.*; retrying in' >/dev/null ||
 	fail "the failure does not say 'connection refused': $(after | grep '\[dns\]' | head -n 2)"
 after | grep -E 'error: \[dns\]' >/dev/null && fail "a refused connection was logged as an error"
 # Exponential back-off with jitter (80% to 120%), capped at retry_max.
-delays=$(after | sed -n 's/.*warning: \[dns\] update failed: zone [^ ]*: .*; retrying in \([0-9.]*\) s$/\1/p' | head -n 4)
+delays=$(after | sed -En 's/.*warning: \[dns\] (read|update) failed: zone [^ ]*: .*; retrying in ([0-9.]*) s$/\2/p' | head -n 4)
 note "back-off delays: ${delays//$'\n'/ }"
 echo "$delays" | awk '
 	{ d[NR] = $1 }
