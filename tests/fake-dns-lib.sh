@@ -36,7 +36,7 @@ fake_stop()
 fake_mark() { FAKE_MARK[$1]=$(grep -c '' "$T/fake-$1.out"); }
 fake_since() { tail -n +"$((FAKE_MARK[$1] + 1))" "$T/fake-$1.out"; }
 # fake_requests PORT [udp|tcp]: requests received since the mark
-fake_requests() { fake_since "$1" | grep -c "^fake-dns: ${2:-[a-z]*}: request #"; }
+fake_requests() { fake_since "$1" | grep "^fake-dns: ${2:-[a-z]*}: request #" | grep -vc "(a read; no records)"; }
 # fake_acked PORT: the records added by the last UPDATE answered NOERROR
 # since the mark, one per line, sorted
 fake_acked()

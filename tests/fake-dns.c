@@ -1,6 +1,6 @@
 /* fake-dns: a misbehaving DNS server for the DNS plugins' integration tests.
  *
- *   fake-dns --port PORT [--key FILE] MODE [ARG]
+ *   fake-dns --port PORT [--key FILE] [--reads] MODE [ARG]
  *
  * Listens on 127.0.0.1 PORT, UDP and TCP, and answers every request
  * according to MODE:
@@ -36,8 +36,10 @@
  * TSIG MACs are computed here (HMAC over ldns's SHA-2) rather than with
  * ldns_pkt_tsig_sign(), which cannot set the error or Other Data fields.
  * A read (a QUERY for A, AAAA, PTR or DHCID, as the plugins make before
- * they update) is answered as the mode says, authoritative, and NXDOMAIN
- * where the mode would say NOERROR: this server keeps no records.
+ * they update) is answered as in ok, but authoritative and NXDOMAIN: this
+ * server keeps no records, so the plugin sends everything, as to an empty
+ * zone.  With --reads, reads are answered like any other request, by the
+ * mode (and not authoritative).
  * Every request and what was done about it is logged to stdout, one line
  * each; for an UPDATE the line ends with the records it adds ("; adds: NAME
  * TYPE RDATA, ..."), so that a test can tell what was acknowledged last.
@@ -71,7 +73,8 @@ static int forge_how;
 static long upstream; /* forge: the real server's port, or 0 */
 static long garbage_n = 1;
 
-static enum mode mode;
+static enum mode mode, mode_req;
+static bool reads_too; /* --reads: the mode applies to reads too */
 static long long skew, delay_ms;
 static int spoil_how = -1; /* malformed: 0 junk, 1 cut, 2 header; -1 in turn */
 static struct tsig_key key;
@@ -299,6 +302,15 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		return 0;
 	}
 	ldns_rr_list *q = ldns_pkt_question(req);
+	/* A read of the records (the plugins read before they update): this
+	 * server keeps none, so the authoritative answer is NXDOMAIN, and the
+	 * plugin sends everything, as to an empty zone.  The mode applies to
+	 * reads only with --reads: by default they are answered as in ok. */
+	ldns_rr_type qt = ldns_rr_list_rr_count(q) == 1 ? ldns_rr_get_type(ldns_rr_list_rr(q, 0)) : 0;
+	bool is_read = ldns_pkt_get_opcode(req) == LDNS_PACKET_QUERY &&
+		       (qt == LDNS_RR_TYPE_A || qt == LDNS_RR_TYPE_AAAA || qt == LDNS_RR_TYPE_PTR ||
+			qt == LDNS_RR_TYPE_DHCID);
+	mode_req = is_read && !reads_too ? M_OK : mode;
 	char *qname = ldns_rr_list_rr_count(q) ? ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(q, 0)))
 					       : NULL;
 	ldns_rr *rt = ldns_pkt_tsig(req);
@@ -323,11 +335,11 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		say("%s: update #%llu: %zu adds, %zu bytes", via, nreq, nadd, len);
 	}
 
-	if (mode == M_FORGE && tcp && upstream) {
+	if (mode_req == M_FORGE && tcp && upstream) {
 		say("%s: relayed over tcp%s", what, adds);
 		goto out;
 	}
-	if (mode == M_GARBAGE) {
+	if (mode_req == M_GARBAGE) {
 		uint8_t n;
 		if (getrandom(&n, 1, 0) != 1 || !(*out = malloc((size_t)n + 1)) ||
 		    getrandom(*out, (size_t)n + 1, 0) != (ssize_t)n + 1) {
@@ -353,20 +365,13 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 	bool want_sig = rt && have_key;
 	uint64_t now = (uint64_t)time(NULL);
 	const char *did;
-	/* A read of the records (the plugins read before they update): this
-	 * server keeps none, so the authoritative answer is NXDOMAIN, and the
-	 * plugin sends everything, as to an empty zone. */
-	ldns_rr_type qt = ldns_rr_list_rr_count(q) == 1 ? ldns_rr_get_type(ldns_rr_list_rr(q, 0)) : 0;
-	bool is_read = ldns_pkt_get_opcode(req) == LDNS_PACKET_QUERY &&
-		       (qt == LDNS_RR_TYPE_A || qt == LDNS_RR_TYPE_AAAA || qt == LDNS_RR_TYPE_PTR ||
-			qt == LDNS_RR_TYPE_DHCID);
-	if (is_read) {
+	if (is_read && !reads_too) {
 		ldns_pkt_set_aa(resp, true);
 		ldns_pkt_set_rcode(resp, LDNS_RCODE_NXDOMAIN);
 	}
 	char late[64] = "";
 	int rc = 0;
-	switch (mode) {
+	switch (mode_req) {
 	case M_TC:
 		if (!tcp) {
 			ldns_pkt_set_tc(resp, true);
@@ -381,7 +386,7 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		did = want_sig ? "answered NOERROR, signed" : "answered NOERROR, unsigned";
 		if (want_sig)
 			rc = sign(resp, req_mac, now, 0, NULL, 0);
-		if (mode == M_SLOW)
+		if (mode_req == M_SLOW)
 			snprintf(late, sizeof(late), ", in %lld ms", delay_ms);
 		break;
 	case M_REFUSED:
@@ -470,9 +475,9 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 	default:
 		did = "?";
 	}
-	if (is_read && ldns_pkt_get_rcode(resp) == LDNS_RCODE_NXDOMAIN && !ldns_pkt_tc(resp) &&
+	if (is_read && !reads_too && ldns_pkt_get_rcode(resp) == LDNS_RCODE_NXDOMAIN && !ldns_pkt_tc(resp) &&
 	    !strncmp(did, "answered NOERROR", 16))
-		did = want_sig && mode != M_UNSIGNED ? "answered NXDOMAIN (a read; no records), signed"
+		did = want_sig && mode_req != M_UNSIGNED ? "answered NXDOMAIN (a read; no records), signed"
 						     : "answered NXDOMAIN (a read; no records), unsigned";
 	if (rc < 0) {
 		say("%s: cannot sign the answer, not answered", what);
@@ -483,7 +488,7 @@ static size_t answer(const uint8_t *wire, size_t len, bool tcp, uint8_t **out)
 		olen = 0;
 		goto out;
 	}
-	if (mode == M_MALFORMED) {
+	if (mode_req == M_MALFORMED) {
 		const char *how = "?";
 		uint8_t *big = realloc(*out, olen + 7);
 		if (!big) {
@@ -631,7 +636,7 @@ static void serve_tcp(int fd)
 			break;
 		uint8_t *out;
 		size_t olen = answer(buf, len, true, &out);
-		if (mode == M_FORGE && upstream) {
+		if (mode_req == M_FORGE && upstream) {
 			free(out);
 			static uint8_t ans[65535];
 			olen = relay(buf, len, true, ans, sizeof(ans));
@@ -641,7 +646,7 @@ static void serve_tcp(int fd)
 			else
 				olen = 0;
 		}
-		if (olen && mode == M_SLOW) {
+		if (olen && mode_req == M_SLOW) {
 			struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
 			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 				;
@@ -680,7 +685,7 @@ static int listen_on(int type, uint16_t port)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fake-dns --port PORT [--key FILE] "
+	fprintf(stderr, "usage: fake-dns --port PORT [--key FILE] [--reads] "
 			"ok|unsigned|wrong-id|badtime SKEW_SECONDS|tc|slow MS|garbage|\n"
 			"       malformed [cut|header|junk]|refused|garbage N|\n"
 			"       forge refused|notauth|badkey|badsig|badkey-noerror [UPSTREAM_PORT]|\n"
@@ -692,18 +697,22 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
 					     {"key", required_argument, NULL, 'k'},
+					     {"reads", no_argument, NULL, 'r'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	long port = 0;
 	const char *keyfile = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+p:k:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:k:rh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			port = strtol(optarg, NULL, 10);
 			break;
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 'r':
+			reads_too = true;
 			break;
 		default:
 			usage();
@@ -828,19 +837,19 @@ int main(int argc, char **argv)
 			if (n > 0) {
 				uint8_t *out;
 				size_t olen = answer(buf, (size_t)n, false, &out);
-				if (olen && mode == M_SLOW) {
+				if (olen && mode_req == M_SLOW) {
 					pend_add(&from, fl, out, olen);
 				} else if (olen) {
 					sendto(u, out, olen, 0, (struct sockaddr *)&from, fl);
 					free(out);
 				}
-				for (long i = 1; mode == M_GARBAGE && i < garbage_n; i++) {
+				for (long i = 1; mode_req == M_GARBAGE && i < garbage_n; i++) {
 					uint8_t junk[64];
 					size_t jl = 1 + (size_t)(i % 64);
 					if (getrandom(junk, jl, 0) == (ssize_t)jl)
 						sendto(u, junk, jl, 0, (struct sockaddr *)&from, fl);
 				}
-				if (mode == M_FORGE && upstream) {
+				if (mode_req == M_FORGE && upstream) {
 					static uint8_t ans[65535];
 					size_t al = relay(buf, (size_t)n, false, ans, sizeof(ans));
 					if (al)

@@ -119,11 +119,20 @@ static void send_changes(struct dns_zone *z)
 		}
 	}
 	z->refresh = false;
+	if (z->nops)
+		z->verified = false;
 	if (!z->nops) {
 		z->state = Z_IDLE;
 		bool was = z->failing;
 		z->failing = false;
 		z->failures = 0;
+		if (z->verified) {
+			/* The records read are the desired ones: say so once per
+			 * read, so that an operator sees the check happen. */
+			e->host->log(e->inst, NLEVD_LOG_INFO, "zone %s: verified: the records are as "
+				     "desired", z->name);
+			z->verified = false;
+		}
 		if (was || !z->last[0]) {
 			z->last_time = time(NULL);
 			snprintf(z->last, sizeof(z->last), "up to date");
@@ -215,6 +224,7 @@ void dns_read_done(struct dns_zone *z, enum dns_result r, const char *detail)
 	for (size_t i = 0; i < z->nqs; i++)
 		dns_rrq_clear(&z->qs[i]);
 	z->nqs = 0;
+	z->verified = true;
 	send_changes(z);
 }
 
@@ -235,6 +245,10 @@ void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
 		return;
 	}
 	if (r != DNS_OK) {
+		/* A timed-out UPDATE may still sit in the server's queue and be
+		 * applied after a later one, undoing it. */
+		if (r == DNS_TRANSIENT)
+			z->uncertain = true;
 		z->state = Z_IDLE;
 		failed(z, r, "update", detail);
 		return;
@@ -260,6 +274,19 @@ void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
 		g->in_send = false;
 	}
 	e->host->log(e->inst, NLEVD_LOG_INFO, "updated: zone %s: %s", z->name, detail ? detail : "ok");
+	if (z->uncertain) {
+		/* Once a late copy of an earlier attempt has had time to be
+		 * applied, read the records again (and repair them). */
+		const struct dns_config *cfg = e->cfg;
+		double after = (double)(cfg->retry_ms < cfg->timeout_ms ? cfg->timeout_ms
+									 : cfg->retry_ms) / 1000.;
+		z->uncertain = false;
+		e->host->log(e->inst, NLEVD_LOG_INFO, "zone %s: an earlier attempt may still be applied "
+			     "late: reading the records again in %.1f s to be sure", z->name, after);
+		ev_timer_stop(e->host->loop, &z->confirm_timer);
+		ev_timer_set(&z->confirm_timer, after, 0.);
+		ev_timer_start(e->host->loop, &z->confirm_timer);
+	}
 	dns_engine_emit(e, "dns-published", z->name, names, "");
 	if (z->dirty || z->kicked) {
 		z->dirty = z->kicked = false;
@@ -316,6 +343,18 @@ static void verify_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	/* in back-off: the retry reads first anyway */
 }
 
+static void confirm_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dns_zone *z = w->data;
+	(void)loop;
+	(void)revents;
+	z->need_read = true;
+	if (z->state == Z_IDLE)
+		step(z);
+	else if (dns_zone_busy(z))
+		z->dirty = true;
+}
+
 static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct dns_zone *z = w->data;
@@ -346,6 +385,8 @@ struct dns_zone *dns_zone_new(struct dns_engine *e, const char *name, const char
 	z->verify_timer.data = z;
 	ev_timer_init(&z->refresh_timer, refresh_cb, 0., 0.);
 	z->refresh_timer.data = z;
+	ev_timer_init(&z->confirm_timer, confirm_cb, 0., 0.);
+	z->confirm_timer.data = z;
 	if (e->cfg->verify_ms) {
 		ev_timer_set(&z->verify_timer, jittered(e, e->cfg->verify_ms), 0.);
 		ev_timer_start(e->host->loop, &z->verify_timer);
@@ -363,6 +404,7 @@ void dns_zone_free(struct dns_zone *z)
 	ev_timer_stop(e->host->loop, &z->timer);
 	ev_timer_stop(e->host->loop, &z->verify_timer);
 	ev_timer_stop(e->host->loop, &z->refresh_timer);
+	ev_timer_stop(e->host->loop, &z->confirm_timer);
 	if (e->t->cancel_zone)
 		e->t->cancel_zone(e->tctx, z);
 	if (e->slot_free && z->tctx)

@@ -49,11 +49,14 @@ struct dns_zone {
 	bool need_read;  /* read the records before the next UPDATE */
 	bool refresh;    /* the next UPDATE sends everything */
 	bool failing;    /* the last attempt failed (for --once and status) */
+	bool uncertain;  /* an UPDATE timed out: the server may still apply it */
+	bool verified;   /* the records were just read */
 	unsigned failures;
 	size_t server_idx, servers_tried;
 	ev_timer timer;         /* back-off */
 	ev_timer verify_timer;  /* `verify` */
 	ev_timer refresh_timer; /* `refresh` */
+	ev_timer confirm_timer; /* the read after a doubtful failure */
 	struct dns_rrq *qs;     /* the read in flight */
 	size_t nqs;
 	struct dns_op *ops; /* the UPDATE in flight */

@@ -109,8 +109,8 @@ wait_for "converged 5301 dns host.example.test ${ADDRS[*]}" 15 ||
 wait_for "[ \$(log_count 'info: \[dns\] updated: ') -ge 3 ]" 5 || fail "slow: fewer than 3 updates logged"
 sleep 2 # the late answers to the retransmissions go out
 ups=$(log_count 'info: \[dns\] updated: ')
-ids=$(fake_since 5301 | sed -n 's/^fake-dns: udp: request #[0-9]* id \([0-9]*\) .*/\1/p' | sort -u | wc -l)
-req=$(fake_requests 5301)
+ids=$(fake_since 5301 | sed -n 's/^fake-dns: udp: request #[0-9]* id \([0-9]*\) UPDATE .*/\1/p' | sort -u | wc -l)
+req=$(fake_since 5301 | grep -c "^fake-dns: [a-z]*: request #.* UPDATE ")
 late=$(fake_since 5301 | grep -c 'answer to request #[0-9]* sent')
 note "slow 1500 ms: $ups updates, $ids UPDATE IDs, $req requests, $late late answers sent"
 between "$ups" 3 4 || fail "slow: $ups updates for 3 changes"
@@ -257,12 +257,12 @@ wait_converged 5306 dns 15 stop.example.test "${A4[@]}" "${A6[@]}"
 # A timed-out UPDATE may still be applied after a later one: once the
 # backlog is answered, everything is pushed once more, max(retry, timeout)
 # = 2 s later.
-wait_for "since_mark | grep 'info: \[dns\] an earlier attempt may still be applied late: pushing again in 2.0 s'" 5 ||
+wait_for "since_mark | grep 'info: \[dns\] zone example.test.: an earlier attempt may still be applied late: reading the records again in 2.0 s'" 5 ||
 	fail "no confirming push announced after the outage: $(since_mark | grep '\[dns\]' | tail -n 3)"
 sleep 3.5
 f=$(log_count "warning: \[dns\] update failed: zone [^ ]*: ${W}5306: timed out; retrying in [0-9.]+ s\$")
 r=$(fake_requests 5306)
-ids=$(fake_since 5306 | sed -n 's/^fake-dns: udp: request #[0-9]* id \([0-9]*\) .*/\1/p' | sort -u | wc -l)
+ids=$(fake_since 5306 | sed -n 's/^fake-dns: udp: request #[0-9]* id \([0-9]*\) UPDATE .*/\1/p' | sort -u | wc -l)
 note "server stopped 6 s: $f attempts timed out; $r requests ($ids UPDATEs) answered after SIGCONT"
 [ "$f" -le 4 ] || fail "server stopped: $f attempts of 2 s in 6 s"
 [ "$r" -le $((3 * (f + 2))) ] || fail "server stopped: $r requests for $f failed attempts (hot loop?)"
@@ -287,8 +287,8 @@ in_flight()
 {
 	kill -USR1 "$NLEVD_PID"
 	sleep 0.3
-	[ "$(log_count 'notice: \[dns\] stop\.example\.test\.: desired .* \(updating\); last')" -ge 1 ] &&
-		[ "$(log_count 'notice: \[tcp\] tcp\.example\.test\.: desired .* \(updating\); last')" -ge 1 ]
+	[ "$(log_count 'notice: \[dns\] zone example\.test\. \(stop\.example\.test\.\): (reading|updating); ')" -ge 1 ] &&
+		[ "$(log_count 'notice: \[tcp\] zone example\.test\. \(tcp\.example\.test\.\): (reading|updating); ')" -ge 1 ]
 }
 wait_for in_flight 5 || fail "no UPDATEs in flight: $(since_mark | grep -E 'notice: \[(dns|tcp)\]' | tail -n 4)"
 t0=$(now_ms)

@@ -105,7 +105,7 @@ fake()
 	local before
 	before=$(grep -c 'listening on' "$FOUT" 2>/dev/null)
 	echo "---- fake-dns $*" >>"$FOUT"
-	ip netns exec "$NS" "$FAKE_DNS" --port "$FPORT" --key "$K" "$@" >>"$FOUT" 2>&1 &
+	ip netns exec "$NS" "$FAKE_DNS" --port "$FPORT" --key "$K" --reads "$@" >>"$FOUT" 2>&1 &
 	FAKE_PID=$!
 	_PIDS+=("$FAKE_PID")
 	wait_for "[ \$(grep -c 'listening on' '$FOUT') -gt ${before:-0} ]" 5 ||
