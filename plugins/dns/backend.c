@@ -109,7 +109,11 @@ static void find_servers_done(void *ctx, enum dns_result r, const char *detail)
 		dns_found(s->g, r, NULL, NULL, detail);
 		return;
 	}
-	disc_zone(&s->ds, s->ds.zi.owner, s->ds.mname, find_soa_done, s);
+	/* disc_zone() clears ds.zi: the question is copied out first */
+	char owner[DNS_NAME_MAX], qname[DNS_NAME_MAX];
+	snprintf(owner, sizeof(owner), "%s", s->ds.zi.owner);
+	snprintf(qname, sizeof(qname), "%s", s->ds.mname);
+	disc_zone(&s->ds, owner, qname, find_soa_done, s);
 }
 
 int backend_find(struct backend *b, struct dns_group *g, const char *owner, const char *qname)

@@ -65,6 +65,9 @@ static void failed(struct dns_zone *z, enum dns_result r, const char *what, cons
 	z->failures++;
 	z->failing = true;
 	z->need_read = true; /* what the server holds is not known now */
+	/* The primary may have moved: its SOA is asked again next time. */
+	if (!cfg->nservers)
+		z->mname[0] = 0;
 	z->last_time = time(NULL);
 	snprintf(z->last, sizeof(z->last), "%s %s: %s", what, perm ? "refused" : "failed",
 		 detail ? detail : "?");

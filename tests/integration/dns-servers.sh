@@ -39,7 +39,7 @@ update add h.example.test 60 A 198.51.100.2" || fail "$what: second update faile
 	[ "$(soa_serial example.test)" = 3 ] || fail "$what: serial after two updates: $(soa_serial example.test)"
 	r=$(dns_update "$dir" "update add x.example.test 60 A 198.51.100.3" "$port" "$dir/wrong.key" 2>&1) &&
 		fail "$what: accepted an update signed with the wrong key"
-	printf '%s\n' "$r" | grep 'update failed: zone [^ ]*: NOTAUTH(BADSIG)' >/dev/null ||
+	printf '%s\n' "$r" | grep 'update failed: NOTAUTH(BADSIG)' >/dev/null ||
 		fail "$what: the wrong key gave [$r], not NOTAUTH(BADSIG)"
 	[ -z "$(dns_query x.example.test A)" ] || fail "$what: the wrong key's record is there"
 	# No zone given: nsupdate finds the reverse zones.

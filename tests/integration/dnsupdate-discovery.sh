@@ -114,9 +114,9 @@ MARK=$(grep -c '' "$ERR")
 ip -n "$NS" addr add 198.51.100.12/32 dev v0
 wait_records host.example.test A $'198.51.100.10\n198.51.100.11\n198.51.100.12' 20
 wait_records "$(ptr_name 198.51.100.12)" PTR host.example.test.
-tail -n +"$((MARK + 1))" "$ERR" | grep 'warning: \[dns\] update failed: zone [^ ]*: 127\.0\.0\.3#53: Connection refused; retrying in' >/dev/null ||
+tail -n +"$((MARK + 1))" "$ERR" | grep -E "warning: \[dns\] (read|update) failed: zone [^ ]*: .*127\.0\.0\.3#53: Connection refused.*; retrying in" >/dev/null ||
 	fail "the old primary was not tried first: $(tail -n +"$((MARK + 1))" "$ERR" | grep '\[dns\]')"
-tail -n +"$((MARK + 1))" "$ERR" | grep "info: \[dns\] host.example.test. is in zone example.test., primary ns2.example.test.\$" >/dev/null ||
+tail -n +"$((MARK + 1))" "$ERR" | grep -E "info: \[dns\] (host\.)?example\.test\. is in zone example\.test\., primary ns2\.example\.test\.\$" >/dev/null ||
 	fail "the new primary was not discovered: $(tail -n +"$((MARK + 1))" "$ERR" | grep '\[dns\]')"
 stop_nlevd
 grep -E 'error: ' "$ERR" >/dev/null && fail "errors logged: $(grep -E 'error: ' "$ERR" | head -n 5)"
@@ -180,7 +180,7 @@ since | grep 'warning: \[byname\]' >/dev/null &&
 since | grep 'warning: \[noaddr\] cannot resolve server example.test: no A or AAAA record; trying the other servers$' >/dev/null ||
 	fail "no warning for the server name without an address: $(since | grep '\[noaddr\]')"
 # NXDOMAIN: a transient failure naming the server, retried; nlevd runs on.
-wait_for "[ \$(since | grep -c 'warning: \[late\] update failed: zone [^ ]*: cannot resolve server late-ns.example.test: NXDOMAIN; retrying in') -ge 2 ]" 10 ||
+wait_for "[ \$(since | grep -Ec 'warning: \[late\] (read|update) failed: zone [^ ]*: cannot resolve server late-ns.example.test: NXDOMAIN; retrying in') -ge 2 ]" 10 ||
 	fail "NXDOMAIN for late-ns.example.test not logged twice: $(since | grep '\[late\]')"
 assert_running "after NXDOMAIN"
 [ -z "$(dns_query late.example.test A)" ] || fail "late.example.test published without a server"
@@ -197,7 +197,7 @@ ip -n "$NS" addr add 198.51.100.13/32 dev v0
 sleep 0.3
 ip -n "$NS" addr add 198.51.100.14/32 dev v0
 wait_event "$EV2" '.event == "addr-add" and .address == "198.51.100.14"' 1 1
-wait_for "since | grep 'warning: \[late\] update failed: zone [^ ]*: cannot resolve server late-ns.example.test: no answer from the resolver (127.0.0.1#53: timed out); retrying in'" 10 ||
+wait_for "since | grep -E 'warning: \[late\] (read|update) failed: zone [^ ]*: cannot resolve server late-ns.example.test: no answer from the resolver \(127.0.0.1#53: timed out\); retrying in'" 10 ||
 	fail "no resolver time-out logged: $(since | grep '\[late\]')"
 assert_running "after a resolver time-out"
 kill -CONT "$NAMED_PID"

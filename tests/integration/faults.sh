@@ -216,7 +216,7 @@ ip -n "$NS" addr add 198.51.100.60/32 dev v0 || fail "addr add"
 rm -f "$EV"
 : >"$ERR"
 start_nlevd "$T/dns.conf"
-wait_for "grep 'error: \[dns\] update refused: zone [^ ]*: .*BADSIG.*; retrying in 60.0 s' $ERR" 10 ||
+wait_for "grep -E 'error: \[dns\] (read|update) refused: zone [^ ]*: .*BADSIG.*; retrying in 60.0 s' $ERR" 10 ||
 	fail "the wrong key was not refused: $(grep '\[dns\]' "$ERR")"
 # The key is rotated in place; SIGHUP with the same configuration.
 cat "$D/nlevd.key" >"$KEY" || fail "replace the key"

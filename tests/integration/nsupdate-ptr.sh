@@ -32,6 +32,8 @@ ttl = 600
 retry = 1s
 retry_max = 5s
 timeout = 2s
+verify = 2s
+delete_delay = 0
 EOF
 
 # wait_ptr ADDRESS TARGET: the PTR of ADDRESS is exactly TARGET ("" = none).
@@ -81,7 +83,7 @@ wait_ptr 2001:db8:0:1::5 ""
 wait_ptr 2001:db8::41 ptr.example.test.
 wait_records other.example.test AAAA 2001:db8::41
 
-# ---- a PTR someone else changed is put back with the next update ----
+# ---- a PTR someone else changed is put back at the next verify (2 s) ----
 dns_update "$D" "update delete $(ptr_name 198.51.100.41) PTR
 update add $(ptr_name 198.51.100.41) 60 PTR elsewhere.example.test." || fail "nsupdate by hand"
 wait_ptr 198.51.100.41 elsewhere.example.test.
