@@ -359,7 +359,7 @@ void dns_group_answers(struct dns_group *g, const struct dns_rrq *qs, size_t n)
 	const struct dns_engine *e = g->e;
 	const struct dns_config *cfg = e->cfg;
 	struct aset pub = {0};
-	bool exists = false, cname = false;
+	bool exists = false, cname = false, ttl_wrong = false;
 	int own = OWN_UNKNOWN;
 	char dh[80] = "";
 	if (!g->reverse && cfg->ownership == DNS_OWN_DHCID &&
@@ -373,14 +373,18 @@ void dns_group_answers(struct dns_group *g, const struct dns_rrq *qs, size_t n)
 			exists = true;
 		if (q->status != DNS_RRQ_FOUND)
 			continue;
+		/* Another TTL (`ttl` was changed) is a difference too. */
+		bool ttl_ok = q->ttl == cfg->ttl;
 		if (g->reverse) {
 			struct addr a;
 			/* Ours: exactly our name (another's PTR there is replaced). */
-			if (q->nrdata == 1 && !strcasecmp(q->rdata[0], cfg->names[0]) &&
+			if (ttl_ok && q->nrdata == 1 && !strcasecmp(q->rdata[0], cfg->names[0]) &&
 			    ptr_addr(q->owner, &a) == 0)
 				aset_add(&pub, a.family, a.a);
 			continue;
 		}
+		if (!ttl_ok && q->type != DNS_T_DHCID)
+			ttl_wrong = true;
 		for (size_t k = 0; k < q->nrdata; k++) {
 			uint8_t b[16] = {0};
 			if (q->type == DNS_T_DHCID)
@@ -392,7 +396,7 @@ void dns_group_answers(struct dns_group *g, const struct dns_rrq *qs, size_t n)
 	aset_sort_unique(&pub);
 	aset_free(&g->pub);
 	g->pub = pub;
-	g->known = true;
+	g->known = !ttl_wrong; /* not known: every RRset is replaced */
 	if (!g->reverse) {
 		g->cname = cname;
 		/* A name in use without our DHCID is another's (RFC 4703). */
