@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "../../plugins/dns/dhcid.h"
 #include "../../plugins/dns/engine.h"
 #include "../../plugins/dns/nsuclass.h"
 #include "tap.h"
@@ -83,32 +84,103 @@ static void del_addr(const char *text)
 	abort();
 }
 
-/* ---- a fake transport: the batch as text ---- */
-static char sent[8192];
-static int nsent;
+/* ---- a fake transport: each request recorded, answered by the test ---- */
+enum { R_FIND, R_READ, R_SEND };
+struct req {
+	int kind;
+	bool done;
+	struct dns_group *g;
+	struct dns_zone *z;
+	char text[16384]; /* find: the owner; send: the ops */
+	struct dns_rrq *qs;
+	size_t nqs;
+};
+static struct req reqs[256];
+static int nreq;
+static char emitted[8192]; /* "EVENT zone=Z names=N error=E\n" lines */
 
-static int fake_send(void *ctx, const struct dns_batch *b)
+static int fake_find(void *ctx, struct dns_group *g, const char *owner, const char *qname)
 {
-	static const char *const tn[] = {[1] = "A", [12] = "PTR", [28] = "AAAA"};
 	(void)ctx;
-	size_t n = 0;
-	nsent++;
-	sent[0] = 0;
-	if (b->server)
-		n += (size_t)snprintf(sent + n, sizeof(sent) - n, "server %s;", b->server->host);
-	for (size_t i = 0; i < b->nmsgs; i++) {
-		n += (size_t)snprintf(sent + n, sizeof(sent) - n, "[%s]", b->msgs[i].zone ? b->msgs[i].zone : "?");
-		for (size_t k = 0; k < b->msgs[i].nops; k++) {
-			const struct dns_op *op = &b->msgs[i].ops[k];
-			n += (size_t)snprintf(sent + n, sizeof(sent) - n, " %s %s %s%s%s;",
-					      op->kind == DNS_OP_ADD ? "add" : "del", op->owner,
-					      tn[op->type], op->rdata[0] ? " " : "", op->rdata);
-		}
+	(void)qname;
+	struct req *r = &reqs[nreq++ % 256];
+	memset(r, 0, sizeof(*r));
+	r->kind = R_FIND;
+	r->g = g;
+	snprintf(r->text, sizeof(r->text), "%s", owner);
+	return 0;
+}
+
+static int fake_read(void *ctx, struct dns_zone *z, struct dns_rrq *qs, size_t n)
+{
+	(void)ctx;
+	struct req *r = &reqs[nreq++ % 256];
+	memset(r, 0, sizeof(*r));
+	r->kind = R_READ;
+	r->z = z;
+	r->qs = qs;
+	r->nqs = n;
+	return 0;
+}
+
+static int fake_send(void *ctx, struct dns_zone *z, const struct dns_op *ops, size_t nops)
+{
+	static const char *const kind[] = {"del", "add", "nxdomain", "yxrr"};
+	(void)ctx;
+	struct req *r = &reqs[nreq++ % 256];
+	memset(r, 0, sizeof(*r));
+	r->kind = R_SEND;
+	r->z = z;
+	size_t n = (size_t)snprintf(r->text, sizeof(r->text), "[%s]", dns_zone_name(z));
+	for (size_t k = 0; k < nops && n < sizeof(r->text); k++) {
+		const struct dns_op *op = &ops[k];
+		const char *t = op->type == DNS_T_A ? "A" : op->type == DNS_T_AAAA ? "AAAA"
+				: op->type == DNS_T_PTR ? "PTR" : op->type == DNS_T_DHCID ? "DHCID" : "-";
+		n += (size_t)snprintf(r->text + n, sizeof(r->text) - n, " %s %s %s%s%s;", kind[op->kind],
+				      op->owner, t, op->rdata[0] ? " " : "", op->rdata);
 	}
 	return 0;
 }
 
-static const struct dns_transport transport = {fake_send, NULL};
+static const struct dns_transport transport = {fake_find, fake_read, fake_send, NULL, NULL};
+
+static int fake_emit(struct nlevd_instance *inst, const char *event, const struct nlevd_field *f,
+		     size_t n)
+{
+	(void)inst;
+	size_t l = strlen(emitted);
+	l += (size_t)snprintf(emitted + l, sizeof(emitted) - l, "%s", event);
+	for (size_t i = 0; i < n && l < sizeof(emitted); i++)
+		l += (size_t)snprintf(emitted + l, sizeof(emitted) - l, " %s=%s", f[i].name, f[i].value);
+	if (l < sizeof(emitted) - 1)
+		strcat(emitted, "\n");
+	else
+		emitted[0] = 0; /* overflow: start again */
+	return 0;
+}
+
+/* The oldest unanswered request of kind (for zone z, if given), or NULL. */
+static struct req *pending(int kind, const struct dns_zone *z)
+{
+	for (int i = 0; i < nreq; i++)
+		if (!reqs[i].done && reqs[i].kind == kind && (!z || reqs[i].z == z))
+			return &reqs[i];
+	return NULL;
+}
+
+static int npending(int kind)
+{
+	int n = 0;
+	for (int i = 0; i < nreq; i++)
+		n += !reqs[i].done && reqs[i].kind == kind;
+	return n;
+}
+
+static void reset(void)
+{
+	nreq = 0;
+	emitted[0] = 0;
+}
 
 static void run_loop(void)
 {
@@ -117,463 +189,323 @@ static void run_loop(void)
 	ev_run(host.loop, EVRUN_NOWAIT);
 }
 
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ONE);
+}
+
+/* Run the loop for ms milliseconds (the engine's timers fire meanwhile). */
+static void run_for(int ms)
+{
+	ev_timer t;
+	ev_now_update(host.loop);
+	ev_timer_init(&t, stop_cb, ms / 1000., 0.);
+	ev_timer_start(host.loop, &t);
+	ev_run(host.loop, 0);
+	ev_timer_stop(host.loop, &t);
+}
+
+static void found(struct req *r, const char *zone)
+{
+	r->done = true;
+	dns_found(r->g, zone ? DNS_OK : DNS_PERMANENT, zone, "ns1.example.test.",
+		  zone ? NULL : "REFUSED");
+}
+
+/* Answer a read: the records listed ("OWNER TYPE RDATA" lines; "OWNER -"
+ * for a name that exists without them), NXDOMAIN for every other owner. */
+static void answer_read(struct req *r, const char *records)
+{
+	r->done = true;
+	for (size_t i = 0; i < r->nqs; i++) {
+		struct dns_rrq *q = &r->qs[i];
+		const char *tn = q->type == DNS_T_A ? "A" : q->type == DNS_T_AAAA ? "AAAA"
+				 : q->type == DNS_T_PTR ? "PTR" : "DHCID";
+		char pfx[300], exists[300];
+		snprintf(pfx, sizeof(pfx), "%s %s ", q->owner, tn);
+		snprintf(exists, sizeof(exists), "%s ", q->owner);
+		q->status = strstr(records, exists) ? DNS_RRQ_NODATA : DNS_RRQ_NXDOMAIN;
+		q->ttl = 300;
+		for (const char *p = records; (p = strstr(p, pfx)); p += strlen(pfx)) {
+			const char *v = p + strlen(pfx);
+			size_t l = strcspn(v, "\n");
+			q->rdata = realloc(q->rdata, (q->nrdata + 1) * sizeof(*q->rdata));
+			q->rdata[q->nrdata++] = strndup(v, l);
+			q->status = DNS_RRQ_FOUND;
+		}
+	}
+	dns_read_done(r->z, DNS_OK, NULL);
+}
+
+static void sent_result(struct req *r, enum dns_result res, const char *detail)
+{
+	r->done = true;
+	dns_sent(r->z, res, detail);
+}
+
 static struct dns_config config(void)
 {
 	static char *names[] = {"host.example.test."};
-	static struct dns_server servers[2] = {{"127.0.0.1", 0}, {"127.0.0.2", 5353}};
 	struct dns_config c = {
-		.names = names, .nnames = 1, .zone = "example.test.", .servers = servers,
-		.nservers = 1, .ttl = 300, .want4 = true, .want6 = true, .timeout_ms = 1000,
-		.retry_ms = 5000, .retry_max_ms = 600000,
+		.names = names, .nnames = 1, .zone = "example.test.", .ttl = 300, .want4 = true,
+		.want6 = true, .timeout_ms = 1000, .retry_ms = 5000, .retry_max_ms = 600000,
 	};
 	return c;
 }
+
+static struct dns_engine *start(const struct dns_config *c)
+{
+	reset();
+	struct dns_engine *e = dns_engine_new(&host, NULL, c, &transport, NULL);
+	dns_engine_start(e);
+	run_loop();
+	return e;
+}
+
+/* ---- the engine ---- */
 
 static void test_engine(void)
 {
 	struct dns_config c = config();
 	naddrs = 0;
-	nsent = 0;
-	add_addr(1, "127.0.0.1", IFA_F_PERMANENT);
-	add_addr(2, "192.0.2.1", IFA_F_PERMANENT);
+	add_addr(2, "198.51.100.1", 0);
 	add_addr(2, "2001:db8::1", 0);
-	add_addr(2, "2001:db8::dead", IFA_F_DEPRECATED);
-	add_addr(2, "2001:db8::7", IFA_F_TENTATIVE);
-	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
-	dns_engine_start(e);
-	is_int(nsent, 0, "nothing before the loop runs (after the start-up replay)");
-	run_loop();
-	is_int(nsent, 1, "start-up push");
-	is_str(sent,
-	       "server 127.0.0.1;[example.test.] del host.example.test. A; del host.example.test. AAAA;"
-	       " add host.example.test. A 192.0.2.1; add host.example.test. AAAA 2001:db8::1;"
-	       " add host.example.test. AAAA 2001:db8::dead;",
-	       "one message replaces both RRsets; lo and tentative left out, deprecated kept");
+	add_addr(1, "127.0.0.1", 0); /* lo: not selected */
+	struct dns_engine *e = start(&c);
+	struct req *r = pending(R_READ, NULL);
+	ok(r && r->nqs == 2 && !npending(R_SEND), "start-up: the records are read first (A, AAAA)");
+	if (!r)
+		return;
+	answer_read(r, "");
+	r = pending(R_SEND, NULL);
+	is_str(r ? r->text : "", "[example.test.] del host.example.test. A; del host.example.test. AAAA; "
+	       "add host.example.test. A 198.51.100.1; add host.example.test. AAAA 2001:db8::1;",
+	       "nothing there: the records are sent");
+	sent_result(r, DNS_OK, "1 UPDATE message");
+	ok(strstr(emitted, "dns-published zone=example.test. names=host.example.test. error=") != NULL,
+	   "dns-published emitted: %s", emitted);
+	/* A change goes out at once, no read (the state is known). */
+	add_addr(2, "198.51.100.2", 0);
 	dns_engine_changed(e);
-	is_int(nsent, 1, "one update in flight: a change waits");
-	add_addr(2, "192.0.2.2", 0);
+	ok(!npending(R_READ) && (r = pending(R_SEND, NULL)) &&
+	   strstr(r->text, "add host.example.test. A 198.51.100.2;"), "a change: sent, not read");
+	/* While in flight, changes coalesce into one more. */
+	add_addr(2, "198.51.100.3", 0);
 	dns_engine_changed(e);
-	del_addr("192.0.2.2");
-	add_addr(2, "192.0.2.3", 0);
+	del_addr("198.51.100.2");
 	dns_engine_changed(e);
-	is_int(nsent, 1, "still one in flight");
-	dns_engine_result(e, DNS_OK, NULL);
-	is_int(nsent, 2, "the changes made meanwhile go out at once, coalesced");
-	ok(strstr(sent, "add host.example.test. A 192.0.2.3;") && !strstr(sent, "192.0.2.2"),
-	   "with the latest state");
-	dns_engine_result(e, DNS_OK, NULL);
+	ok(npending(R_SEND) == 1, "one UPDATE in flight per zone");
+	sent_result(r, DNS_OK, "ok");
+	r = pending(R_SEND, NULL);
+	ok(r && strstr(r->text, "198.51.100.3") && !strstr(r->text, "198.51.100.2"),
+	   "the changes made meanwhile, coalesced: %s", r ? r->text : "-");
+	sent_result(r, DNS_OK, "ok");
+	/* Nothing changed: nothing sent. */
 	dns_engine_changed(e);
-	is_int(nsent, 2, "no difference: no update");
+	ok(!npending(R_SEND) && !npending(R_READ), "no change, nothing sent");
+	is_int(dns_engine_once(e), 0, "--once: done and ok");
+	dns_engine_status(e);
+	dns_engine_free(e);
 
-	/* Failures: back-off; the same state waits, a new change goes at once. */
-	add_addr(2, "192.0.2.4", 0);
-	dns_engine_changed(e);
-	is_int(nsent, 3, "a change: update");
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	dns_engine_changed(e);
-	is_int(nsent, 3, "in back-off, the same state waits for the timer");
-	add_addr(2, "192.0.2.5", 0);
-	dns_engine_changed(e);
-	is_int(nsent, 4, "in back-off, a new change is tried at once");
-	dns_engine_result(e, DNS_PERMANENT, "REFUSED");
-	del_addr("192.0.2.5");
-	dns_engine_changed(e);
-	is_int(nsent, 5, "back to an older state is also a change");
-	add_addr(2, "192.0.2.6", 0);
-	dns_engine_changed(e);
-	is_int(nsent, 5, "a change while in flight waits");
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	is_int(nsent, 6, "the batch failed: the newer state is tried at once, not after back-off");
-	ok(strstr(sent, "192.0.2.6") != NULL, "with the newer state");
-	dns_engine_changed(e);
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	is_int(nsent, 6, "nothing changed during that one: back-off");
-	del_addr("192.0.2.6");
-	dns_engine_changed(e);
-	is_int(nsent, 7, "in back-off, a change is tried at once");
-	dns_engine_result(e, DNS_OK, NULL);
-
-	/* on_empty */
-	naddrs = 0;
-	c.keep_on_empty = true;
-	dns_engine_changed(e);
-	is_int(nsent, 7, "on_empty = keep: nothing sent when no address is left");
-	c.keep_on_empty = false;
-	dns_engine_changed(e);
-	is_int(nsent, 8, "on_empty = delete: an update");
-	is_str(sent, "server 127.0.0.1;[example.test.] del host.example.test. A; del host.example.test. AAAA;",
-	       "that deletes the RRsets");
-	dns_engine_result(e, DNS_OK, NULL);
-
-	/* --once */
-	once_calls = 0;
-	int rc = dns_engine_once(e);
-	ok(rc == 0 && once_calls == 0, "--once with nothing to do: done at once");
-	add_addr(2, "192.0.2.9", 0);
-	rc = dns_engine_once(e);
-	ok(rc == NLEVD_ONCE_PENDING && nsent == 9, "--once with a difference: pending, update sent");
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	ok(once_calls == 1 && !once_ok, "--once reports the failure");
+	/* A restart where DNS is right already: read, nothing sent. */
+	e = start(&c);
+	r = pending(R_READ, NULL);
+	ok(r != NULL, "restart: read");
+	answer_read(r, "host.example.test. A 198.51.100.1\nhost.example.test. A 198.51.100.3\n"
+		       "host.example.test. AAAA 2001:db8::1\n");
+	ok(!npending(R_SEND) && dns_engine_sent(e) == 0, "restart, records right: nothing sent");
+	/* Drift: the verify read finds one changed by hand. */
+	dns_engine_free(e);
+	e = start(&c);
+	answer_read(pending(R_READ, NULL), "host.example.test. A 198.51.100.1\n"
+					   "host.example.test. AAAA 2001:db8::1\n");
+	r = pending(R_SEND, NULL);
+	ok(r && strstr(r->text, "add host.example.test. A 198.51.100.3;"), "drift: repaired");
 	dns_engine_free(e);
 }
 
-static void test_ptr_and_zones(void)
+static void test_independent_zones(void)
 {
-	struct dns_config c = config();
 	static char *names[] = {"a.example.test.", "b.other.test."};
+	struct dns_config c = config();
 	c.names = names;
 	c.nnames = 2;
 	c.zone = NULL;
-	c.ptr = true;
-	c.nservers = 0;
 	naddrs = 0;
-	nsent = 0;
-	add_addr(2, "192.0.2.1", 0);
+	add_addr(2, "198.51.100.1", 0);
+	struct dns_engine *e = start(&c);
+	ok(npending(R_FIND) == 2, "two names, two zones to find at once");
+	struct req *fa = pending(R_FIND, NULL), *fb;
+	found(fa, "example.test.");
+	fb = pending(R_FIND, NULL);
+	found(fb, "other.test.");
+	ok(npending(R_READ) == 2, "each zone is read, both at once");
+	struct req *ra = pending(R_READ, NULL);
+	answer_read(ra, "");
+	struct dns_zone *za = ra->z;
+	struct req *rb = pending(R_READ, NULL);
+	answer_read(rb, "");
+	struct dns_zone *zb = rb->z;
+	struct req *sa = pending(R_SEND, za), *sb = pending(R_SEND, zb);
+	ok(sa && sb && strstr(sa->text, "a.example.test.") && !strstr(sa->text, "b.other") &&
+	   strstr(sb->text, "[other.test.] "), "one UPDATE per zone");
+	sent_result(sb, DNS_PERMANENT, "REFUSED from the server for zone other.test.");
+	sent_result(sa, DNS_OK, "ok");
+	ok(strstr(emitted, "dns-failed zone=other.test. names=b.other.test. error=update refused: "
+		  "REFUSED") && strstr(emitted, "dns-published zone=example.test. names=a.example.test."),
+	   "events per zone: %s", emitted);
+	/* b's zone is in back-off; a change still reaches a's at once. */
+	add_addr(2, "198.51.100.2", 0);
+	dns_engine_changed(e);
+	ok(pending(R_SEND, za) != NULL, "the refused zone does not hold up the other");
+	sent_result(pending(R_SEND, za), DNS_OK, "ok");
+	/* A read of b's zone (it was poked too): it fails again, a's is fine. */
+	struct req *r = pending(R_READ, zb);
+	if (r) {
+		r->done = true;
+		dns_read_done(zb, DNS_PERMANENT, "REFUSED");
+	}
+	ok(!pending(R_SEND, za), "nothing more for a's zone");
+	is_int(dns_engine_once(e), NLEVD_ONCE_PENDING, "--once: b's zone tried again");
+	dns_engine_status(e);
+	dns_engine_free(e);
+}
+
+static void test_ptr_failure(void)
+{
+	struct dns_config c = config();
+	c.ptr = true;
+	naddrs = 0;
+	add_addr(2, "198.51.100.1", 0);
 	add_addr(2, "2001:db8::1", 0);
-	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
-	dns_engine_start(e);
-	run_loop();
-	is_str(sent,
-	       "[?] del a.example.test. A; del a.example.test. AAAA; add a.example.test. A 192.0.2.1;"
-	       " add a.example.test. AAAA 2001:db8::1;"
-	       "[?] del b.other.test. A; del b.other.test. AAAA; add b.other.test. A 192.0.2.1;"
-	       " add b.other.test. AAAA 2001:db8::1;"
-	       "[?] del 1.2.0.192.in-addr.arpa. PTR; add 1.2.0.192.in-addr.arpa. PTR a.example.test.;"
-	       "[?] del 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR;"
-	       " add 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR a.example.test.;",
-	       "no zone: a message per name; PTR per reverse group, to the first name");
-	dns_engine_result(e, DNS_OK, NULL);
-	del_addr("192.0.2.1");
+	struct dns_engine *e = start(&c);
+	/* The forward zone is given; the reverse groups are found. */
+	ok(npending(R_FIND) == 2 && npending(R_READ) == 1, "forward read at once, 2 reverse zones found");
+	struct req *rf = pending(R_READ, NULL);
+	answer_read(rf, "");
+	ok(pending(R_SEND, rf->z) != NULL, "the forward UPDATE goes out before any reverse zone is known");
+	sent_result(pending(R_SEND, rf->z), DNS_OK, "ok");
+	/* No ip6.arpa zone on the server: its discovery fails; IPv4's works. */
+	for (int i = 0; i < 2; i++) {
+		struct req *f = pending(R_FIND, NULL);
+		found(f, strstr(f->text, "ip6") ? NULL : "100.51.198.in-addr.arpa.");
+	}
+	ok(strstr(emitted, "dns-failed zone= names=1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. "
+		  "error=the reverse zone of 2001:db8::/64: REFUSED") != NULL,
+	   "the reverse zone's failure names it: %s", emitted);
+	struct req *rr = pending(R_READ, NULL);
+	ok(rr && rr->nqs == 1, "the IPv4 reverse zone is read");
+	answer_read(rr, "");
+	struct req *s = pending(R_SEND, rr->z);
+	is_str(s ? s->text : "", "[100.51.198.in-addr.arpa.] del 1.100.51.198.in-addr.arpa. PTR; "
+	       "add 1.100.51.198.in-addr.arpa. PTR host.example.test.;", "its PTR");
+	sent_result(s, DNS_OK, "ok");
+	/* The forward records keep following the addresses. */
 	add_addr(2, "198.51.100.7", 0);
 	dns_engine_changed(e);
-	ok(strstr(sent, "[?] del 1.2.0.192.in-addr.arpa. PTR;") != NULL,
-	   "the withdrawn address's PTR is deleted");
-	ok(strstr(sent, "add 7.100.51.198.in-addr.arpa. PTR a.example.test.;") != NULL,
-	   "the new address gets a PTR");
-	ok(strstr(sent, "ip6.arpa") == NULL, "an unchanged reverse group is left alone");
-	dns_engine_result(e, DNS_OK, NULL);
-
-	/* A PTR in a batch that timed out may still be applied: once its
-	 * address is gone, it is deleted although no success published it. */
-	add_addr(2, "198.51.100.8", 0);
-	dns_engine_changed(e);
-	ok(strstr(sent, "add 8.100.51.198.in-addr.arpa. PTR") != NULL, "a PTR for .8 is sent");
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	del_addr("198.51.100.8");
-	dns_engine_changed(e);
-	ok(strstr(sent, "del 8.100.51.198.in-addr.arpa. PTR;") != NULL,
-	   "the PTR of an address in a timed-out batch is deleted once it is gone");
-	ok(strstr(sent, "add a.example.test. A 198.51.100.7;") != NULL,
-	   "and the A records are replaced, though back to what was pushed before");
-	dns_engine_result(e, DNS_OK, NULL);
-	add_addr(2, "198.51.100.9", 0);
-	dns_engine_changed(e);
-	ok(strstr(sent, "8.100.51.198") == NULL, "then the PTR is forgotten");
-	dns_engine_result(e, DNS_OK, NULL);
+	ok(pending(R_SEND, rf->z) && pending(R_SEND, rr->z), "a change: forward and PTR, each its zone");
+	dns_engine_status(e);
 	dns_engine_free(e);
 }
 
-/* ---- ptr = yes with many addresses: checked against the address table ---- */
-static const struct dns_batch *last_batch;
-
-static int keep_send(void *ctx, const struct dns_batch *b)
-{
-	(void)ctx;
-	nsent++;
-	last_batch = b; /* the engine's own, valid until its next attempt */
-	return 0;
-}
-
-static const struct dns_transport keep_transport = {keep_send, NULL};
-
-/* Address k of the table: IPv4 10.a.b.c and IPv6 2001:db8:a:b::c, the
- * group sizes uneven (1 to 37 per /24 or /64). */
-static void many_addr(struct nlevd_addr *a, size_t k, size_t salt)
-{
-	memset(a, 0, sizeof(*a));
-	a->ifindex = 2;
-	size_t g = k / 37, h = (k * 7 + salt) % 37, v6 = (k / 37) % 3 == 0;
-	if (!v6) {
-		a->family = AF_INET;
-		uint8_t v[4] = {10, (uint8_t)(g >> 8), (uint8_t)g, (uint8_t)(h + 1 + salt)};
-		memcpy(a->addr, v, 4);
-	} else {
-		a->family = AF_INET6;
-		uint8_t v[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, (uint8_t)(g >> 8), (uint8_t)g};
-		v[14] = (uint8_t)salt;
-		v[15] = (uint8_t)(h + 1);
-		memcpy(a->addr, v, 16);
-	}
-}
-
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* The reverse group of a PTR owner: what follows the host labels. */
-static const char *owner_group(const char *owner)
-{
-	int skip = strstr(owner, "in-addr.arpa.") ? 1 : 16;
-	while (skip-- > 0 && strchr(owner, '.'))
-		owner = strchr(owner, '.') + 1;
-	return owner;
-}
-
-/* The PTR messages of last_batch against what they must be: each message
- * holds one reverse group, no group twice; the groups are exactly those of
- * `changed` (owner names, sorted); each desired owner of such a group is
- * deleted then added (to the first name), each other owner deleted only,
- * `deleted` (sorted) being those. */
-static void check_ptr(const char *what, char **want, size_t nwant, char **deleted, size_t ndel,
-		      size_t nforward)
-{
-	size_t nmsgs = last_batch->nmsgs;
-	ok(nmsgs >= nforward, "%s: %zu messages", what, nmsgs);
-	char **groups = calloc(nmsgs + 1, sizeof(*groups));
-	char **adds = calloc(nwant + 1, sizeof(*adds)), **dels = calloc(ndel + 1, sizeof(*dels));
-	size_t ngroups = 0, nadds = 0, ndels = 0, bad = 0;
-	for (size_t i = nforward; i < nmsgs; i++) {
-		const struct dns_msg *m = &last_batch->msgs[i];
-		if (!m->nops || m->zone) {
-			bad++;
-			continue;
-		}
-		groups[ngroups++] = (char *)owner_group(m->ops[0].owner);
-		for (size_t k = 0; k < m->nops; k++) {
-			const struct dns_op *op = &m->ops[k];
-			if (op->type != DNS_T_PTR || strcmp(owner_group(op->owner), groups[ngroups - 1]))
-				bad++;
-			else if (op->kind == DNS_OP_ADD) {
-				/* an add follows the delete of its owner */
-				if (!k || m->ops[k - 1].kind != DNS_OP_DELETE_RRSET ||
-				    strcmp(m->ops[k - 1].owner, op->owner) ||
-				    strcmp(op->rdata, "a.example.test.") || nadds == nwant)
-					bad++;
-				else
-					adds[nadds++] = (char *)op->owner;
-			} else if (k + 1 == m->nops || m->ops[k + 1].kind != DNS_OP_ADD ||
-				   strcmp(m->ops[k + 1].owner, op->owner)) {
-				if (ndels == ndel)
-					bad++;
-				else
-					dels[ndels++] = (char *)op->owner;
-			}
-		}
-	}
-	is_int(bad, 0, "%s: every op is a PTR of its message's group, add after delete", what);
-	qsort(groups, ngroups, sizeof(*groups), cmp_str);
-	size_t dup = 0;
-	for (size_t i = 1; i < ngroups; i++)
-		dup += !strcmp(groups[i - 1], groups[i]);
-	is_int(dup, 0, "%s: one message per group", what);
-	qsort(adds, nadds, sizeof(*adds), cmp_str);
-	qsort(dels, ndels, sizeof(*dels), cmp_str);
-	size_t diff = nadds != nwant || ndels != ndel;
-	for (size_t i = 0; !diff && i < nwant; i++)
-		diff += strcmp(adds[i], want[i]) != 0;
-	for (size_t i = 0; !diff && i < ndel; i++)
-		diff += strcmp(dels[i], deleted[i]) != 0;
-	ok(!diff, "%s: %zu PTRs published (want %zu), %zu deleted (want %zu)", what, nadds, nwant,
-	   ndels, ndel);
-	free(groups);
-	free(adds);
-	free(dels);
-}
-
-static char *owner_of(const struct nlevd_addr *a)
-{
-	char *o = malloc(DNS_NAME_MAX);
-	dns_ptr_owner(a->family, a->addr, o, DNS_NAME_MAX);
-	return o;
-}
-
-static void test_ptr_many(void)
+static void test_delete_delay(void)
 {
 	struct dns_config c = config();
-	static char *names[] = {"a.example.test."};
+	c.delete_delay_ms = 300;
+	naddrs = 0;
+	add_addr(2, "198.51.100.1", 0);
+	add_addr(2, "198.51.100.2", 0);
+	add_addr(2, "2001:db8::1", 0);
+	struct dns_engine *e = start(&c);
+	answer_read(pending(R_READ, NULL), "");
+	sent_result(pending(R_SEND, NULL), DNS_OK, "ok");
+	/* One IPv4 address of two: at once. */
+	del_addr("198.51.100.2");
+	dns_engine_changed(e);
+	struct req *r = pending(R_SEND, NULL);
+	ok(r && !strstr(r->text, "198.51.100.2"), "removing one address of several is not delayed");
+	sent_result(r, DNS_OK, "ok");
+	/* The last IPv4 address: held; back within the delay: nothing sent. */
+	del_addr("198.51.100.1");
+	dns_engine_changed(e);
+	ok(!npending(R_SEND), "the last IPv4 address gone: the A record waits");
+	run_for(100);
+	add_addr(2, "198.51.100.1", 0);
+	dns_engine_changed(e);
+	run_for(400);
+	ok(!npending(R_SEND) && !npending(R_READ), "back within delete_delay: nothing sent at all");
+	/* Gone for good: deleted once the delay is over. */
+	del_addr("198.51.100.1");
+	dns_engine_changed(e);
+	ok(!npending(R_SEND), "held again");
+	run_for(450);
+	r = pending(R_SEND, NULL);
+	ok(r && !strstr(r->text, "add host.example.test. A 198") && strstr(r->text, "del host.example.test. A;"),
+	   "after delete_delay: the A RRset goes: %s", r ? r->text : "-");
+	dns_engine_free(e);
+}
+
+static void test_ownership(void)
+{
+	static char *names[] = {"a.example.test.", "b.example.test."};
+	struct dns_config c = config();
 	c.names = names;
-	c.ptr = true;
+	c.nnames = 2;
+	c.ownership = DNS_OWN_DHCID;
+	c.duid_len = 18;
+	c.duid[1] = 4;
 	naddrs = 0;
-	nsent = 0;
-	for (size_t k = 0; k < MANY; k++)
-		many_addr(&addrs[naddrs++], k, 0);
-	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &keep_transport, NULL);
+	add_addr(2, "198.51.100.1", 0);
+	struct dns_engine *e = start(&c);
+	struct req *r = pending(R_READ, NULL);
+	ok(r && r->nqs == 6, "A, AAAA and DHCID read per name");
+	/* a is free; b has another host's DHCID and address. */
+	answer_read(r, "b.example.test. A 192.0.2.9\nb.example.test. DHCID AAIBotherhost=\n");
+	r = pending(R_SEND, NULL);
+	char dh[80];
+	ok(dns_dhcid_b64(c.duid, c.duid_len, "a.example.test.", dh, sizeof(dh)) == 0, "our DHCID");
+	char want[512];
+	snprintf(want, sizeof(want), "[example.test.] nxdomain a.example.test. -; add a.example.test. A "
+		 "198.51.100.1; add a.example.test. DHCID %s;", dh);
+	is_str(r ? r->text : "", want, "a free name: claimed (no name in use, records and DHCID)");
+	ok(strstr(emitted, "dns-conflict zone=example.test. names=b.example.test.") != NULL,
+	   "the owned name: a conflict: %s", emitted);
+	sent_result(r, DNS_OK, "ok");
+	/* Ours now: a change replaces under our DHCID. */
+	add_addr(2, "198.51.100.2", 0);
 	dns_engine_changed(e);
-	is_int(nsent, 1, "20000 addresses: one batch");
-	const struct dns_msg *f = &last_batch->msgs[0];
-	ok(f->zone && !strcmp(f->zone, "example.test.") && f->nops == MANY + 2,
-	   "the forward message: both RRsets replaced, %d records (%zu ops)", MANY, f->nops);
-	/* every address is published; the groups as dns_ptr_group says */
-	char **want = calloc(MANY, sizeof(*want));
-	char **grp = calloc(MANY, sizeof(*grp));
-	for (size_t k = 0; k < MANY; k++) {
-		want[k] = owner_of(&addrs[k]);
-		grp[k] = malloc(DNS_NAME_MAX);
-		dns_ptr_group(addrs[k].family, addrs[k].addr, grp[k], DNS_NAME_MAX);
-	}
-	qsort(want, MANY, sizeof(*want), cmp_str);
-	qsort(grp, MANY, sizeof(*grp), cmp_str);
-	size_t ngroups = MANY ? 1 : 0;
-	for (size_t k = 1; k < MANY; k++)
-		ngroups += strcmp(grp[k - 1], grp[k]) != 0;
-	is_int(last_batch->nmsgs, 1 + ngroups, "one message per reverse group (%zu groups)",
-	       ngroups);
-	check_ptr("first push", want, MANY, NULL, 0, 1);
-	dns_engine_result(e, DNS_OK, NULL);
-
-	/* Withdraw every 5th address of the groups with an index divisible by
-	 * 7, add 3 new ones into existing groups: only those groups change. */
-	size_t nw = 0, nd = 0;
-	char **dels = calloc(MANY, sizeof(*dels));
-	char **keep = calloc(MANY + 3, sizeof(*keep));
-	bool touched[MANY / 37 + 2] = {0};
-	size_t w = 0;
-	for (size_t k = 0; k < MANY; k++) {
-		size_t g = k / 37;
-		if (g % 7 == 0 && k % 5 == 0) {
-			dels[nd++] = owner_of(&addrs[k]);
-			touched[g] = true;
-		} else {
-			addrs[w++] = addrs[k];
-		}
-	}
-	for (size_t k = 0; k < 3; k++) {
-		size_t at = 37 * (100 + k) ; /* groups 100 to 102 */
-		many_addr(&addrs[w], at, 40); /* a host number not used before */
-		touched[at / 37] = true;
-		w++;
-	}
-	naddrs = w;
-	/* the desired PTRs of the touched groups */
-	for (size_t k = 0; k < naddrs; k++) {
-		char g[DNS_NAME_MAX];
-		dns_ptr_group(addrs[k].family, addrs[k].addr, g, sizeof(g));
-		/* group index from the table's layout: the address's first
-		 * bytes after 10. or 2001:db8:0: */
-		size_t gi = addrs[k].family == AF_INET ? (size_t)addrs[k].addr[1] << 8 | addrs[k].addr[2]
-						       : (size_t)addrs[k].addr[6] << 8 | addrs[k].addr[7];
-		if (gi < sizeof(touched) && touched[gi])
-			keep[nw++] = owner_of(&addrs[k]);
-	}
-	qsort(keep, nw, sizeof(*keep), cmp_str);
-	qsort(dels, nd, sizeof(*dels), cmp_str);
-	dns_engine_changed(e);
-	is_int(nsent, 2, "a change: a second batch");
-	size_t ntouched = 0;
-	for (size_t g = 0; g < sizeof(touched); g++)
-		ntouched += touched[g];
-	is_int(last_batch->nmsgs, 1 + ntouched, "the forward message and the %zu groups changed",
-	       ntouched);
-	check_ptr("a change", keep, nw, dels, nd, 1);
-	dns_engine_result(e, DNS_OK, NULL);
-	dns_engine_free(e);
-	for (size_t k = 0; k < MANY; k++)
-		free(want[k]), free(grp[k]), free(dels[k]);
-	for (size_t k = 0; k < nw; k++)
-		free(keep[k]);
-	free(want), free(grp), free(dels), free(keep);
-	naddrs = 0;
-}
-
-static void test_failover(void)
-{
-	struct dns_config c = config();
-	c.nservers = 2;
-	naddrs = 0;
-	nsent = 0;
-	add_addr(2, "192.0.2.1", 0);
-	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
-	dns_engine_start(e);
-	run_loop();
-	ok(!strncmp(sent, "server 127.0.0.1;", 17), "first server first");
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	is_int(nsent, 2, "a transient failure fails over at once");
-	ok(!strncmp(sent, "server 127.0.0.2;", 17), "to the next server");
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	is_int(nsent, 2, "each server tried: now back-off");
+	r = pending(R_SEND, NULL);
+	snprintf(want, sizeof(want), "[example.test.] yxrr a.example.test. DHCID %s; del a.example.test. A; "
+		 "del a.example.test. AAAA; add a.example.test. A 198.51.100.1; add a.example.test. A "
+		 "198.51.100.2;", dh);
+	is_str(r ? r->text : "", want, "our name: replaced where our DHCID is; b left alone");
+	/* Someone took it meanwhile: the prerequisite fails, read again. */
+	sent_result(r, DNS_PREREQ, "YXRRSET");
+	ok(!npending(R_SEND) && !npending(R_READ), "a failed prerequisite: back-off (then read again)");
+	dns_engine_status(e);
 	dns_engine_free(e);
 }
 
-/* SIGHUP (a key file reloaded): a failed state is retried at once. */
-static void test_kick(void)
-{
-	struct dns_config c = config();
-	naddrs = 0;
-	nsent = 0;
-	add_addr(2, "192.0.2.1", 0);
-	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
-	dns_engine_start(e);
-	run_loop();
-	is_int(nsent, 1, "kick: start-up push");
-	dns_engine_result(e, DNS_PERMANENT, "NOTAUTH (BADSIG)");
-	dns_engine_changed(e);
-	is_int(nsent, 1, "kick: after a permanent error the same state waits for retry_max");
-	dns_engine_kick(e);
-	is_int(nsent, 2, "kick: in back-off, tried again at once");
-	dns_engine_kick(e);
-	is_int(nsent, 2, "kick: in flight, nothing more is sent");
-	dns_engine_result(e, DNS_PERMANENT, "NOTAUTH (BADSIG)");
-	is_int(nsent, 3, "kick: the batch in flight failed: tried again at once, no back-off");
-	dns_engine_result(e, DNS_PERMANENT, "NOTAUTH (BADSIG)");
-	is_int(nsent, 3, "kick: only once: the next failure backs off");
-	dns_engine_kick(e);
-	is_int(nsent, 4, "kick: back-off again cut short");
-	dns_engine_result(e, DNS_OK, NULL);
-	dns_engine_kick(e);
-	is_int(nsent, 4, "kick: with the records up to date, nothing is sent");
-	dns_engine_free(e);
-}
-
-/* A success after a timeout: the timed-out batch may still be applied late
- * (and undo this one), so everything is pushed once more, after retry. */
 static void test_confirm(void)
 {
 	struct dns_config c = config();
-	c.retry_ms = 1;
-	c.timeout_ms = 1;
+	c.retry_ms = 200;
+	c.timeout_ms = 200;
 	naddrs = 0;
-	nsent = 0;
-	add_addr(2, "192.0.2.1", 0);
-	struct dns_engine *e = dns_engine_new(&host, NULL, &c, &transport, NULL);
-	dns_engine_start(e);
-	run_loop();
-	dns_engine_result(e, DNS_OK, NULL);
-	usleep(5000);
-	run_loop();
-	is_int(nsent, 1, "confirm: a plain success is not pushed again");
-	add_addr(2, "192.0.2.2", 0);
-	dns_engine_changed(e);
-	dns_engine_result(e, DNS_TRANSIENT, "timed out");
-	usleep(5000);
-	run_loop();
-	is_int(nsent, 3, "confirm: retried after the timeout");
-	dns_engine_result(e, DNS_OK, NULL);
-	is_int(nsent, 3, "confirm: not at once");
-	add_addr(2, "192.0.2.3", 0);
-	dns_engine_changed(e);
-	is_int(nsent, 4, "confirm: a change meanwhile goes out at once");
-	dns_engine_result(e, DNS_OK, NULL);
-	usleep(5000);
-	run_loop();
-	is_int(nsent, 5, "confirm: and the state is still pushed once more after retry");
-	ok(strstr(sent, "add host.example.test. A 192.0.2.1;") && strstr(sent, "192.0.2.3;"),
-	   "confirm: the whole state, though nothing changed");
-	dns_engine_result(e, DNS_OK, NULL);
-	usleep(5000);
-	run_loop();
-	is_int(nsent, 5, "confirm: only once");
-	del_addr("192.0.2.3");
-	dns_engine_result(e, DNS_PERMANENT, "REFUSED"); /* not in flight: ignored */
-	del_addr("192.0.2.2");
-	dns_engine_changed(e);
-	dns_engine_result(e, DNS_PERMANENT, "REFUSED");
-	del_addr("192.0.2.1");
-	dns_engine_changed(e);
-	dns_engine_result(e, DNS_OK, NULL);
-	usleep(5000);
-	run_loop();
-	is_int(nsent, 7, "confirm: not after a refusal (the server answered)");
+	add_addr(2, "198.51.100.1", 0);
+	struct dns_engine *e = start(&c);
+	answer_read(pending(R_READ, NULL), "");
+	sent_result(pending(R_SEND, NULL), DNS_TRANSIENT, "timed out");
+	ok(!npending(R_SEND) && !npending(R_READ), "a timeout: back-off");
+	run_for(400);
+	struct req *r = pending(R_READ, NULL);
+	ok(r != NULL, "the retry reads first (the server may have applied it)");
+	answer_read(r, "");
+	sent_result(pending(R_SEND, NULL), DNS_OK, "ok");
+	run_for(350);
+	ok(pending(R_READ, NULL) != NULL, "after a doubtful failure and a success: read again to be sure");
 	dns_engine_free(e);
 }
 
@@ -665,7 +597,7 @@ static void test_classify(void)
 		{2 << 8, false, "update failed: NOTAUTH(BADKEY)\n", DNS_PERMANENT, "NOTAUTH (BADKEY)"},
 		{2 << 8, false, "update failed: REFUSED\n", DNS_PERMANENT, "REFUSED"},
 		{2 << 8, false, "update failed: NOTZONE\n", DNS_PERMANENT, "NOTZONE"},
-		{2 << 8, false, "update failed: YXDOMAIN\n", DNS_PERMANENT, "YXDOMAIN"},
+		{2 << 8, false, "update failed: YXDOMAIN\n", DNS_PREREQ, "YXDOMAIN"},
 		{2 << 8, false, "update failed: SERVFAIL\n", DNS_TRANSIENT, "SERVFAIL"},
 		{2 << 8, false, "; Communication with 127.0.0.2#5353 failed: connection refused\n",
 		 DNS_TRANSIENT, "Communication with 127.0.0.2#5353 failed: connection refused"},
@@ -688,13 +620,15 @@ static void test_classify(void)
 int main(void)
 {
 	host.loop = ev_default_loop(0);
+	host.size = sizeof(host);
+	host.emit = fake_emit;
 	test_helpers();
 	test_classify();
 	test_engine();
-	test_ptr_and_zones();
-	test_ptr_many();
-	test_failover();
-	test_kick();
+	test_independent_zones();
+	test_ptr_failure();
+	test_delete_delay();
+	test_ownership();
 	test_confirm();
 	return tap_done();
 }
