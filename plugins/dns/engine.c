@@ -380,7 +380,7 @@ int dns_engine_once(struct dns_engine *e)
 				find(e->groups[i]);
 		for (size_t i = 0; i < e->nzones; i++)
 			if (e->zones[i]->state == Z_BACKOFF)
-				dns_zone_poke(e->zones[i]);
+				dns_zone_retry(e->zones[i]);
 	}
 	if (busy(e)) {
 		e->once_waiting = true;

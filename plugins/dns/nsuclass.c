@@ -30,8 +30,9 @@ enum dns_result nsu_classify(int status, bool timed_out, const char *out, char *
 		"timed out", "connection refused", "network unreachable", "host unreachable",
 		"could not reach any name server", "Communication with", "couldn't get address",
 		"address not available", "operation canceled", "SERVFAIL"};
+	/* "ran out of space": the records of one name exceed a DNS message */
 	static const char *const permanent[] = {"TSIG error", "could not read key",
-						"invalid key", "syntax error"};
+						"invalid key", "syntax error", "ran out of space"};
 	if (timed_out) {
 		snprintf(detail, len, "nsupdate timed out");
 		return DNS_TRANSIENT;

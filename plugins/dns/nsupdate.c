@@ -196,6 +196,9 @@ static int nsu_send(void *ctx, struct dns_zone *z, const struct dns_op *ops, siz
 	if (!c)
 		return -ENOMEM;
 	script(n, z, ops, nops, &s, &sends);
+	if (sends > 1)
+		n->host->log(n->inst, NLEVD_LOG_INFO, "zone %s: %zu changes do not fit one UPDATE: "
+			     "sending them as %zu, cut between names", dns_zone_name(z), nops, sends);
 	if (s.oom) {
 		if (s.buf)
 			explicit_bzero(s.buf, s.cap);

@@ -125,7 +125,7 @@ static bool same_group(const struct addr *x, const struct addr *y)
 }
 
 /* The run of want inside g's /24 or /64: [*b, *end). */
-static void group_run(const struct dns_group *g, const struct aset *w, size_t *b, size_t *end)
+void dns_group_run(const struct dns_group *g, const struct aset *w, size_t *b, size_t *end)
 {
 	struct addr lo = {.family = g->key.family};
 	memcpy(lo.a, g->key.a, g->key.family == AF_INET ? 3 : 8);
@@ -246,7 +246,7 @@ static int reverse_ops(struct dns_group *g, struct dns_zone *z, bool refresh)
 	const struct dns_engine *e = g->e;
 	const struct aset *w = &e->want;
 	size_t b, end;
-	group_run(g, w, &b, &end);
+	dns_group_run(g, w, &b, &end);
 	struct aset d = {w->v + b, end - b, 0}; /* a view: never freed */
 	size_t before = z->nops;
 	/* the withdrawn: ours, no longer desired */
@@ -266,6 +266,25 @@ static int reverse_ops(struct dns_group *g, struct dns_zone *z, bool refresh)
 			return -ENOMEM;
 	g->in_send = true;
 	return 0;
+}
+
+uint64_t dns_zone_want_hash(const struct dns_zone *z)
+{
+	const struct dns_engine *e = z->e;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a over the zone's part of want */
+	for (size_t i = 0; i < e->ngroups; i++) {
+		const struct dns_group *g = e->groups[i];
+		size_t b = 0, end = e->want.n;
+		if (g->zone != z)
+			continue;
+		if (g->reverse)
+			dns_group_run(g, &e->want, &b, &end);
+		const uint8_t *p = (const uint8_t *)(e->want.v + b);
+		for (size_t k = 0; k < (end - b) * sizeof(e->want.v[0]); k++)
+			h = (h ^ p[k]) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull; /* group separator */
+	}
+	return h;
 }
 
 int dns_group_ops(struct dns_group *g, struct dns_zone *z, bool refresh)
@@ -313,7 +332,7 @@ int dns_group_questions(struct dns_group *g, struct dns_zone *z)
 		/* Each desired address, and each we published that is not. */
 		const struct aset *w = &g->e->want;
 		size_t b, end;
-		group_run(g, w, &b, &end);
+		dns_group_run(g, w, &b, &end);
 		struct aset d = {w->v + b, end - b, 0};
 		for (size_t i = 0; i < d.n; i++)
 			if (ptr_q(z, &d.v[i]) < 0)

@@ -301,6 +301,10 @@ static void x_try(struct xchg *x)
 	}
 	x->io.data = x->tmr.data = x;
 	ev_io_start(loop, &x->io);
+	/* The loop's time is that of its last wake-up: after a long callback
+	 * (a big batch built, many zones started at once) it is stale, and a
+	 * retransmission would leave at once instead of timeout/3 later. */
+	ev_now_update(loop);
 	ev_timer_start(loop, &x->tmr);
 }
 

@@ -10,6 +10,16 @@
 
 static void step(struct dns_zone *z);
 
+static bool zone_has_conflict(const struct dns_zone *z)
+{
+	for (size_t i = 0; i < z->e->ngroups; i++) {
+		const struct dns_group *g = z->e->groups[i];
+		if (g->zone == z && (g->own == OWN_OTHER || g->cname))
+			return true;
+	}
+	return false;
+}
+
 const char *dns_zone_name(const struct dns_zone *z)
 {
 	return z->name;
@@ -188,6 +198,7 @@ static void start_read(struct dns_zone *z)
 static void step(struct dns_zone *z)
 {
 	ev_timer_stop(z->e->host->loop, &z->timer);
+	z->tried = dns_zone_want_hash(z);
 	if (z->need_read)
 		start_read(z);
 	else
@@ -228,6 +239,12 @@ void dns_read_done(struct dns_zone *z, enum dns_result r, const char *detail)
 		dns_rrq_clear(&z->qs[i]);
 	z->nqs = 0;
 	z->verified = true;
+	if (zone_has_conflict(z) && !ev_is_active(&z->confirm_timer)) {
+		/* A conflict is looked at again after retry_max (or when the
+		 * desired state changes): the other host may have gone. */
+		ev_timer_set(&z->confirm_timer, (double)e->cfg->retry_max_ms / 1000., 0.);
+		ev_timer_start(e->host->loop, &z->confirm_timer);
+	}
 	send_changes(z);
 }
 
@@ -305,9 +322,20 @@ void dns_zone_poke(struct dns_zone *z)
 		z->dirty = true;
 		return;
 	}
-	/* In back-off a new desired state is tried at once; it is the same
-	 * zone that failed, but the answer may be another. */
+	/* In back-off, or with a conflict, a new desired state of this zone
+	 * is tried at once (read first); the same one waits for its time. */
+	bool changed = dns_zone_want_hash(z) != z->tried;
+	if (z->state == Z_BACKOFF && !changed)
+		return;
+	if (changed && zone_has_conflict(z))
+		z->need_read = true;
 	step(z);
+}
+
+void dns_zone_retry(struct dns_zone *z)
+{
+	if (!dns_zone_busy(z))
+		step(z);
 }
 
 void dns_zone_kick(struct dns_zone *z)

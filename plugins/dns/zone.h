@@ -51,6 +51,7 @@ struct dns_zone {
 	bool failing;    /* the last attempt failed (for --once and status) */
 	bool uncertain;  /* an UPDATE timed out: the server may still apply it */
 	bool verified;   /* the records were just read */
+	uint64_t tried;  /* dns_zone_want_hash() of the last attempt */
 	unsigned failures;
 	size_t server_idx, servers_tried;
 	ev_timer timer;         /* back-off */
@@ -99,6 +100,10 @@ bool dns_want_update(struct dns_engine *e);
 /* The changes that turn g's published records into the desired ones,
  * appended to z->ops; g->sending/own_sending set, g->in_send when any. */
 int dns_group_ops(struct dns_group *g, struct dns_zone *z, bool refresh);
+/* The run of the sorted set w inside reverse group g's prefix: [*b, *end). */
+void dns_group_run(const struct dns_group *g, const struct aset *w, size_t *b, size_t *end);
+/* A digest of the part of the desired state that is the zone's. */
+uint64_t dns_zone_want_hash(const struct dns_zone *z);
 /* The questions that read g's records, appended to z->qs; and reading the
  * answers back into g. */
 int dns_group_questions(struct dns_group *g, struct dns_zone *z);
@@ -113,6 +118,8 @@ void dns_zone_free(struct dns_zone *z);
 /* Something changed for the zone: act now if idle, else after. */
 void dns_zone_poke(struct dns_zone *z);
 void dns_zone_kick(struct dns_zone *z);
+/* Now, whatever back-off is pending (--once). */
+void dns_zone_retry(struct dns_zone *z);
 void dns_zone_status(struct dns_zone *z);
 bool dns_zone_busy(const struct dns_zone *z);
 

@@ -119,6 +119,13 @@ stop_nlevd
 if [ -e "$NLEVD_PLUGINS/nsupdate.la" ] || [ -e "$NLEVD_PLUGINS/nsupdate.so" ]; then
 	printf '#!/bin/sh\nexec %s\n' "$YES" >"$T/flood-nsupdate"
 	chmod 755 "$T/flood-nsupdate"
+	# The plugin reads the zone's records before it runs nsupdate: a
+	# server that answers "nothing there" (tests/fake-dns).
+	: "${FAKE_DNS:=$(dirname "$NLEVD")/tests/fake-dns}"
+	[ -x "$FAKE_DNS" ] || fail "FAKE_DNS=$FAKE_DNS is not built (make tests/fake-dns, or make check)"
+	ip netns exec "$NS" "$FAKE_DNS" --port 5300 ok >"$T/fake.out" 2>&1 &
+	_PIDS+=("$!")
+	wait_for "grep -q 'listening on' '$T/fake.out'" 5 || fail "fake-dns did not start: $(cat "$T/fake.out")"
 	: >"$NLEVD_ERR"
 	cat >"$T/nsu.conf" <<EOF
 [nlevd]
@@ -134,7 +141,7 @@ plugin = nsupdate
 nsupdate = $T/flood-nsupdate
 name = host.example.test
 zone = example.test
-server = 127.0.0.1
+server = 127.0.0.1:5300
 addresses = 10.40.0.0/24
 settle = 0
 timeout = 1s

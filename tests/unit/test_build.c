@@ -112,6 +112,38 @@ int main(void)
 		   !u.pkt,
 	   "one name of 2,400 AAAA: -EMSGSIZE, %zu bytes, %s", u.need, u.owner);
 
+	/* RFC 4703: prerequisites go in their own section, DHCID records in
+	 * the update section */
+	{
+		static const struct dns_op claim[] = {
+			{DNS_OP_PRE_NXDOMAIN, 0, "a.example.test.", ""},
+			{DNS_OP_ADD, DNS_T_A, "a.example.test.", "192.0.2.1"},
+			{DNS_OP_ADD, DNS_T_DHCID, "a.example.test.", "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="},
+			{DNS_OP_PRE_YXRR, DNS_T_DHCID, "b.example.test.", "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="},
+			{DNS_OP_DELETE_RRSET, DNS_T_A, "b.example.test.", ""},
+		};
+		const struct dns_op *cr[5];
+		for (int i = 0; i < 5; i++)
+			cr[i] = &claim[i];
+		rc = dns_update_build("example.test.", cr, 5, 300, DNS_MSG_MAX, &u);
+		ok(rc == 0 && u.taken == 5 && ldns_pkt_ancount(u.pkt) == 2 && ldns_pkt_nscount(u.pkt) == 3,
+		   "DHCID claim: 2 prerequisites, 3 updates (%d)", rc);
+		if (rc == 0) {
+			ldns_rr *nx = ldns_rr_list_rr(ldns_pkt_answer(u.pkt), 0);
+			ldns_rr *yx = ldns_rr_list_rr(ldns_pkt_answer(u.pkt), 1);
+			ok(ldns_rr_get_class(nx) == LDNS_RR_CLASS_NONE && ldns_rr_get_type(nx) == LDNS_RR_TYPE_ANY &&
+			   ldns_rr_ttl(nx) == 0 && ldns_rr_rd_count(nx) == 0,
+			   "name not in use: class NONE, type ANY, TTL 0 (RFC 2136 2.4.5)");
+			ok(ldns_rr_get_class(yx) == LDNS_RR_CLASS_IN && ldns_rr_get_type(yx) == LDNS_RR_TYPE_DHCID &&
+			   ldns_rr_ttl(yx) == 0 && ldns_rr_rd_count(yx) == 1,
+			   "RRset exists (value dependent): class IN, TTL 0, the DHCID (2.4.2)");
+			ldns_rr *dh = ldns_rr_list_rr(ldns_pkt_authority(u.pkt), 1);
+			ok(ldns_rr_get_type(dh) == LDNS_RR_TYPE_DHCID && ldns_rr_ttl(dh) == 300 &&
+			   ldns_rdf_size(ldns_rr_rdf(dh, 0)) == 35, "the DHCID added: 35 bytes of RDATA");
+		}
+		ldns_pkt_free(u.pkt);
+	}
+
 	/* operations that cannot be encoded */
 	n = make_ops(1, 2);
 	snprintf(ops[2].rdata, sizeof(ops[2].rdata), "not-an-address");

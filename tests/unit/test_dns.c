@@ -476,6 +476,13 @@ static void test_ownership(void)
 	/* Ours now: a change replaces under our DHCID. */
 	add_addr(2, "198.51.100.2", 0);
 	dns_engine_changed(e);
+	r = pending(R_READ, NULL);
+	ok(r && !npending(R_SEND), "a new state, a conflict in the zone: read again first");
+	char recs[600];
+	snprintf(recs, sizeof(recs), "a.example.test. A 198.51.100.1\na.example.test. DHCID %s\n"
+		 "b.example.test. A 192.0.2.9\nb.example.test. DHCID AAIBotherhost=\n", dh);
+	if (r)
+		answer_read(r, recs);
 	r = pending(R_SEND, NULL);
 	snprintf(want, sizeof(want), "[example.test.] yxrr a.example.test. DHCID %s; del a.example.test. A; "
 		 "del a.example.test. AAAA; add a.example.test. A 198.51.100.1; add a.example.test. A "
@@ -606,6 +613,8 @@ static void test_classify(void)
 		{1 << 8, false, "could not reach any name server\n", DNS_TRANSIENT, "could not reach any name server"},
 		{1 << 8, false, "could not read key from /etc/k.key: file not found\n", DNS_PERMANENT,
 		 "could not read key from /etc/k.key: file not found"},
+		{1 << 8, false, "dns_request_create: ran out of space\n", DNS_PERMANENT,
+		 "dns_request_create: ran out of space"},
 		{0, true, "", DNS_TRANSIENT, "nsupdate timed out"},
 		{9, false, "", DNS_TRANSIENT, "nsupdate killed by signal 9"},
 		{3 << 8, false, "something new\n", DNS_TRANSIENT, "nsupdate exited with status 3: something new"},
