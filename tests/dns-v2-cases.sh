@@ -55,15 +55,13 @@ chmod 755 "$HOOKDIR/hook.sh"
 
 # ---- helpers used inside a case ----
 
-# start_server DIR: the server on port 53; sets SERVER_PID, SERVER_LOG.
-SERVER_PID=
-SERVER_LOG=
+# start_server DIR: the server on port 53 (its pid joins _PIDS).
 start_server()
 {
 	case $DNSV2_SERVER in
-	bind) start_named "$1"; SERVER_PID=$NAMED_PID; SERVER_LOG=$1/named.log ;;
-	knot) start_knotd "$1"; SERVER_PID=$KNOTD_PID; SERVER_LOG=$1/knotd.log ;;
-	pdns) start_pdns "$1"; SERVER_PID=$PDNS_PID; SERVER_LOG=$1/pdns.log ;;
+	bind) start_named "$1" ;;
+	knot) start_knotd "$1" ;;
+	pdns) start_pdns "$1" ;;
 	esac
 }
 
@@ -101,9 +99,11 @@ since_mark() { tail -n +"$((MARK + 1))" "$NLEVD_ERR"; }
 
 # status_shows REGEX: ask for the status (USR1) and wait until a line
 # logged since then matches.
+# shellcheck disable=SC2034 # read by the eval in wait_for
 STATUS_RE=
 status_shows()
 {
+	# shellcheck disable=SC2034 # read by the eval in wait_for
 	STATUS_RE=$1
 	log_mark
 	kill -USR1 "$NLEVD_PID" || fail "kill -USR1"
@@ -169,7 +169,6 @@ start_big()
 		fail "named-checkconf: $(cat "$1/checkconf.out")"
 	ip netns exec "$NS" named -f -n 1 -c "$1/named.conf" >>"$1/named.out" 2>&1 &
 	NAMED_PID=$!
-	SERVER_PID=$NAMED_PID
 	_PIDS+=("$NAMED_PID")
 	_dns_wait_up named "$NAMED_PID" 53 "$1/named.log"
 }
@@ -246,8 +245,8 @@ case_3()
 	start_nlevd "$T/c.conf"
 	wait_records d.example.test A 198.51.100.30 20
 	wait_records d.example.test AAAA 2001:db8::30 20
+	# (not waited for empty: verify may put it back before a query sees it)
 	dns_update "$D" "update delete d.example.test A" || fail "dns_update delete"
-	wait_records d.example.test A "" 5
 	wait_records d.example.test A 198.51.100.30 20
 	dns_update "$D" $'update delete d.example.test A\nupdate add d.example.test 300 A 198.51.100.99\nupdate delete d.example.test AAAA\nupdate add d.example.test 300 AAAA 2001:db8::99' ||
 		fail "dns_update change"
@@ -299,7 +298,9 @@ case_4()
 	local r0
 	r0=$(grep -c '' "$NLEVD_ERR")
 	start_nlevd "$T/c.conf"
-	wait_for "status_shows 'zone example\.test\.? .*(published|up to date)' && status_shows 'zone 8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa\.? .*(published|up to date)'" 20 ||
+	wait_for "status_shows 'zone example\.test\.? .*: published; last up to date' &&
+		status_shows 'zone 100\.51\.198\.in-addr\.arpa\.? .*: published; last up to date' &&
+		status_shows 'zone 8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa\.? .*: published; last up to date'" 20 ||
 		fail "the zones are not reported up to date after the restart: $(grep '\[dns\]' "$NLEVD_ERR" | tail -n 20)"
 	sleep 3
 	for z in "${!before[@]}"; do
