@@ -382,7 +382,8 @@ hook_has()
 		END { if (ok(b)) found = 1; exit !found }' "$HOOKOUT"
 }
 
-# 6: ownership = dhcid.
+# 6: ownership = dhcid.  BIND 9.18, Knot 3.2 and PowerDNS 4.7 all store
+# and serve DHCID (the hand-made claim below checks it first).
 FOREIGN_DHCID=AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=
 case_6()
 {
