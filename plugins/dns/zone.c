@@ -95,7 +95,7 @@ static void failed(struct dns_zone *z, enum dns_result r, const char *what, cons
 	z->servers_tried = 0;
 	if (cfg->nservers > 1)
 		z->server_idx++;
-	char names[512];
+	char names[4096];
 	dns_zone_names(z, names, sizeof(names));
 	dns_engine_emit(e, "dns-failed", z->name, names, z->last);
 	if (z->dirty || z->kicked) {
@@ -280,7 +280,7 @@ void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
 	z->failing = false;
 	z->state = Z_IDLE;
 	snprintf(z->last, sizeof(z->last), "ok");
-	char names[512];
+	char names[4096];
 	dns_zone_names(z, names, sizeof(names));
 	for (size_t i = 0; i < e->ngroups; i++) {
 		struct dns_group *g = e->groups[i];
@@ -450,7 +450,7 @@ void dns_zone_free(struct dns_zone *z)
 void dns_zone_status(struct dns_zone *z)
 {
 	struct dns_engine *e = z->e;
-	char when[64] = "never", next[96] = "", names[512];
+	char when[64] = "never", next[96] = "", names[4096];
 	const char *st = z->state == Z_READ ? "reading" : z->state == Z_SEND ? "updating"
 		       : z->failing ? "failed" : "published";
 	if (z->last_time) {
@@ -461,7 +461,16 @@ void dns_zone_status(struct dns_zone *z)
 	if (z->state == Z_BACKOFF)
 		snprintf(next, sizeof(next), "; next try in %.1f s",
 			 z->next_retry - ev_now(e->host->loop));
-	dns_zone_names(z, names, sizeof(names));
+	if (z->reverse) {
+		/* a reverse zone may hold thousands: their number */
+		size_t n = 0;
+		for (size_t i = 0; i < e->ngroups; i++)
+			if (e->groups[i]->zone == z)
+				n += e->groups[i]->pub.n;
+		snprintf(names, sizeof(names), "%zu PTR%s", n, n == 1 ? "" : "s");
+	} else {
+		dns_zone_names(z, names, sizeof(names));
+	}
 	e->host->log(e->inst, NLEVD_LOG_NOTICE, "zone %s (%s): %s; last %s at %s%s; %llu updates "
 		     "sent, %llu ok, %llu failed", z->name, names, st, z->last[0] ? z->last : "-",
 		     when, next, z->sent, z->ok, z->failed);
