@@ -1,3 +1,6 @@
+/* What an nsupdate run's exit status and messages mean, as a result for the
+ * engine (the nsupdate plugin only: it exits 2 both for BADSIG and for a
+ * refused connection, and only its messages tell). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>

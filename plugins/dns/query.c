@@ -237,22 +237,6 @@ out:
 
 /* ---- the read: one question after another on the exchange ---- */
 
-static void target_str(const struct xchg_target *t, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (t->sa.ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)&t->sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		port = ntohs(s->sin_port);
-	} else if (t->sa.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)&t->sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s->sin6_port);
-	}
-	snprintf(buf, len, "%s#%u", ip, port);
-}
-
 static void q_finish(struct dns_query *q, int err)
 {
 	explicit_bzero(&q->key, sizeof(q->key)); /* not needed until the next read */
@@ -332,7 +316,7 @@ static void q_xchg_done(void *owner, int err, struct dns_answer *a)
 		return;
 	}
 	/* done is called before the exchange moves on: ai is who answered */
-	target_str(&x->addrs[x->ai < x->naddrs ? x->ai : 0], where, sizeof(where));
+	xchg_target_str(&x->addrs[x->ai < x->naddrs ? x->ai : 0], where, sizeof(where));
 	ldns_pkt *p = a->pkt;
 	if (a->tsig_error) { /* signed, but an error: BADTIME and the like */
 		q->rcode = a->rcode;

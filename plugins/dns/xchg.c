@@ -26,7 +26,7 @@ static uint16_t random_id(void)
 	return id;
 }
 
-static void sa_str(const struct xchg_target *t, char *buf, size_t len)
+void xchg_target_str(const struct xchg_target *t, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -96,7 +96,7 @@ static void x_try(struct xchg *x);
 static void x_next(struct xchg *x, const char *why)
 {
 	char where[DNS_NAME_MAX + 64];
-	sa_str(&x->addrs[x->ai], where, sizeof(where));
+	xchg_target_str(&x->addrs[x->ai], where, sizeof(where));
 	snprintf(x->last_err, sizeof(x->last_err), "%s: %s", where, why);
 	x->host->log(x->inst, NLEVD_LOG_DEBUG, "%s", x->last_err);
 	x_close(x);
@@ -110,7 +110,7 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 	struct dns_answer a;
 	enum dns_verdict v = dns_response_check(buf, len, &x->ex, time(NULL), &a);
 	char where[DNS_NAME_MAX + 64];
-	sa_str(&x->addrs[x->ai], where, sizeof(where));
+	xchg_target_str(&x->addrs[x->ai], where, sizeof(where));
 	if (v == DNS_V_IGNORE) {
 		x->ignored++;
 		if (!x->nignored++)

@@ -79,6 +79,8 @@ int xchg_start(struct xchg *x, ldns_pkt *pkt, const struct xchg_target *addrs, s
 	       xchg_done_fn *done, void *owner);
 /* Stop the request in flight, if any; done is not called. */
 void xchg_cancel(struct xchg *x);
+/* "ADDRESS#PORT" of a target, for the log. */
+void xchg_target_str(const struct xchg_target *t, char *buf, size_t len);
 /* The address of ip (IPv4 or IPv6 literal), port 53 for 0; false if ip is
  * not an address. */
 bool xchg_target_from_ip(const char *ip, uint16_t port, struct xchg_target *t);

@@ -495,6 +495,24 @@ static void test_ownership(void)
 	dns_engine_free(e);
 }
 
+static void test_refresh(void)
+{
+	struct dns_config c = config();
+	c.refresh_ms = 300;
+	naddrs = 0;
+	add_addr(2, "198.51.100.1", 0);
+	struct dns_engine *e = start(&c);
+	answer_read(pending(R_READ, NULL), "host.example.test. A 198.51.100.1\n");
+	ok(!npending(R_SEND), "refresh: right at start-up, nothing sent");
+	run_for(450);
+	struct req *r = pending(R_SEND, NULL);
+	is_str(r ? r->text : "", "[example.test.] del host.example.test. A; del host.example.test. AAAA; "
+	       "add host.example.test. A 198.51.100.1;", "refresh: the same records sent again");
+	if (r)
+		sent_result(r, DNS_OK, "ok");
+	dns_engine_free(e);
+}
+
 static void test_confirm(void)
 {
 	struct dns_config c = config();
@@ -638,6 +656,7 @@ int main(void)
 	test_ptr_failure();
 	test_delete_delay();
 	test_ownership();
+	test_refresh();
 	test_confirm();
 	return tap_done();
 }
