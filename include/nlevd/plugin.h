@@ -163,6 +163,23 @@ struct nlevd_event {
 
 struct nlevd_instance; /* opaque: one configured [section] */
 struct nlevd_child;    /* opaque: a running child process */
+struct nlevd_timer;    /* 1.1, opaque: a timer owned by an instance */
+struct nlevd_status;   /* 1.1, opaque: a status report being built */
+
+/* 1.1: a timer's callback (host->timer_start). */
+typedef void (*nlevd_timer_cb)(struct nlevd_instance *inst, void *arg);
+
+/* 1.1: why an instance goes (nlevd_plugin.stop). */
+enum nlevd_stop_reason {
+	NLEVD_STOP_SHUTDOWN = 0, /* TERM/INT, or --once has finished */
+	NLEVD_STOP_RELOAD,       /* a reload replaced or removed its section */
+	NLEVD_STOP_REFUSED,      /* its configuration was refused: a reload kept the old one, or start-up failed */
+	NLEVD_STOP_CHECK         /* -t: it was created only to check the configuration */
+};
+
+/* 1.1: host->families(). */
+#define NLEVD_FAMILY_IPV4 0x01
+#define NLEVD_FAMILY_IPV6 0x02
 
 struct nlevd_child_result {
 	pid_t pid;
@@ -285,6 +302,58 @@ struct nlevd_host {
 	 * -ELOOP and -ENOBUFS (once per instance at warning level). */
 	int (*emit)(struct nlevd_instance *inst, const char *event,
 		    const struct nlevd_field *fields, size_t nfields);
+
+	/* ---- 1.1: everything below ---- */
+
+	/* Timers owned by the instance: no libev needed.  *t is NULL for a
+	 * new timer (one is allocated) or a timer this instance started
+	 * before (it is re-armed, its callback replaced).  cb runs after
+	 * after_ms, then every repeat_ms (0: once).  A timer that fired or
+	 * was stopped stays valid (inactive) until timer_stop() frees it,
+	 * or the instance goes: the core frees its timers after stop() and
+	 * before destroy() (no callback runs after stop()).  0, -EINVAL
+	 * (NULL t or cb), -ENOMEM. */
+	int (*timer_start)(struct nlevd_instance *inst, struct nlevd_timer **t,
+			   uint64_t after_ms, uint64_t repeat_ms, nlevd_timer_cb cb, void *arg);
+	/* Stop and free *t, and set it to NULL; NULL *t is fine.  Callable
+	 * from the timer's own callback. */
+	void (*timer_stop)(struct nlevd_instance *inst, struct nlevd_timer **t);
+	/* Whether *t will still fire. */
+	bool (*timer_active)(const struct nlevd_timer *t);
+
+	/* Config helpers, errors as the cfg_* above. */
+	/* A string that must be present and not empty ("required"). */
+	int (*cfg_string_required)(struct nlevd_instance *inst, const char *key,
+				   const char **out);
+	/* A duration (ms s m h) within min .. max (milliseconds). */
+	int (*cfg_duration_range)(struct nlevd_instance *inst, const char *key,
+				  uint64_t def, uint64_t min, uint64_t max, uint64_t *out);
+	/* A list of words (blanks separate them; def when absent, NULL: an
+	 * empty list).  *out is NULL-terminated, *n its length (n may be
+	 * NULL); both live as long as the instance. */
+	int (*cfg_words)(struct nlevd_instance *inst, const char *key, const char *def,
+			 const char *const **out, size_t *n);
+	/* A command line split as exec's `command` is (blanks; '...', "..."
+	 * with \" and \\, and \ outside quotes), argv[0] resolved to an
+	 * absolute path (a name without '/' through PATH, else it must be
+	 * absolute) of an executable file.  Absent key: *argv = NULL, 0.
+	 * *argv is NULL-terminated and lives as long as the instance. */
+	int (*cfg_command)(struct nlevd_instance *inst, const char *key,
+			   const char *const **argv, size_t *argc);
+	/* The instance's `family` key: NLEVD_FAMILY_* bits. */
+	unsigned (*families)(const struct nlevd_instance *inst);
+
+	/* Structured status, inside nlevd_plugin.report() only: a tree of
+	 * objects, lists and values (keys [a-z][a-z0-9_]*, NULL inside a
+	 * list).  The core renders it in the USR1 log, the --once summary,
+	 * systemd's STATUS= (the root's "summary" string) and nlevctl. */
+	void (*status_object)(struct nlevd_status *st, const char *key);
+	void (*status_list)(struct nlevd_status *st, const char *key);
+	void (*status_end)(struct nlevd_status *st); /* closes the innermost */
+	void (*status_string)(struct nlevd_status *st, const char *key, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	void (*status_uint)(struct nlevd_status *st, const char *key, uint64_t v);
+	void (*status_bool)(struct nlevd_status *st, const char *key, bool v);
 };
 
 #define NLEVD_ONCE_PENDING 1
@@ -319,6 +388,15 @@ struct nlevd_plugin {
 	void (*status)(struct nlevd_instance *inst, void *priv);
 	/* Stop every watcher and free. */
 	void (*destroy)(struct nlevd_instance *inst, void *priv);
+
+	/* ---- 1.1 ---- */
+	/* Called once before destroy() for an instance that was created,
+	 * with the reason it goes: flush at NLEVD_STOP_SHUTDOWN, not at
+	 * NLEVD_STOP_CHECK. */
+	void (*stop)(struct nlevd_instance *inst, void *priv, enum nlevd_stop_reason why);
+	/* Structured status into st with host->status_*(); when set, the
+	 * core uses it instead of status(). */
+	void (*report)(struct nlevd_instance *inst, void *priv, struct nlevd_status *st);
 };
 
 #define NLEVD_SCOPE_GLOBAL 0x01
