@@ -310,7 +310,7 @@ static void emit_line(struct sbuf *b, status_line_cb cb, void *arg)
 
 /* One line per root object, per element of a root list (labelled by its
  * first member when that is a value: "zone example.test.: state ..."),
- * and one for the root's values together. */
+ * and one for the root's values together; an empty root list has none. */
 void status_text(const struct nlevd_status *st, status_line_cb cb, void *arg)
 {
 	struct sbuf b = {.max = STATUS_LINE_MAX}, top = {.max = STATUS_LINE_MAX};
@@ -320,7 +320,9 @@ void status_text(const struct nlevd_status *st, status_line_cb cb, void *arg)
 			sb_str(&b, ": ");
 			sb_members(&b, n->first);
 			emit_line(&b, cb, arg);
-		} else if (n->kind == SN_LIST && n->first &&
+		} else if (n->kind == SN_LIST && !n->first) {
+			continue; /* "names: none" says nothing a log reader needs */
+		} else if (n->kind == SN_LIST &&
 			   (n->first->kind == SN_OBJECT || n->first->kind == SN_LIST)) {
 			for (const struct snode *e = n->first; e; e = e->next) {
 				const struct snode *f = e->kind == SN_OBJECT ? e->first : NULL;
