@@ -696,12 +696,18 @@ static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd
 	pump(x);
 }
 
-static void ex_status(struct nlevd_instance *inst, void *priv)
+static void ex_report(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
+	(void)inst;
 	struct ex *x = priv;
-	x->host->log(inst, NLEVD_LOG_NOTICE,
-		     "%zu running, %zu queued; %llu started, %llu failed, %llu events dropped",
-		     x->nruns, x->qlen, x->started, x->failed, x->dropped_total);
+	const struct nlevd_host *h = x->host;
+	h->status_string(st, "summary", "%zu running, %zu queued; %llu started, %llu failed",
+			 x->nruns, x->qlen, x->started, x->failed);
+	h->status_uint(st, "running", x->nruns);
+	h->status_uint(st, "queued", x->qlen);
+	h->status_uint(st, "started", x->started);
+	h->status_uint(st, "failed", x->failed);
+	h->status_uint(st, "events_dropped", x->dropped_total);
 }
 
 static void ex_destroy(struct nlevd_instance *inst, void *priv)
@@ -734,6 +740,6 @@ const struct nlevd_plugin nlevd_plugin = {
 	.create = ex_create,
 	.event = ex_event,
 	.once = ex_once,
-	.status = ex_status,
+	.report = ex_report,
 	.destroy = ex_destroy,
 };
