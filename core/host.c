@@ -92,4 +92,10 @@ struct nlevd_host host_table = {
 	.child_kill = child_kill,
 	.once_done = once_done,
 	.emit = h_emit,
+	/* 1.1 config helpers (instcfg.c) */
+	.cfg_string_required = instcfg_string_required,
+	.cfg_duration_range = instcfg_duration_range,
+	.cfg_words = instcfg_words,
+	.cfg_command = instcfg_command,
+	.families = instcfg_families,
 };

@@ -12,6 +12,7 @@ static void instance_free(struct instance *i)
 		child_disown_all(i);
 		i->p->destroy(instance_handle(i), i->priv);
 	}
+	instcfg_free(i); /* after destroy(): the plugin may use the strings there */
 	router_free(i->router);
 	filter_free(&i->filter);
 	module_put(i->mod);

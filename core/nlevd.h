@@ -274,6 +274,7 @@ struct instance {
 	bool fresh; /* started, not yet given the start-up replay */
 	bool emit_loop_warned, emit_full_warned; /* host->emit's -ELOOP, -ENOBUFS */
 	int once_state; /* 0 running, 1 ok, -1 failed */
+	struct instcfg_mem *mem; /* what cfg_words, cfg_command returned */
 };
 struct instances {
 	struct instance *head;
@@ -336,6 +337,17 @@ int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const
 		 int def, int *out);
 void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* 1.1's helpers (struct nlevd_host's cfg_string_required ... families). */
+int instcfg_string_required(struct nlevd_instance *inst, const char *key, const char **out);
+int instcfg_duration_range(struct nlevd_instance *inst, const char *key, uint64_t def,
+			   uint64_t min, uint64_t max, uint64_t *out);
+int instcfg_words(struct nlevd_instance *inst, const char *key, const char *def,
+		  const char *const **out, size_t *n);
+int instcfg_command(struct nlevd_instance *inst, const char *key, const char *const **argv,
+		    size_t *argc);
+unsigned instcfg_families(const struct nlevd_instance *inst);
+/* Frees what the lookups returned; after the plugin's destroy(). */
+void instcfg_free(struct instance *i);
 
 /* ---- once.c: --once ---- */
 /* Replay to every instance, flush, ask each to finish. */
