@@ -72,7 +72,7 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		i->errs = NULL;
 		return i;
 	}
-	i->mod = module_get(cfg, cfg->plugin_dir, type, pk ? pk->file : i->section->file,
+	i->mod = module_get(cfg, (const char *const *)cfg->plugin_path, type, pk ? pk->file : i->section->file,
 			    pk ? pk->line : i->section->line);
 	if (!i->mod) {
 		instance_free(i);
@@ -223,8 +223,8 @@ void instances_dispatch_plugin(struct instances *set, struct pevent *pe)
 void instances_status(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
-		log_notice("[%s] plugin %s, %zu events settling", i->name, i->p->name,
-			   router_pending(i->router));
+		log_notice("[%s] plugin %s %s, %zu events settling", i->name, i->p->name,
+			   i->p->version ? i->p->version : "(no version)", router_pending(i->router));
 		if (i->p->status)
 			i->p->status(instance_handle(i), i->priv);
 	}

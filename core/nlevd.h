@@ -90,7 +90,8 @@ struct cfg {
 	char **files; /* owned file names */
 	size_t nfiles;
 	/* [nlevd] values */
-	char *plugin_dir;
+	char *plugin_dir;   /* the search path as written (-P, plugin_dir, the default) */
+	char **plugin_path; /* its directories, NULL-terminated; the first match wins */
 	int log_level;
 	int log_target; /* -1 = not set */
 	char *user, *group, *pidfile;
@@ -250,12 +251,20 @@ extern void (*child_idle_hook)(void); /* the last child was reaped */
 
 /* ---- module.c: plugin modules, shared by the instances of a type ---- */
 struct module;
-/* Load plugin_dir/TYPE (or take another reference to it); errors go to cfg
- * at file:line.  NULL if it cannot be loaded or its descriptor is refused. */
-struct module *module_get(struct cfg *cfg, const char *dir, const char *type, const char *file,
-			  int line);
+/* Load DIR/TYPE from the first of dirs (NULL-terminated) that has it, or
+ * take another reference to it; errors go to cfg at file:line (a missing
+ * plugin's names every directory).  NULL if it is nowhere, cannot be
+ * loaded or its descriptor is refused. */
+struct module *module_get(struct cfg *cfg, const char *const *dirs, const char *type,
+			  const char *file, int line);
 void module_put(struct module *m); /* NULL is fine; the last reference unloads */
 const struct nlevd_plugin *module_plugin(const struct module *m);
+/* "NAME VERSION (ABI x.y) from FILE" */
+void module_describe(const struct module *m, char *buf, size_t len);
+/* "loaded plugin ..." (info) for each module not yet said: start-up, reload. */
+void module_log_loaded(void);
+/* -V -v: every plugin in dirs, one line each, the ones a first match hides too. */
+void module_list(const char *const *dirs, FILE *out);
 
 /* ---- instance.c: plugin instances, across reloads ---- */
 struct instance {

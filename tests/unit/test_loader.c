@@ -417,6 +417,22 @@ static void test_plugin_events(void)
 	is_int(rc, 0, "an ABI 1.0 plugin loads");
 	instances_destroy(&set);
 	cfg_free(c);
+
+	/* plugin_dir is a search path: the first directory that has it. */
+	char both[2 * PATH_MAX + 32];
+	snprintf(both, sizeof(both), "/nonexistent/nlevd %s %s", test_dir, plugins_dir);
+	c = create(both, "[x]\nplugin = oldabi\n[y]\nplugin = log\n", &set, &rc);
+	is_int(rc, 0, "search path: oldabi from the second directory, log from the third");
+	ok(rc == 0 && set.head && set.head->next && set.head->p->abi_minor == 0 &&
+	   !strcmp(set.head->next->p->name, "log"), "search path: both loaded");
+	instances_destroy(&set);
+	cfg_free(c);
+	c = create(both, "[x]\nplugin = no-such-plugin\n", &set, &rc);
+	ok(rc != 0, "search path: a missing plugin is refused");
+	expect_error(c, "loader.conf:4: ", "plugin 'no-such-plugin'", "/nonexistent/nlevd", test_dir,
+		     plugins_dir);
+	instances_destroy(&set);
+	cfg_free(c);
 	c = create(test_dir, "[x]\nplugin = oldabi\nevents = addr-add dns-failed\n", &set, &rc);
 	ok(rc != 0, "but cannot be given plugin events");
 	expect_error(c, "loader.conf:5: ", "[x] events: plugin oldabi (ABI 1.0) cannot receive "
