@@ -223,7 +223,7 @@ void instances_dispatch_plugin(struct instances *set, struct pevent *pe)
 void instances_status(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
-		log_notice("[%s] plugin %s %s, %zu events settling", i->name, i->p->name,
+		log_notice("[%s] plugin %s, version %s, %zu events settling", i->name, i->p->name,
 			   i->p->version ? i->p->version : "(no version)", router_pending(i->router));
 		if (i->p->status)
 			i->p->status(instance_handle(i), i->priv);

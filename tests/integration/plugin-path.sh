@@ -128,8 +128,8 @@ has "$NLEVD_ERR" "loaded plugin log $VERSION (ABI 1.1) from $D2/log.so" "start-u
 has "$NLEVD_ERR" "loaded plugin oldabi 0 (ABI 1.0) from $D1/probe.so" "start-up log: probe is not said"
 wait_event "$EV" '.event == "addr-add" and .address == "10.9.0.1" and .initial'
 kill -USR1 "$NLEVD_PID"
-wait_for "grep -qF '[p] plugin oldabi 0,' '$NLEVD_ERR'" 10 || fail "USR1: [p] is not listed with its plugin and version"
-has "$NLEVD_ERR" "[out] plugin log $VERSION," "USR1: [out] is not listed with its plugin and version"
+wait_for "grep -qF '[p] plugin oldabi, version 0,' '$NLEVD_ERR'" 10 || fail "USR1: [p] is not listed with its plugin and version"
+has "$NLEVD_ERR" "[out] plugin log, version $VERSION," "USR1: [out] is not listed with its plugin and version"
 assert_running "after USR1"
 stop_nlevd
 pass
