@@ -1,4 +1,4 @@
-/* Plugin modules: found in the search path, loaded once per file with libltdl, descriptor and ABI checked, refcounted. */
+/* Plugin modules: found in the search path, loaded once per file with libltdl, checked, refcounted. */
 #include <dirent.h>
 #include <errno.h>
 #include <ltdl.h>
