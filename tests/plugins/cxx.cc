@@ -27,7 +27,7 @@ int cxx_create(const struct nlevd_host *host, struct nlevd_instance *inst, void 
 	if (host->cfg_string(inst, "record", NULL, &record) < 0)
 		return -EINVAL;
 	if (!record) {
-		host->cfg_error(inst, "record", "is required");
+		host->cfg_error(inst, "record", "record = FILE is required");
 		return -EINVAL;
 	}
 	// No exception may leave a callback: the daemon is C.
