@@ -33,7 +33,7 @@ struct old {
 	struct nlevd_instance *inst;
 	const char *record, *command;
 	uint64_t limit, delay, buffer;
-	bool verbose;
+	bool verbose, started;
 	int mode;
 	unsigned events, children;
 	struct kid kids[MAX_CHILDREN];
@@ -95,6 +95,7 @@ static int old_start(struct nlevd_instance *inst, void *priv)
 	    o->host->instance_name(inst), (unsigned long long)o->limit,
 	    (unsigned long long)o->delay, (unsigned long long)o->buffer, o->verbose,
 	    modes[o->mode]);
+	o->started = true;
 	return 0;
 }
 
@@ -223,7 +224,7 @@ static void old_destroy(struct nlevd_instance *inst, void *priv)
 {
 	struct old *o = priv;
 	(void)inst;
-	if (o && o->record)
+	if (o && o->started) /* (-t and a refused reload write nothing) */
 		rec(o, "destroy");
 	free(o);
 }
