@@ -36,6 +36,8 @@
  *        nlevd_event.name, .fields and .nfields.  The minor stayed 1, so a
  *        plugin tests host->size, not host->abi_minor, before calling emit:
  *          host->size >= offsetof(struct nlevd_host, emit) + sizeof(host->emit)
+ *        The header declares nlevd_plugin (C linkage for C++ plugins)
+ *        and, in C++, nlevd_plugin_base(); no layout change.
  *
  * Plugin events
  *   A plugin announces what it did with host->emit(inst, name, fields, n):

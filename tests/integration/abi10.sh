@@ -146,7 +146,8 @@ grep -qx reopen "$REC" || fail "a reload with the same section did not reopen it
 [ "$(grep -c '^start ' "$REC")" -eq 1 ] || fail "the kept instance was started again: $(cat "$REC")"
 cp "$T/limit.conf" "$T/nlevd.conf"
 hup_and_wait 'reload failed'
-[ "$(grep -cx reopen "$REC")" -eq 2 ] || fail "a refused reload did not reopen it: $(cat "$REC")"
+# (logged just before the old instances are reopened)
+wait_for "[ \$(grep -cx reopen '$REC') -eq 2 ]" || fail "a refused reload did not reopen it: $(cat "$REC")"
 conf 8 >"$T/nlevd.conf"
 hup_and_wait 'reloaded'
 grep -qx "start old limit=8 delay=1500 buffer=4096 verbose=1 mode=beta" "$REC" ||

@@ -84,8 +84,12 @@ static int old_create(const struct nlevd_host *host, struct nlevd_instance *inst
 		host->cfg_error(inst, "command", "must be an absolute path");
 		bad = 1;
 	}
+	if (bad) { /* destroy() is not called when create() fails */
+		free(o);
+		return -EINVAL;
+	}
 	*priv = o;
-	return bad ? -EINVAL : 0;
+	return 0;
 }
 
 static int old_start(struct nlevd_instance *inst, void *priv)
