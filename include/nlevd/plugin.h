@@ -27,7 +27,8 @@
  *   gets neither stop() nor destroy(); every other one goes exactly once.
  *   start-up  create() for every instance (the interface/address state is
  *             still empty: the kernel has not been asked yet; the daemon
- *             has not yet forked or dropped privileges).  With no error,
+ *             has not yet forked or dropped privileges).  After an error
+ *             every instance goes (NLEVD_STOP_REFUSED), exit 78.  Else
  *             start() for every instance (the state is complete now), then
  *             each instance's start-up replay: the state as link-add,
  *             link-up and addr-add events with ev->initial true, through
@@ -59,7 +60,7 @@
  *     changes meaning or position; the daemon refuses a plugin whose major
  *     differs, naming the file and both versions.  NLEVD_ABI_MINOR grows
  *     when fields are appended (1.1 grew while the minor stayed 1, see the
- *     change log).  A plugin uses a field f of struct nlevd_host only when
+ *     change log).  A plugin uses a host field f newer than 1.0 only when
  *       host->size >= offsetof(struct nlevd_host, f) + sizeof(host->f)
  *     and the daemon reads nlevd_plugin fields only up to plugin->size.
  *   - Frozen layout: struct nlevd_link, nlevd_addr and nlevd_event keep
