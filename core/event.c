@@ -263,6 +263,14 @@ static void json_string(struct sbuf *s, const char *str)
 	sb_putc(s, '"');
 }
 
+size_t json_quote(const char *str, char *buf, size_t len)
+{
+	struct sbuf s = {buf, len, 0};
+	json_string(&s, str);
+	sb_end(&s);
+	return s.used;
+}
+
 static void json_field(const char *name, const char *value, bool quoted, void *arg)
 {
 	struct sbuf *s = arg;

@@ -58,6 +58,8 @@ const char *plugin_event_name(int id); /* NULL past the last */
 void event_fields(const struct nlevd_event *ev, nlevd_field_cb cb, void *arg);
 size_t event_json(const struct nlevd_event *ev, char *buf, size_t len);
 size_t event_text(const struct nlevd_event *ev, char *buf, size_t len);
+/* str as a JSON string, quotes included, ASCII only (\uXXXX), as snprintf. */
+size_t json_quote(const char *str, char *buf, size_t len);
 size_t addr_flags_str(uint32_t flags, int family, char *buf, size_t len);
 size_t link_flags_str(uint32_t flags, char *buf, size_t len);
 const char *scope_name(uint8_t scope);

@@ -357,30 +357,18 @@ void status_text(const struct nlevd_status *st, status_line_cb cb, void *arg)
 	free(top.p);
 }
 
+/* The event encoder's JSON strings (event.c), so both speak one dialect. */
 static void json_str(struct sbuf *b, const char *s)
 {
-	sb_str(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char e[8];
-		uint32_t cp;
-		int n;
-		if (*p == '"' || *p == '\\') {
-			e[0] = '\\';
-			e[1] = (char)*p;
-			sb_put(b, e, 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(e, sizeof(e), "\\u%04x", *p);
-			sb_str(b, e);
-		} else if (*p < 0x80) {
-			sb_put(b, (const char *)p, 1);
-		} else if ((n = utf8_seq(p, &cp)) > 0) {
-			sb_put(b, (const char *)p, (size_t)n);
-			p += n - 1;
-		} else {
-			sb_str(b, "\\ufffd"); /* JSON must be UTF-8 */
-		}
+	size_t n = json_quote(s, NULL, 0);
+	char *q = malloc(n + 1);
+	if (!q) {
+		b->cut = true; /* out of memory: status_json() gives up */
+		return;
 	}
-	sb_str(b, "\"");
+	json_quote(s, q, n + 1);
+	sb_put(b, q, n);
+	free(q);
 }
 
 static void json_node(struct sbuf *b, const struct snode *n)
