@@ -19,8 +19,22 @@ output = $T/events.json
 EOF
 export NOTIFY_SOCKET=$T/notify.sock
 start_nlevd "$T/nlevd.conf"
-wait_for "grep -q '^READY=1|STATUS=[0-9]* interfaces, [0-9]* addresses, 1 instances$' '$T/notify.out'" ||
-	fail "no READY=1 with a status: $(cat "$T/notify.out")"
+wait_for "grep -q '^READY=1|STATUS=[0-9]* interfaces, [0-9]* addresses, 1 instances; all: [0-9]* lines written, 0 lost to $T/events.json$' '$T/notify.out'" ||
+	fail "no READY=1 with a status and the instance's summary: $(cat "$T/notify.out")"
+# The instance's summary changes with its work: STATUS= follows (checked
+# every 5 s), without READY=1.
+veth_pair v0 v1
+ip -n "$NS" addr add 10.61.0.1/24 dev v0 || fail "addr add"
+wait_event "$T/events.json" '.event == "addr-add" and .address == "10.61.0.1"'
+# (IPv6 link-local addresses may still come: compare with the file as is.)
+status_follows()
+{
+	local n
+	n=$(grep -c . "$T/events.json")
+	grep -q "^STATUS=[0-9]* interfaces, [0-9]* addresses, 1 instances; all: $n lines written, 0 lost" "$T/notify.out"
+}
+wait_for status_follows 20 ||
+	fail "STATUS= does not follow the instance's summary: $(cat "$T/notify.out")"
 kill -HUP "$NLEVD_PID"
 wait_for "[ \$(grep -c '^READY=1' '$T/notify.out') -ge 2 ]" || fail "no READY=1 after HUP: $(cat "$T/notify.out")"
 grep "^RELOADING=1|STATUS=reloading $T/nlevd.conf$" "$T/notify.out" >/dev/null || fail "no RELOADING=1"
@@ -31,7 +45,7 @@ wait_for "grep -q 'STATUS=reload failed (1 errors), old configuration running' '
 stop_nlevd
 wait_for "grep -q '^STOPPING=1' '$T/notify.out'" || fail "no STOPPING=1"
 # In order: READY, RELOADING, READY, RELOADING, READY, STOPPING
-order=$(grep -v '^listening$' "$T/notify.out" | cut -d'|' -f1 | tr '\n' ' ')
+order=$(grep -v -e '^listening$' -e '^STATUS=' "$T/notify.out" | cut -d'|' -f1 | tr '\n' ' ')
 [ "$order" = "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 STOPPING=1 " ] || fail "order: $order"
 grep -q 'cannot notify' "$NLEVD_ERR" && fail "notification failures logged: $(grep 'cannot notify' "$NLEVD_ERR")"
 
