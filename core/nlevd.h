@@ -171,7 +171,7 @@ extern struct nl_stats nl_stats;
  * and the state must be read again (the caller asks for the resync). */
 bool netlink_input(const void *buf, size_t len);
 
-/* ---- filter (router.c) ---- */
+/* ---- filter.c: an instance's filter, parsed and matched ---- */
 struct filter {
 	uint32_t events; /* bit per enum nlevd_event_type */
 	uint32_t pevents; /* bit per plugin_event_parse() id; none by default */
@@ -185,9 +185,18 @@ struct filter {
 	bool startup;
 	uint64_t settle_ms;
 };
+/* The core's per-instance keys that filter_parse() reads (NULL-terminated). */
+extern const char *const filter_keys[];
+/* An error about key kv (NULL: the section), msg already formatted. */
+typedef void (*filter_error_cb)(void *arg, const struct cfg_kv *kv, const char *msg);
+/* The keys of s into f, with p's defaults; every bad key goes to err.
+ * 0 or -EINVAL; either way f is filter_free()'d by the caller. */
+int filter_parse(struct filter *f, struct cfg_section *s, const struct nlevd_plugin *p,
+		 filter_error_cb err, void *arg);
 bool filter_ifname(const struct filter *f, const char *ifname);
 bool filter_addr(const struct filter *f, const struct nlevd_addr *a);
 bool filter_event(const struct filter *f, const struct nlevd_event *ev);
+bool filter_plugin_event(const struct filter *f, int id); /* plugin_event_parse() id */
 void filter_free(struct filter *f);
 
 /* ---- emit.c: plugin events (host->emit) ---- */
