@@ -25,7 +25,8 @@
 
 struct nlevd_child {
 	struct nlevd_child *next, *prev;
-	struct instance *owner;
+	void *owner;  /* whose it is, for child_disown_all() */
+	char *prefix; /* the owner's name, for the log; NULL once disowned */
 	struct ev_loop *loop;
 	pid_t pid;
 	char *name; /* argv[0], for the log */
@@ -52,9 +53,19 @@ static void child_input_free(struct nlevd_child *c)
 	c->input = NULL;
 }
 
-void (*child_idle_hook)(void);
 static struct nlevd_child *children;
 static int nchildren;
+/* ev_child watchers work on libev's default loop only: main passes it. */
+static struct ev_loop *child_loop;
+static void (*idle_cb)(void *arg);
+static void *idle_arg;
+
+void child_init(struct ev_loop *loop, void (*idle)(void *arg), void *arg)
+{
+	child_loop = loop;
+	idle_cb = idle;
+	idle_arg = arg;
+}
 
 int child_count(void)
 {
@@ -63,7 +74,7 @@ int child_count(void)
 
 static const char *owner_name(const struct nlevd_child *c)
 {
-	return c->owner ? c->owner->name : "-";
+	return c->prefix ? c->prefix : "-";
 }
 
 static void child_line_cb(void *arg, int fd, const char *line)
@@ -125,6 +136,7 @@ static void child_free(struct nlevd_child *c)
 		c->next->prev = c->prev;
 	nchildren--;
 	child_input_free(c);
+	free(c->prefix);
 	free(c->name);
 	free(c);
 }
@@ -145,8 +157,8 @@ static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 	child_free(c);
 	if (done)
 		done(arg, &res);
-	if (nchildren == 0 && child_idle_hook)
-		child_idle_hook();
+	if (nchildren == 0 && idle_cb)
+		idle_cb(idle_arg);
 }
 
 static void signal_group(struct nlevd_child *c, int sig)
@@ -186,7 +198,7 @@ void child_kill(struct nlevd_child *c)
 	ev_timer_start(c->loop, &c->tw);
 }
 
-void child_disown_all(struct instance *owner)
+void child_disown_all(const void *owner)
 {
 	for (struct nlevd_child *c = children; c; c = c->next) {
 		if (c->owner != owner)
@@ -196,8 +208,11 @@ void child_disown_all(struct instance *owner)
 		child_kill(c);
 	}
 	for (struct nlevd_child *c = children; c; c = c->next)
-		if (c->owner == owner)
+		if (c->owner == owner) {
 			c->owner = NULL;
+			free(c->prefix);
+			c->prefix = NULL;
+		}
 }
 
 void child_kill_all(void)
@@ -276,9 +291,10 @@ fail:
 	_exit(127);
 }
 
-struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child_spec *spec)
+struct nlevd_child *child_spawn(void *owner, const char *prefix,
+				const struct nlevd_child_spec *spec)
 {
-	if (!spec || !spec->argv || !spec->argv[0] || spec->argv[0][0] != '/') {
+	if (!child_loop || !spec || !spec->argv || !spec->argv[0] || spec->argv[0][0] != '/') {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -314,7 +330,8 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 		c->in_len = spec->input_len;
 	}
 	const char *base = strrchr(spec->argv[0], '/');
-	if (!(c->name = strdup(base ? base + 1 : spec->argv[0])))
+	if (!(c->name = strdup(base ? base + 1 : spec->argv[0])) ||
+	    (prefix && !(c->prefix = strdup(prefix))))
 		goto fail;
 	if ((fd_limit = sysconf(_SC_OPEN_MAX)) <= 0)
 		fd_limit = 65536;
@@ -351,6 +368,7 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 		close(pout[0]);
 		close(perr[0]);
 		child_input_free(c);
+		free(c->prefix);
 		free(c->name);
 		free(c);
 		errno = child_errno;
@@ -358,7 +376,7 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 	}
 	c->pid = pid;
 	c->owner = owner;
-	c->loop = EV_DEFAULT;
+	c->loop = child_loop;
 	c->line = spec->line;
 	c->done = spec->done;
 	c->arg = spec->arg;
@@ -399,6 +417,7 @@ fail:;
 		if (pe[i] >= 0) close(pe[i]);
 	}
 	child_input_free(c);
+	free(c->prefix);
 	free(c->name);
 	free(c);
 	errno = e;

@@ -60,9 +60,9 @@ static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 	if (spec && i->p->abi_minor < 1) {
 		struct nlevd_child_spec s = {0};
 		memcpy(&s, spec, offsetof(struct nlevd_child_spec, exec_fd));
-		return child_spawn(i, &s);
+		return child_spawn(i, i->name, &s);
 	}
-	return child_spawn(i, spec);
+	return child_spawn(i, i->name, spec);
 }
 
 struct nlevd_host host_table = {

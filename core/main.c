@@ -161,8 +161,9 @@ static void stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	stop_step();
 }
 
-static void children_idle(void)
+static void children_idle(void *arg)
 {
+	(void)arg;
 	if (d.stop_phase)
 		stop_step();
 }
@@ -194,7 +195,6 @@ static void stop(void)
 	log_notice("stopping");
 	notify("STOPPING=1\nSTATUS=stopping");
 	netlink_close();
-	child_idle_hook = children_idle;
 	if (child_count()) {
 		ev_timer_set(&d.stop_timer, STOP_GRACE, 0.);
 		ev_timer_start(d.loop, &d.stop_timer);
@@ -222,8 +222,9 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 }
 
-static void once_check(void)
+static void once_check(void *arg)
 {
+	(void)arg;
 	int r = instances_once_result(&d.running);
 	if (r != 0) {
 		d.exit_code = r > 0 ? EX_OK_ : EX_FAIL;
@@ -361,10 +362,9 @@ static int run(struct cfg *c)
 	ev_timer_init(&d.stop_timer, stop_timer_cb, 0., 0.);
 
 	if (d.once) {
-		once_done_hook = once_check;
-		instances_once(&d.running);
+		instances_once(&d.running, once_check, NULL);
 		d.exit_code = -1;
-		once_check();
+		once_check(NULL);
 		if (d.exit_code < 0)
 			ev_run(d.loop, 0);
 		if (d.exit_code < 0) /* stopped by a signal */
@@ -475,6 +475,7 @@ int main(int argc, char **argv)
 		return EX_FAIL;
 	}
 	emit_init(d.loop, dispatch_plugin, NULL);
+	child_init(d.loop, children_idle, NULL);
 	/* Instances are checked even after other errors: -t reports them all. */
 	instances_create(c, d.loop, NULL, &d.running);
 	if (c->nerrors) {

@@ -145,7 +145,9 @@ struct state_link;
 typedef void (*state_event_cb)(const struct nlevd_event *ev, void *arg);
 void state_init(state_event_cb cb, void *arg);
 void state_free(void);
-void state_apply(const struct nl_rec *rec);
+/* True when rec refers to an object the table does not have (an address of
+ * an unknown interface): a message was lost, the state must be read again. */
+bool state_apply(const struct nl_rec *rec);
 void state_mark(void);  /* begin a resync: everything unseen */
 void state_sweep(void); /* end it: what was not seen is gone */
 bool state_link_known(int ifindex);
@@ -157,7 +159,6 @@ void state_dump_log(void);
 size_t state_count_links(void);
 size_t state_count_addrs(void);
 bool addr_usable(uint32_t flags);
-extern bool state_resync_wanted; /* a message referred to an unknown object */
 
 /* ---- netlink.c ---- */
 struct ev_loop;
@@ -167,8 +168,9 @@ void netlink_close(void);
 void netlink_stats_log(void);
 extern struct nl_stats nl_stats;
 /* One datagram from the monitor socket: decoded into the state.  True when
- * a message in it was malformed or cut short, i.e. an event may be lost
- * and the state must be read again (the caller asks for the resync). */
+ * a message in it was malformed or cut short, or referred to an object the
+ * state does not have, i.e. an event may be lost and the state must be
+ * read again (the caller asks for the resync). */
 bool netlink_input(const void *buf, size_t len);
 
 /* ---- filter.c: an instance's filter, parsed and matched ---- */
@@ -249,13 +251,20 @@ void router_flush(struct router *r); /* deliver what is pending now */
 size_t router_pending(const struct router *r);
 
 /* ---- child.c ---- */
-struct instance;
-struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child_spec *spec);
+/* Before the first child_spawn(): the loop (libev's default one: only it
+ * reaps children) and idle, called with arg whenever the last child has
+ * been reaped (NULL: nothing to call). */
+void child_init(struct ev_loop *loop, void (*idle)(void *arg), void *arg);
+/* The host table's child_spawn for owner (opaque, for child_disown_all()),
+ * whose lines are logged as "[prefix] ..." (copied; NULL logs "-"). */
+struct nlevd_child *child_spawn(void *owner, const char *prefix,
+				const struct nlevd_child_spec *spec);
 void child_kill(struct nlevd_child *c);
-void child_disown_all(struct instance *owner); /* instance going away */
+/* owner is going away: its children get TERM, their done and line are
+ * never called, and they are logged as "-". */
+void child_disown_all(const void *owner);
 int child_count(void);
 void child_kill_all(void);
-extern void (*child_idle_hook)(void); /* the last child was reaped */
 
 /* ---- module.c: plugin modules, shared by the instances of a type ---- */
 struct module;
@@ -347,11 +356,11 @@ void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char 
 	__attribute__((format(printf, 3, 4)));
 
 /* ---- once.c: --once ---- */
-/* Replay to every instance, flush, ask each to finish. */
-void instances_once(struct instances *set);
+/* Replay to every instance, flush, ask each to finish; finished(arg) is
+ * called whenever an instance says later (host->once_done) that it has. */
+void instances_once(struct instances *set, void (*finished)(void *arg), void *arg);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
 void once_done(struct nlevd_instance *inst, bool ok); /* the host table's once_done */
-extern void (*once_done_hook)(void);
 
 /* ---- host.c ---- */
 extern struct nlevd_host host_table; /* .loop set by instances_create() */

@@ -3,10 +3,14 @@
 
 #include "nlevd.h"
 
-void (*once_done_hook)(void);
+/* Told each time an instance finishes: main's, passed in by instances_once(). */
+static void (*finished_cb)(void *arg);
+static void *finished_arg;
 
-void instances_once(struct instances *set)
+void instances_once(struct instances *set, void (*finished)(void *arg), void *arg)
 {
+	finished_cb = finished;
+	finished_arg = arg;
 	for (struct instance *i = set->head; i; i = i->next) {
 		int st = i->p->start ? i->p->start(instance_handle(i), i->priv) : 0;
 		if (st < 0) {
@@ -40,6 +44,6 @@ void once_done(struct nlevd_instance *inst, bool ok)
 	struct instance *i = instance_of(inst);
 	if (i->once_state == 0)
 		i->once_state = ok ? 1 : -1;
-	if (once_done_hook)
-		once_done_hook();
+	if (finished_cb)
+		finished_cb(finished_arg);
 }
