@@ -3,7 +3,10 @@
  * line into the log or the plugin (childout.c, which bounds what a flooding
  * child costs), a timeout that sends TERM and then KILL to the whole group,
  * and completion reported when the child itself exits, so a hook that
- * leaves a daemon behind does not hold its queue. */
+ * leaves a daemon behind does not hold its queue.  A child that could not
+ * exec is reported the same way, from the loop: once child_spawn() has
+ * returned a child, its done is called exactly once, and never from inside
+ * child_spawn() (plugin.h). */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -38,6 +41,7 @@ struct nlevd_child {
 	size_t in_len, in_off;
 	int kill_stage; /* 0 none, 1 TERM sent, 2 KILL sent */
 	bool timed_out;
+	int spawn_error; /* exec failed (already reaped): reported by tw */
 	void (*line)(void *arg, int fd, const char *line);
 	void (*done)(void *arg, const struct nlevd_child_result *res);
 	void *arg;
@@ -141,6 +145,18 @@ static void child_free(struct nlevd_child *c)
 	free(c);
 }
 
+/* c is freed before done runs: done may spawn again, and c is invalid. */
+static void child_finish(struct nlevd_child *c, const struct nlevd_child_result *res)
+{
+	void (*done)(void *, const struct nlevd_child_result *) = c->done;
+	void *arg = c->arg;
+	child_free(c);
+	if (done)
+		done(arg, res);
+	if (nchildren == 0 && idle_cb)
+		idle_cb(idle_arg);
+}
+
 static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	(void)loop;
@@ -152,13 +168,16 @@ static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct nlevd_child_result res = {
 		.pid = c->pid, .status = w->rstatus, .timed_out = c->timed_out,
 	};
-	void (*done)(void *, const struct nlevd_child_result *) = c->done;
-	void *arg = c->arg;
-	child_free(c);
-	if (done)
-		done(arg, &res);
-	if (nchildren == 0 && idle_cb)
-		idle_cb(idle_arg);
+	child_finish(c, &res);
+}
+
+static void spawn_failed_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct nlevd_child *c = w->data;
+	struct nlevd_child_result res = {.pid = c->pid, .spawn_error = c->spawn_error};
+	child_finish(c, &res);
 }
 
 static void signal_group(struct nlevd_child *c, int sig)
@@ -189,7 +208,9 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 void child_kill(struct nlevd_child *c)
 {
-	if (!c || c->kill_stage)
+	/* A child that could not exec is reaped already: its pid may be
+	 * another process's by now. */
+	if (!c || c->kill_stage || c->spawn_error)
 		return;
 	signal_group(c, SIGTERM);
 	c->kill_stage = 1;
@@ -219,6 +240,15 @@ void child_kill_all(void)
 {
 	for (struct nlevd_child *c = children; c; c = c->next)
 		child_kill(c);
+}
+
+static void child_link(struct nlevd_child *c)
+{
+	c->next = children;
+	if (children)
+		children->prev = c;
+	children = c;
+	nchildren++;
 }
 
 static int set_nonblock(int fd)
@@ -360,7 +390,19 @@ struct nlevd_child *child_spawn(void *owner, const char *prefix,
 		n = read(pe[0], &child_errno, sizeof(child_errno));
 	while (n < 0 && errno == EINTR);
 	close(pe[0]);
+	c->pid = pid;
+	c->owner = owner;
+	c->loop = child_loop;
+	c->line = spec->line;
+	c->done = spec->done;
+	c->arg = spec->arg;
+	ev_child_init(&c->cw, child_exit_cb, pid, 0);
+	c->cw.data = c;
+	ev_timer_init(&c->tw, timer_cb, 0., 0.);
+	c->tw.data = c;
 	if (n == (ssize_t)sizeof(child_errno)) {
+		/* It could not exec: reaped here (it exits at once), reported
+		 * from the loop with spawn_error, like any other end. */
 		int st;
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
@@ -368,23 +410,17 @@ struct nlevd_child *child_spawn(void *owner, const char *prefix,
 		close(pout[0]);
 		close(perr[0]);
 		child_input_free(c);
-		free(c->prefix);
-		free(c->name);
-		free(c);
-		errno = child_errno;
-		return NULL;
+		c->spawn_error = child_errno ? child_errno : EIO;
+		ev_io_init(&c->in_w, in_cb, -1, EV_WRITE);
+		c->out.s[0].w.fd = c->out.s[1].w.fd = -1;
+		ev_timer_init(&c->tw, spawn_failed_cb, 0., 0.);
+		ev_timer_start(c->loop, &c->tw);
+		child_link(c);
+		return c;
 	}
-	c->pid = pid;
-	c->owner = owner;
-	c->loop = child_loop;
-	c->line = spec->line;
-	c->done = spec->done;
-	c->arg = spec->arg;
 	set_nonblock(pin[1]);
 	set_nonblock(pout[0]);
 	set_nonblock(perr[0]);
-	ev_child_init(&c->cw, child_exit_cb, pid, 0);
-	c->cw.data = c;
 	ev_child_start(c->loop, &c->cw);
 	ev_io_init(&c->in_w, in_cb, pin[1], EV_WRITE);
 	c->in_w.data = c;
@@ -396,17 +432,11 @@ struct nlevd_child *child_spawn(void *owner, const char *prefix,
 	c->out.remark = child_remark_cb;
 	c->out.arg = c;
 	child_out_start(&c->out, c->loop, pout[0], perr[0]);
-	ev_timer_init(&c->tw, timer_cb, 0., 0.);
-	c->tw.data = c;
 	if (spec->timeout_ms) {
 		ev_timer_set(&c->tw, (double)spec->timeout_ms / 1000., 0.);
 		ev_timer_start(c->loop, &c->tw);
 	}
-	c->next = children;
-	if (children)
-		children->prev = c;
-	children = c;
-	nchildren++;
+	child_link(c);
 	return c;
 fail:;
 	int e = errno;
