@@ -65,6 +65,20 @@ static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 	return child_spawn(i, i->name, spec);
 }
 
+static int h_timer_start(struct nlevd_instance *inst, struct nlevd_timer **t, uint64_t after_ms,
+			 uint64_t repeat_ms, nlevd_timer_cb cb, void *arg)
+{
+	if (!inst)
+		return -EINVAL;
+	return timers_start(&instance_of(inst)->timers, t, after_ms, repeat_ms, cb, arg);
+}
+
+static void h_timer_stop(struct nlevd_instance *inst, struct nlevd_timer **t)
+{
+	if (inst)
+		timers_stop(&instance_of(inst)->timers, t);
+}
+
 struct nlevd_host host_table = {
 	.abi_major = NLEVD_ABI_MAJOR,
 	.abi_minor = NLEVD_ABI_MINOR,
@@ -92,4 +106,13 @@ struct nlevd_host host_table = {
 	.child_kill = child_kill,
 	.once_done = once_done,
 	.emit = h_emit,
+	.timer_start = h_timer_start,
+	.timer_stop = h_timer_stop,
+	.timer_active = timers_active,
+	.status_object = status_object,
+	.status_list = status_list,
+	.status_end = status_end,
+	.status_string = status_string,
+	.status_uint = status_uint,
+	.status_bool = status_bool,
 };

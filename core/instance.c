@@ -4,14 +4,22 @@
 
 #include "nlevd.h"
 
-static void instance_free(struct instance *i)
+/* The way out of every instance: its timers stop (no callback after
+ * stop()), the plugin learns why it goes, its children are disowned, it
+ * frees itself, then the core frees what the plugin left. */
+static void instance_free(struct instance *i, enum nlevd_stop_reason why)
 {
 	if (!i)
 		return;
-	if (i->created && i->p->destroy) {
+	if (i->created) {
+		timers_close(&i->timers);
+		if (PLUGIN_HAS(i->p, stop))
+			i->p->stop(instance_handle(i), i->priv, why);
 		child_disown_all(i);
-		i->p->destroy(instance_handle(i), i->priv);
+		if (i->p->destroy)
+			i->p->destroy(instance_handle(i), i->priv);
 	}
+	timers_free(&i->timers);
 	router_free(i->router);
 	filter_free(&i->filter);
 	module_put(i->mod);
@@ -43,26 +51,36 @@ static struct instance *find_same(const struct instances *old, const char *name,
 	return NULL;
 }
 
+/* An instance that never ran goes as refused, or as checked under -t. */
+static enum nlevd_stop_reason why_refused(const struct instances *set)
+{
+	return set->check ? NLEVD_STOP_CHECK : NLEVD_STOP_REFUSED;
+}
+
 static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
-					const struct instances *old, struct cfg_section *s)
+					const struct instances *old, const struct instances *out,
+					struct cfg_section *s)
 {
 	struct instance *i = calloc(1, sizeof(*i));
 	if (!i || !(i->name = strdup(s->name)) || !(i->section = section_copy(s))) {
 		cfg_error(cfg, s->file, s->line, "out of memory");
-		instance_free(i);
+		if (i)
+			timers_init(&i->timers, loop, instance_handle(i));
+		instance_free(i, why_refused(out));
 		return NULL;
 	}
+	timers_init(&i->timers, loop, instance_handle(i));
 	i->errs = cfg;
 	struct cfg_kv *pk = cfg_find(i->section, "plugin");
 	const char *type = pk ? pk->value : s->name;
 	if (!name_valid(type)) {
 		instcfg_error(i, pk, "'%s' is not a plugin name", type);
-		instance_free(i);
+		instance_free(i, why_refused(out));
 		return NULL;
 	}
 	if (!(i->fingerprint = section_fingerprint(type, i->section))) {
 		instcfg_error(i, NULL, "out of memory");
-		instance_free(i);
+		instance_free(i, why_refused(out));
 		return NULL;
 	}
 	struct instance *same = find_same(old, i->name, i->fingerprint);
@@ -74,7 +92,7 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 	i->mod = module_get(cfg, cfg->plugin_dir, type, pk ? pk->file : i->section->file,
 			    pk ? pk->line : i->section->line);
 	if (!i->mod) {
-		instance_free(i);
+		instance_free(i, why_refused(out));
 		return NULL;
 	}
 	i->p = module_plugin(i->mod);
@@ -95,12 +113,12 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		i->created = true;
 	}
 	if (bad) {
-		instance_free(i);
+		instance_free(i, why_refused(out));
 		return NULL;
 	}
 	if (!(i->router = router_new(loop, &i->filter, deliver_cb, i))) {
 		instcfg_error(i, NULL, "out of memory");
-		instance_free(i);
+		instance_free(i, why_refused(out));
 		return NULL;
 	}
 	i->errs = NULL;
@@ -114,14 +132,14 @@ int instances_create(struct cfg *cfg, struct ev_loop *loop, const struct instanc
 	host_table.loop = loop;
 	out->head = NULL;
 	for (struct cfg_section *s = cfg->sections; s; s = s->next) {
-		struct instance *i = instance_create(cfg, loop, old, s);
+		struct instance *i = instance_create(cfg, loop, old, out, s);
 		if (i) {
 			*tail = i;
 			tail = &i->next;
 		}
 	}
 	if (cfg->nerrors) {
-		instances_destroy(out);
+		instances_destroy(out, why_refused(out));
 		return -1;
 	}
 	return 0;
@@ -166,7 +184,7 @@ void instances_commit(struct instances *old, struct instances *neu)
 			o->next = i->next;
 			*pp = o;
 			i->reuse = NULL;
-			instance_free(i);
+			instance_free(i, NLEVD_STOP_RELOAD); /* a stub: never created */
 			if (o->p->reopen)
 				o->p->reopen(instance_handle(o), o->priv);
 			pp = &o->next;
@@ -174,7 +192,7 @@ void instances_commit(struct instances *old, struct instances *neu)
 		}
 		pp = &i->next;
 	}
-	instances_destroy(old);
+	instances_destroy(old, NLEVD_STOP_RELOAD);
 	/* Only now, with the old set gone, do new instances see the state. */
 	for (struct instance *i = neu->head; i; i = i->next) {
 		if (i->fresh && i->filter.startup)
@@ -192,14 +210,14 @@ void instances_reopen(struct instances *set)
 			i->p->reopen(instance_handle(i), i->priv);
 }
 
-void instances_destroy(struct instances *set)
+void instances_destroy(struct instances *set, enum nlevd_stop_reason why)
 {
 	while (set->head) {
 		struct instance *i = set->head;
 		set->head = i->next;
 		if (i->router)
 			router_flush(i->router); /* what settled is still delivered */
-		instance_free(i);
+		instance_free(i, why);
 	}
 }
 
@@ -219,12 +237,63 @@ void instances_dispatch_plugin(struct instances *set, struct pevent *pe)
 			router_push_plugin(i->router, pe);
 }
 
+struct nlevd_status *instance_report(struct instance *i)
+{
+	if (!i->created || !PLUGIN_HAS(i->p, report))
+		return NULL;
+	struct nlevd_status *st = status_new();
+	if (st)
+		i->p->report(instance_handle(i), i->priv, st);
+	return st;
+}
+
+static void report_line_cb(const char *line, void *arg)
+{
+	log_notice("[%s] %s", (const char *)arg, line);
+}
+
+/* The structured status as log lines; false when the plugin has none. */
+static bool report_log(struct instance *i)
+{
+	struct nlevd_status *st = instance_report(i);
+	if (!st)
+		return false;
+	status_text(st, report_line_cb, i->name);
+	status_free(st);
+	return true;
+}
+
 void instances_status(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
 		log_notice("[%s] plugin %s, %zu events settling", i->name, i->p->name,
 			   router_pending(i->router));
-		if (i->p->status)
+		if (!report_log(i) && i->p->status)
 			i->p->status(instance_handle(i), i->priv);
 	}
+}
+
+void instances_report_log(struct instances *set)
+{
+	for (struct instance *i = set->head; i; i = i->next)
+		report_log(i);
+}
+
+size_t instances_summary(struct instances *set, char *buf, size_t len)
+{
+	size_t n = 0;
+	if (len)
+		buf[0] = '\0';
+	for (struct instance *i = set->head; i; i = i->next) {
+		struct nlevd_status *st = instance_report(i);
+		const char *sum = st ? status_summary(st) : NULL;
+		if (sum) {
+			int k = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "%s%s: %s",
+					 n ? "; " : "", i->name, sum);
+			if (k > 0)
+				n += (size_t)k;
+		}
+		status_free(st);
+	}
+	return n;
 }

@@ -31,6 +31,7 @@
 #define EX_USAGE_ 64
 #define EX_CONFIG_ 78
 #define STOP_GRACE 2.0
+#define STATUS_EVERY 5.0 /* s between checks of systemd's STATUS= */
 
 static struct {
 	struct ev_loop *loop;
@@ -42,6 +43,8 @@ static struct {
 	struct instances running;
 	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
 	ev_timer stop_timer;
+	ev_timer status_timer; /* systemd's STATUS=, when notifying */
+	char status_sent[1024];
 	ev_periodic no_wakeup;
 	int stop_phase;
 	int exit_code;
@@ -87,14 +90,36 @@ static void dispatch_plugin(struct pevent *pe, void *arg)
 	instances_dispatch_plugin(&d.running, pe);
 }
 
-/* systemd (Type=notify): ready, with a one-line summary. */
-static void notify_ready(void)
+/* systemd (Type=notify): the counts, then what each instance's status
+ * summarises.  Sent when ready and, when it changed, every STATUS_EVERY
+ * seconds (an instance's state changes without telling the core). */
+static void notify_status(bool ready)
 {
+	char sum[768], line[1024];
 	size_t n = 0;
 	for (struct instance *i = d.running.head; i; i = i->next)
 		n++;
-	notify("READY=1\nSTATUS=%zu interfaces, %zu addresses, %zu instances",
-		   state_count_links(), state_count_addrs(), n);
+	if (instances_summary(&d.running, sum, sizeof(sum)) >= sizeof(sum))
+		memcpy(sum + sizeof(sum) - 4, "...", 4);
+	snprintf(line, sizeof(line), "%zu interfaces, %zu addresses, %zu instances%s%s",
+		 state_count_links(), state_count_addrs(), n, sum[0] ? "; " : "", sum);
+	if (!ready && !strcmp(line, d.status_sent))
+		return;
+	snprintf(d.status_sent, sizeof(d.status_sent), "%s", line);
+	notify("%sSTATUS=%s", ready ? "READY=1\n" : "", line);
+}
+
+static void notify_ready(void)
+{
+	notify_status(true);
+}
+
+static void status_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	notify_status(false);
 }
 
 /* A refused reload: the old configuration stays, and the SIGHUP still
@@ -127,7 +152,7 @@ static void reload(void)
 		return;
 	}
 	if (instances_start(&neu) < 0) {
-		instances_destroy(&neu);
+		instances_destroy(&neu, NLEVD_STOP_REFUSED);
 		reload_refused(c, "an instance cannot start", "an instance cannot start");
 		return;
 	}
@@ -175,7 +200,7 @@ static void stop_step(void)
 	ev_timer_stop(d.loop, &d.stop_timer);
 	if (d.stop_phase == 1) {
 		d.stop_phase = 2;
-		instances_destroy(&d.running);
+		instances_destroy(&d.running, NLEVD_STOP_SHUTDOWN);
 		if (child_count()) {
 			ev_timer_set(&d.stop_timer, STOP_GRACE + 0.5, 0.);
 			ev_timer_start(d.loop, &d.stop_timer);
@@ -193,6 +218,7 @@ static void stop(void)
 		return;
 	d.stop_phase = 1;
 	log_notice("stopping");
+	ev_timer_stop(d.loop, &d.status_timer);
 	notify("STOPPING=1\nSTATUS=stopping");
 	netlink_close();
 	if (child_count()) {
@@ -345,8 +371,7 @@ static int run(struct cfg *c)
 		ready(ready_fd, EX_FAIL);
 		return EX_FAIL;
 	}
-	if (!d.once)
-		notify_init();
+	bool notifying = !d.once && notify_init() == 1;
 	state_init(dispatch, NULL);
 	if (netlink_open(d.loop, c->netlink_rcvbuf) < 0 || drop_privileges(c) < 0 ||
 	    netlink_initial_dump() < 0) {
@@ -369,8 +394,9 @@ static int run(struct cfg *c)
 			ev_run(d.loop, 0);
 		if (d.exit_code < 0) /* stopped by a signal */
 			d.exit_code = EX_FAIL;
+		instances_report_log(&d.running); /* the summary: what each achieved */
 		netlink_close();
-		instances_destroy(&d.running);
+		instances_destroy(&d.running, NLEVD_STOP_SHUTDOWN);
 		return d.exit_code;
 	}
 	ev_signal_start(d.loop, &d.sig_hup);
@@ -379,7 +405,7 @@ static int run(struct cfg *c)
 	if (instances_start(&d.running) < 0) {
 		ready(ready_fd, EX_FAIL);
 		netlink_close();
-		instances_destroy(&d.running);
+		instances_destroy(&d.running, NLEVD_STOP_REFUSED);
 		return EX_FAIL;
 	}
 	instances_commit(&none, &d.running);
@@ -387,6 +413,9 @@ static int run(struct cfg *c)
 		   state_count_links(), state_count_addrs());
 	ready(ready_fd, EX_OK_);
 	notify_ready();
+	ev_timer_init(&d.status_timer, status_timer_cb, STATUS_EVERY, STATUS_EVERY);
+	if (notifying)
+		ev_timer_start(d.loop, &d.status_timer);
 	ev_periodic_init(&d.no_wakeup, no_wakeup_cb, 1e12, 0., NULL);
 	ev_periodic_start(d.loop, &d.no_wakeup);
 	ev_unref(d.loop);
@@ -394,7 +423,7 @@ static int run(struct cfg *c)
 	ev_ref(d.loop);
 	ev_periodic_stop(d.loop, &d.no_wakeup);
 	netlink_close();
-	instances_destroy(&d.running);
+	instances_destroy(&d.running, NLEVD_STOP_SHUTDOWN);
 	log_notice("stopped");
 	notify_close();
 	return EX_OK_;
@@ -477,6 +506,7 @@ int main(int argc, char **argv)
 	emit_init(d.loop, dispatch_plugin, NULL);
 	child_init(d.loop, children_idle, NULL);
 	/* Instances are checked even after other errors: -t reports them all. */
+	d.running.check = d.check;
 	instances_create(c, d.loop, NULL, &d.running);
 	if (c->nerrors) {
 		cfg_print_errors(c, stderr);
@@ -487,7 +517,7 @@ int main(int argc, char **argv)
 		return EX_CONFIG_;
 	}
 	if (d.check) {
-		instances_destroy(&d.running);
+		instances_destroy(&d.running, NLEVD_STOP_CHECK);
 		printf("%s: configuration ok\n", d.config);
 		cfg_free(c);
 		emit_free();

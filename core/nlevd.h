@@ -275,6 +275,45 @@ struct module *module_get(struct cfg *cfg, const char *dir, const char *type, co
 void module_put(struct module *m); /* NULL is fine; the last reference unloads */
 const struct nlevd_plugin *module_plugin(const struct module *m);
 
+/* ---- timer.c: timers an instance owns (host->timer_*) ---- */
+struct timers {
+	struct nlevd_timer *head;
+	struct ev_loop *loop;
+	struct nlevd_instance *inst; /* passed to the callbacks */
+	bool closed;                 /* the instance is going: no new timers */
+};
+void timers_init(struct timers *ts, struct ev_loop *loop, struct nlevd_instance *inst);
+/* As host->timer_start; -ECANCELED once closed. */
+int timers_start(struct timers *ts, struct nlevd_timer **tp, uint64_t after_ms,
+		 uint64_t repeat_ms, nlevd_timer_cb cb, void *arg);
+void timers_stop(struct timers *ts, struct nlevd_timer **tp);
+bool timers_active(const struct nlevd_timer *t);
+void timers_close(struct timers *ts); /* stop all, refuse new ones */
+void timers_free(struct timers *ts);  /* close, then free all */
+size_t timers_count(const struct timers *ts);
+
+/* ---- status.c: structured status (host->status_*) ---- */
+#define STATUS_KEY_MAX 32
+#define STATUS_DEPTH_MAX 8
+#define STATUS_BYTES_MAX (1u << 20)
+#define STATUS_LINE_MAX 1536 /* under log.c's line, with the prefix */
+struct nlevd_status *status_new(void);
+void status_free(struct nlevd_status *st);
+void status_object(struct nlevd_status *st, const char *key);
+void status_list(struct nlevd_status *st, const char *key);
+void status_end(struct nlevd_status *st);
+void status_string(struct nlevd_status *st, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void status_uint(struct nlevd_status *st, const char *key, uint64_t v);
+void status_bool(struct nlevd_status *st, const char *key, bool v);
+unsigned status_dropped(const struct nlevd_status *st); /* calls that broke a rule */
+const char *status_summary(const struct nlevd_status *st); /* the root's "summary", or NULL */
+typedef void (*status_line_cb)(const char *line, void *arg);
+/* Lines: one per root object, one per element of a root list of objects
+ * ("FIRSTKEY VALUE: key value; ..."), one for the root's values. */
+void status_text(const struct nlevd_status *st, status_line_cb cb, void *arg);
+char *status_json(const struct nlevd_status *st); /* malloc'd; NULL: out of memory */
+
 /* ---- instance.c: plugin instances, across reloads ---- */
 struct instance {
 	struct instance *next;
@@ -291,11 +330,16 @@ struct instance {
 	bool created, started;
 	bool fresh; /* started, not yet given the start-up replay */
 	bool emit_loop_warned, emit_full_warned; /* host->emit's -ELOOP, -ENOBUFS */
+	struct timers timers;
 	int once_state; /* 0 running, 1 ok, -1 failed */
 };
 struct instances {
 	struct instance *head;
+	bool check; /* -t: instances are created only to check the configuration */
 };
+/* Whether plugin p (of whatever minor) has a callback field f set. */
+#define PLUGIN_HAS(p, f)                                                        \
+	((p)->size >= offsetof(struct nlevd_plugin, f) + sizeof((p)->f) && (p)->f)
 /* What a plugin holds as its struct nlevd_instance * is the struct instance. */
 static inline struct instance *instance_of(struct nlevd_instance *inst)
 {
@@ -316,11 +360,18 @@ int instances_start(struct instances *set);
 /* Make neu (started) the running set: kept instances move over (and
  * reopen), the rest of old is destroyed, new instances get their replay. */
 void instances_commit(struct instances *old, struct instances *neu);
-void instances_destroy(struct instances *set);
+void instances_destroy(struct instances *set, enum nlevd_stop_reason why);
 void instances_dispatch(struct instances *set, const struct nlevd_event *ev);
 /* A plugin event to every started instance but its source. */
 void instances_dispatch_plugin(struct instances *set, struct pevent *pe);
 void instances_status(struct instances *set);
+/* i's structured status (NULL: it has no report(), or out of memory). */
+struct nlevd_status *instance_report(struct instance *i);
+/* Each instance's structured status as log lines (the --once summary). */
+void instances_report_log(struct instances *set);
+/* "NAME: summary; NAME: summary" of the instances that give one, as
+ * snprintf (the length it needs; buf NUL-terminated when len > 0). */
+size_t instances_summary(struct instances *set, char *buf, size_t len);
 /* SIGHUP after a refused reload: each running instance's reopen. */
 void instances_reopen(struct instances *set);
 /* The state's start-up events, into i's router. */

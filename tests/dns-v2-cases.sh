@@ -319,9 +319,9 @@ case_4()
 	local r0
 	r0=$(grep -c '' "$NLEVD_ERR")
 	start_nlevd "$T/c.conf"
-	wait_for "status_shows 'zone example\.test\.? .*: published; last up to date' &&
-		status_shows 'zone 100\.51\.198\.in-addr\.arpa\.? .*: published; last up to date' &&
-		status_shows 'zone 8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa\.? .*: published; last up to date'" 20 ||
+	wait_for "status_shows 'zone example\.test\.?: .*; state published; last up to date' &&
+		status_shows 'zone 100\.51\.198\.in-addr\.arpa\.?: .*; state published; last up to date' &&
+		status_shows 'zone 8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa\.?: .*; state published; last up to date'" 20 ||
 		fail "the zones are not reported up to date after the restart: $(grep '\[dns\]' "$NLEVD_ERR" | tail -n 20)"
 	sleep 3
 	for z in "${!before[@]}"; do
@@ -445,7 +445,7 @@ EOF
 		fail "no dns-conflict event with NLEVD_SOURCE/ZONE/NAMES reached the hook: $(cat "$HOOKOUT" 2>/dev/null)"
 	wait_for "hook_has NLEVD_EVENT=dns-published NLEVD_SOURCE=dns NLEVD_ZONE=example.test" 20 ||
 		fail "no dns-published event reached the hook: $(cat "$HOOKOUT" 2>/dev/null)"
-	status_shows '\[dns\] taken\.example\.test\.?: .*CONFLICT' ||
+	status_shows '\[dns\] name taken\.example\.test\.?: .*; ownership conflict' ||
 		fail "USR1 does not show the conflict: $(since_mark | grep '\[dns\]')"
 	# the other name still follows
 	ip -n "$NS" addr add 198.51.100.61/32 dev v0 || fail "addr add"
@@ -528,9 +528,9 @@ case_8()
 	grep -E 'error: \[dns\] .*8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa' "$NLEVD_ERR" && fail "the reverse zone failed"
 	# still answering: a status
 	local n0
-	n0=$(grep -c 'updates sent, ' "$NLEVD_ERR")
+	n0=$(grep -c 'updates_sent ' "$NLEVD_ERR")
 	kill -USR1 "$NLEVD_PID"
-	wait_for "[ \$(grep -c 'updates sent, ' '$NLEVD_ERR') -gt $n0 ]" 10 || fail "no status after SIGUSR1"
+	wait_for "[ \$(grep -c 'updates_sent ' '$NLEVD_ERR') -gt $n0 ]" 10 || fail "no status after SIGUSR1"
 	assert_running "after 3000 addresses"
 	stop_nlevd
 }

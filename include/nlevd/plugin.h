@@ -329,9 +329,11 @@ struct nlevd_host {
 	 * before (it is re-armed, its callback replaced).  cb runs after
 	 * after_ms, then every repeat_ms (0: once).  A timer that fired or
 	 * was stopped stays valid (inactive) until timer_stop() frees it,
-	 * or the instance goes: the core frees its timers after stop() and
-	 * before destroy() (no callback runs after stop()).  0, -EINVAL
-	 * (NULL t or cb), -ENOMEM. */
+	 * or the instance goes: the core stops all its timers before stop()
+	 * (no timer callback runs from then on) and frees those left after
+	 * destroy(), so timer_stop() still works in stop() and destroy().
+	 * 0, -EINVAL (NULL t or cb, another instance's timer), -ENOMEM,
+	 * -ECANCELED (called from stop() or destroy()). */
 	int (*timer_start)(struct nlevd_instance *inst, struct nlevd_timer **t,
 			   uint64_t after_ms, uint64_t repeat_ms, nlevd_timer_cb cb, void *arg);
 	/* Stop and free *t, and set it to NULL; NULL *t is fine.  Callable

@@ -234,15 +234,15 @@ static void count_ignored(void *slot, void *arg)
 	*(unsigned long long *)arg += ((struct bslot *)slot)->x.ignored;
 }
 
-static void du_status(struct nlevd_instance *inst, void *priv)
+static void du_report(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
+	(void)inst;
 	struct dnsu *d = priv;
-	dns_engine_status(d->e);
+	dns_engine_report(d->e, st);
 	unsigned long long ignored = d->ignored_gone;
 	dns_engine_foreach_slot(d->e, count_ignored, &ignored);
-	if (ignored)
-		d->host->log(inst, NLEVD_LOG_NOTICE, "%llu responses ignored (forged, stale or "
-			     "malformed)", ignored);
+	/* forged, stale or malformed */
+	d->host->status_uint(st, "responses_ignored", ignored);
 }
 
 /* SIGHUP with the section unchanged: a key file replaced in place (a key
@@ -278,6 +278,6 @@ const struct nlevd_plugin nlevd_plugin = {
 	.event = du_event,
 	.once = du_once,
 	.reopen = du_reopen,
-	.status = du_status,
+	.report = du_report,
 	.destroy = du_destroy,
 };

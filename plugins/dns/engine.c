@@ -389,45 +389,104 @@ int dns_engine_once(struct dns_engine *e)
 	return all_ok(e) ? 0 : -1;
 }
 
-void dns_engine_status(struct dns_engine *e)
+/* An address set as {"a": [...], "aaaa": [...]}. */
+static void report_addrs(const struct nlevd_host *h, struct nlevd_status *st, const char *key,
+			 const struct aset *s)
 {
+	h->status_object(st, key);
+	for (int f = 0; f < 2; f++) {
+		int fam = f ? AF_INET6 : AF_INET;
+		h->status_list(st, f ? "aaaa" : "a");
+		for (size_t i = 0; i < s->n; i++) {
+			char b[INET6_ADDRSTRLEN];
+			if (s->v[i].family == fam && inet_ntop(fam, s->v[i].a, b, sizeof(b)))
+				h->status_string(st, NULL, "%s", b);
+		}
+		h->status_end(st);
+	}
+	h->status_end(st);
+}
+
+static const char *zone_of(const struct dns_group *g)
+{
+	return g->zone ? g->zone->name : g->fstate == G_FAILED ? "not found" : "?";
+}
+
+/* Per name (desired, published, zone, ownership), per reverse prefix,
+ * per zone (dns_zone_report), what delete_delay holds, the counters, and a
+ * summary for systemd's STATUS=. */
+void dns_engine_report(struct dns_engine *e, struct nlevd_status *st)
+{
+	const struct nlevd_host *h = e->host;
 	const struct dns_config *cfg = e->cfg;
-	char w4[512], w6[512];
-	aset_str(&e->want, AF_INET, w4, sizeof(w4));
-	aset_str(&e->want, AF_INET6, w6, sizeof(w6));
+	size_t published = 0, failed = 0, busy_n = 0;
+	for (size_t i = 0; i < e->nzones; i++) {
+		const struct dns_zone *z = e->zones[i];
+		if (z->state == Z_READ || z->state == Z_SEND)
+			busy_n++;
+		else if (z->failing)
+			failed++;
+		else
+			published++;
+	}
+	h->status_string(st, "summary", "%zu zone%s: %zu published, %zu failed, %zu busy",
+			 e->nzones, e->nzones == 1 ? "" : "s", published, failed, busy_n);
+	h->status_list(st, "names");
 	for (size_t i = 0; i < e->ngroups; i++) {
 		const struct dns_group *g = e->groups[i];
-		if (g->reverse) {
-			if (g->fstate == G_FAILED)
-				e->host->log(e->inst, NLEVD_LOG_NOTICE, "PTRs of %s: cannot find %s",
-					     g->label, g->last);
+		if (g->reverse)
 			continue;
-		}
-		char p4[512] = "?", p6[512] = "?";
-		if (g->known) {
-			aset_str(&g->pub, AF_INET, p4, sizeof(p4));
-			aset_str(&g->pub, AF_INET6, p6, sizeof(p6));
-		}
-		const char *own = cfg->ownership != DNS_OWN_DHCID ? ""
-				  : g->own == OWN_OURS			? "; owned (DHCID ours)"
-				  : g->own == OWN_OTHER			? "; CONFLICT: owned by another host"
-				  : g->own == OWN_FREE			? "; not claimed"
-									: "; ownership not read yet";
-		e->host->log(e->inst, NLEVD_LOG_NOTICE, "%s: desired A %s AAAA %s; published A %s "
-			     "AAAA %s%s%s; zone %s%s%s", cfg->names[g->name], w4, w6, p4, p6, own,
-			     g->cname ? "; it is a CNAME" : "",
-			     g->zone ? g->zone->name : g->fstate == G_FAILED ? "not found" : "?",
-			     g->fstate == G_FAILED ? ": " : "", g->fstate == G_FAILED ? g->last : "");
+		h->status_object(st, NULL);
+		h->status_string(st, "name", "%s", cfg->names[g->name]);
+		report_addrs(h, st, "desired", &e->want);
+		if (g->known)
+			report_addrs(h, st, "published", &g->pub);
+		if (cfg->ownership == DNS_OWN_DHCID)
+			h->status_string(st, "ownership", "%s",
+					 g->own == OWN_OURS    ? "ours"
+					 : g->own == OWN_OTHER ? "conflict"
+					 : g->own == OWN_FREE  ? "free"
+							       : "unknown");
+		if (g->cname)
+			h->status_bool(st, "cname", true);
+		h->status_string(st, "zone", "%s", zone_of(g));
+		if (g->fstate == G_FAILED)
+			h->status_string(st, "error", "%s", g->last);
+		h->status_end(st);
 	}
+	h->status_end(st);
+	h->status_list(st, "reverse");
+	for (size_t i = 0; i < e->ngroups; i++) {
+		const struct dns_group *g = e->groups[i];
+		if (!g->reverse)
+			continue;
+		h->status_object(st, NULL);
+		h->status_string(st, "prefix", "%s", g->label);
+		h->status_string(st, "zone", "%s", zone_of(g));
+		if (g->known)
+			h->status_uint(st, "ptrs", g->pub.n);
+		if (g->fstate == G_FAILED)
+			h->status_string(st, "error", "%s", g->last);
+		h->status_end(st);
+	}
+	h->status_end(st);
+	h->status_list(st, "zones");
 	for (size_t i = 0; i < e->nzones; i++)
-		dns_zone_status(e->zones[i]);
+		dns_zone_report(e->zones[i], st);
+	h->status_end(st);
+	h->status_list(st, "held");
 	for (int f = 0; f < 2; f++)
-		if (e->hold_until[f])
-			e->host->log(e->inst, NLEVD_LOG_NOTICE, "no %s address: deleting in %.1f s "
-				     "(delete_delay)", f ? "IPv6" : "IPv4",
-				     e->hold_until[f] - ev_now(e->host->loop));
-	e->host->log(e->inst, NLEVD_LOG_NOTICE, "%llu updates sent, %llu ok, %llu failed", e->sent,
-		     e->ok, e->failed);
+		if (e->hold_until[f]) {
+			h->status_object(st, NULL);
+			h->status_string(st, "family", f ? "ipv6" : "ipv4");
+			h->status_string(st, "deleting_in", "%.1f s",
+					 e->hold_until[f] - ev_now(h->loop));
+			h->status_end(st);
+		}
+	h->status_end(st);
+	h->status_uint(st, "updates_sent", e->sent);
+	h->status_uint(st, "updates_ok", e->ok);
+	h->status_uint(st, "updates_failed", e->failed);
 }
 
 unsigned long long dns_engine_sent(const struct dns_engine *e)

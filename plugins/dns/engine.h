@@ -151,7 +151,7 @@ void dns_engine_changed(struct dns_engine *e); /* an event reached the instance 
  * tried again now, or as soon as what is in flight ends. */
 void dns_engine_kick(struct dns_engine *e);
 int dns_engine_once(struct dns_engine *e);    /* plugin->once */
-void dns_engine_status(struct dns_engine *e); /* plugin->status */
+void dns_engine_report(struct dns_engine *e, struct nlevd_status *st); /* plugin->report */
 /* Counters for tests: UPDATEs sent (each zone's send counts once). */
 unsigned long long dns_engine_sent(const struct dns_engine *e);
 

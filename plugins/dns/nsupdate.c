@@ -352,10 +352,10 @@ static int nsu_once(struct nlevd_instance *inst, void *priv)
 	return dns_engine_once(((struct nsu *)priv)->e);
 }
 
-static void nsu_status(struct nlevd_instance *inst, void *priv)
+static void nsu_report(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
 	(void)inst;
-	dns_engine_status(((struct nsu *)priv)->e);
+	dns_engine_report(((struct nsu *)priv)->e, st);
 }
 
 /* SIGHUP with the section unchanged: nsupdate reads key_file at every run,
@@ -392,6 +392,6 @@ const struct nlevd_plugin nlevd_plugin = {
 	.event = nsu_event,
 	.once = nsu_once,
 	.reopen = nsu_reopen,
-	.status = nsu_status,
+	.report = nsu_report,
 	.destroy = nsu_destroy,
 };

@@ -447,31 +447,42 @@ void dns_zone_free(struct dns_zone *z)
 	free(z);
 }
 
-void dns_zone_status(struct dns_zone *z)
+void dns_zone_report(const struct dns_zone *z, struct nlevd_status *st)
 {
-	struct dns_engine *e = z->e;
-	char when[64] = "never", next[96] = "", names[4096];
-	const char *st = z->state == Z_READ ? "reading" : z->state == Z_SEND ? "updating"
-		       : z->failing ? "failed" : "published";
-	if (z->last_time) {
-		struct tm tm;
-		gmtime_r(&z->last_time, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	if (z->state == Z_BACKOFF)
-		snprintf(next, sizeof(next), "; next try in %.1f s",
-			 z->next_retry - ev_now(e->host->loop));
+	const struct dns_engine *e = z->e;
+	const struct nlevd_host *h = e->host;
+	h->status_object(st, NULL);
+	h->status_string(st, "zone", "%s", z->name);
 	if (z->reverse) {
 		/* a reverse zone may hold thousands: their number */
 		size_t n = 0;
 		for (size_t i = 0; i < e->ngroups; i++)
 			if (e->groups[i]->zone == z)
 				n += e->groups[i]->pub.n;
-		snprintf(names, sizeof(names), "%zu PTR%s", n, n == 1 ? "" : "s");
+		h->status_uint(st, "ptrs", n);
 	} else {
-		dns_zone_names(z, names, sizeof(names));
+		h->status_list(st, "names");
+		for (size_t i = 0; i < e->ngroups; i++)
+			if (e->groups[i]->zone == z && !e->groups[i]->reverse)
+				h->status_string(st, NULL, "%s", e->cfg->names[e->groups[i]->name]);
+		h->status_end(st);
 	}
-	e->host->log(e->inst, NLEVD_LOG_NOTICE, "zone %s (%s): %s; last %s at %s%s; %llu updates "
-		     "sent, %llu ok, %llu failed", z->name, names, st, z->last[0] ? z->last : "-",
-		     when, next, z->sent, z->ok, z->failed);
+	h->status_string(st, "state", "%s", z->state == Z_READ ? "reading"
+					    : z->state == Z_SEND ? "updating"
+					    : z->failing	 ? "failed"
+								 : "published");
+	h->status_string(st, "last", "%s", z->last[0] ? z->last : "-");
+	char when[64] = "never";
+	if (z->last_time) {
+		struct tm tm;
+		gmtime_r(&z->last_time, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	h->status_string(st, "last_time", "%s", when);
+	if (z->state == Z_BACKOFF)
+		h->status_string(st, "next_try", "%.1f s", z->next_retry - ev_now(h->loop));
+	h->status_uint(st, "updates_sent", z->sent);
+	h->status_uint(st, "updates_ok", z->ok);
+	h->status_uint(st, "updates_failed", z->failed);
+	h->status_end(st);
 }

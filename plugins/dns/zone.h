@@ -120,7 +120,8 @@ void dns_zone_poke(struct dns_zone *z);
 void dns_zone_kick(struct dns_zone *z);
 /* Now, whatever back-off is pending (--once). */
 void dns_zone_retry(struct dns_zone *z);
-void dns_zone_status(struct dns_zone *z);
+/* The zone's element of the report's "zones" list. */
+void dns_zone_report(const struct dns_zone *z, struct nlevd_status *st);
 bool dns_zone_busy(const struct dns_zone *z);
 
 /* engine.c */

@@ -110,7 +110,7 @@ for i in n1 n2 d; do
 done
 log_mark
 kill -USR1 "$NLEVD_PID"
-wait_for "since_mark | grep -q 'notice: \[d\] .*updates sent'" 10 || fail "no status after the reload: the daemon hangs?"
+wait_for "since_mark | grep -q 'notice: \[d\] .*updates_sent'" 10 || fail "no status after the reload: the daemon hangs?"
 assert_running "after a FIFO key file at SIGHUP"
 rm -f "$KEY"
 mv "$KEY.orig" "$KEY"

@@ -85,18 +85,18 @@ grep -E 'warning: \[dns\] (read|update) failed' "$ERR" >/dev/null &&
 # The status (SIGUSR1) says what is going on, per name and per zone.  A
 # retry may be in flight when the signal is handled (the zone is then
 # "reading"): a second signal then sees the failure.
-statuses() { grep -c 'notice: \[dns\] [0-9]* updates sent, ' "$ERR"; }
-st='notice: \[dns\] host\.example\.test\.: desired A 198\.51\.100\.50 AAAA 2001:db8::50; published A \? AAAA \?; zone example\.test\.$'
-zst='notice: \[dns\] zone example\.test\. \(host\.example\.test\.\): failed; last read refused: .*BADSIG.* at [0-9T:-]+Z; next try in [0-9.]+ s; 0 updates sent, 0 ok, [0-9]+ failed$'
+statuses() { grep -c 'notice: \[dns\] summary .*; updates_sent [0-9]*' "$ERR"; }
+st='notice: \[dns\] name host\.example\.test\.: desired a 198\.51\.100\.50 aaaa 2001:db8::50; zone example\.test\.$'
+zst='notice: \[dns\] zone example\.test\.: names host\.example\.test\.; state failed; last read refused: .*BADSIG.*; last_time [0-9T:-]+Z; next_try [0-9.]+ s; updates_sent 0; updates_ok 0; updates_failed [0-9]+$'
 for try in 1 2 3; do
 	s0=$(statuses) r0=$(refusals)
 	kill -USR1 "$NLEVD_PID"
 	wait_for "[ \$(statuses) -gt $s0 ]" 5 || fail "no SIGUSR1 status within 5 s"
-	line=$(grep 'notice: \[dns\] host\.example\.test\.: ' "$ERR" | tail -n 1)
+	line=$(grep 'notice: \[dns\] name host\.example\.test\.: ' "$ERR" | tail -n 1)
 	echo "$line" | grep -E -- "$st" >/dev/null || fail "SIGUSR1 status: $line"
-	zline=$(grep 'notice: \[dns\] zone example\.test\. ' "$ERR" | tail -n 1)
+	zline=$(grep 'notice: \[dns\] zone example\.test\.: ' "$ERR" | tail -n 1)
 	echo "$zline" | grep -E -- "$zst" >/dev/null && break
-	echo "$zline" | grep -E -- ': reading; ' >/dev/null || fail "SIGUSR1 zone status: $zline"
+	echo "$zline" | grep -E -- '; state reading; ' >/dev/null || fail "SIGUSR1 zone status: $zline"
 	note "SIGUSR1 status taken during a retry: $zline"
 	[ "$try" -lt 3 ] || fail "SIGUSR1 status: 3 times 'reading'"
 	wait_for "[ \$(refusals) -gt $r0 ]" 10 || fail "the retry in flight did not end: $zline"

@@ -11,6 +11,7 @@
 #include "../../plugins/dns/dhcid.h"
 #include "../../plugins/dns/engine.h"
 #include "../../plugins/dns/nsuclass.h"
+#include "nlevd.h"
 #include "tap.h"
 
 /* ---- a fake host ---- */
@@ -55,10 +56,38 @@ static void fake_once_done(struct nlevd_instance *inst, bool ok)
 	once_ok = ok;
 }
 
+/* The core's own status builder (core/status.c): the report is checked as
+ * the admin reads it. */
 static struct nlevd_host host = {
 	.log = fake_log, .addr_foreach = fake_foreach, .selected = fake_selected,
 	.once_done = fake_once_done,
+	.status_object = status_object, .status_list = status_list, .status_end = status_end,
+	.status_string = status_string, .status_uint = status_uint, .status_bool = status_bool,
 };
+
+static void report_line_cb(const char *line, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+	snprintf(out + n, 8192 - n, "%s\n", line);
+}
+
+/* The engine's report as the USR1 log shows it, and it is valid JSON
+ * without dropped calls. */
+static const char *report(struct dns_engine *e)
+{
+	static char text[8192];
+	text[0] = 0;
+	struct nlevd_status *st = status_new();
+	dns_engine_report(e, st);
+	status_text(st, report_line_cb, text);
+	ok(status_dropped(st) == 0, "the report breaks no rule");
+	char *json = status_json(st);
+	ok(json && json[0] == '{', "the report as JSON");
+	free(json);
+	status_free(st);
+	return text;
+}
 
 static void add_addr(int ifindex, const char *text, uint32_t flags)
 {
@@ -306,7 +335,17 @@ static void test_engine(void)
 	dns_engine_changed(e);
 	ok(!npending(R_SEND) && !npending(R_READ), "no change, nothing sent");
 	is_int(dns_engine_once(e), 0, "--once: done and ok");
-	dns_engine_status(e);
+	{
+		const char *t = report(e);
+		ok(strstr(t, "name host.example.test.: desired a 198.51.100.1 198.51.100.3 aaaa "
+			  "2001:db8::1; published a 198.51.100.1 198.51.100.3 aaaa 2001:db8::1; zone "
+			  "example.test.\n") &&
+		   strstr(t, "zone example.test.: names host.example.test.; state published; last ok; "
+			  "last_time 20") &&
+		   strstr(t, "; updates_sent 3; updates_ok 3; updates_failed 0\n") &&
+		   strstr(t, "summary 1 zone: 1 published, 0 failed, 0 busy; updates_sent 3; "),
+		   "report: %s", t);
+	}
 	dns_engine_free(e);
 
 	/* A restart where DNS is right already: read, nothing sent. */
@@ -369,7 +408,15 @@ static void test_independent_zones(void)
 	}
 	ok(!pending(R_SEND, za), "nothing more for a's zone");
 	is_int(dns_engine_once(e), NLEVD_ONCE_PENDING, "--once: b's zone tried again");
-	dns_engine_status(e);
+	{
+		const char *t = report(e);
+		ok(strstr(t, "zone other.test.: names b.other.test.; state reading; last read refused: "
+			  "REFUSED; ") &&
+		   strstr(t, "name b.other.test.: desired a 198.51.100.1 198.51.100.2 aaaa -; published "
+			  "a - aaaa -; zone other.test.\n") &&
+		   strstr(t, "zone example.test.: names a.example.test.; state published; "),
+		   "report: the refused zone failed, the other published: %s", t);
+	}
 	dns_engine_free(e);
 }
 
@@ -406,7 +453,10 @@ static void test_ptr_failure(void)
 	add_addr(2, "198.51.100.7", 0);
 	dns_engine_changed(e);
 	ok(pending(R_SEND, rf->z) && pending(R_SEND, rr->z), "a change: forward and PTR, each its zone");
-	dns_engine_status(e);
+	{
+		const char *t = report(e);
+		ok(strstr(t, "prefix 198.51.100.0/24: zone ") != NULL, "report: the reverse prefix: %s", t);
+	}
 	dns_engine_free(e);
 }
 
@@ -491,7 +541,10 @@ static void test_ownership(void)
 	/* Someone took it meanwhile: the prerequisite fails, read again. */
 	sent_result(r, DNS_PREREQ, "YXRRSET");
 	ok(!npending(R_SEND) && !npending(R_READ), "a failed prerequisite: back-off (then read again)");
-	dns_engine_status(e);
+	{
+		const char *t = report(e);
+		ok(strstr(t, "; ownership ") != NULL, "report: ownership: %s", t);
+	}
 	dns_engine_free(e);
 }
 

@@ -136,7 +136,7 @@ static void test_log_plugin(void)
 		is_int(f->settle_ms, 0, "default settle for log: 0");
 		is_int(f->nprefixes, 0, "default addresses: all");
 	}
-	instances_destroy(&set);
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	ok(set.head == NULL, "instances_destroy empties the set");
 	cfg_free(c);
 
@@ -169,7 +169,7 @@ static void test_log_plugin(void)
 		ok(!f->temporary && !f->startup, "temporary and startup no");
 		is_int(f->settle_ms, 250, "settle 250ms");
 	}
-	instances_destroy(&set);
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	cfg_free(c);
 
 	/* unknown keys, at their own FILE:LINE */
@@ -292,13 +292,13 @@ static void test_deliver(void)
 	is_int(rc, 0, "an output that only fails at open is no config error (no I/O at create)");
 	if (rc == 0) {
 		is_int(instances_start(&bad), -1, "but the instance cannot start");
-		instances_destroy(&bad);
+		instances_destroy(&bad, NLEVD_STOP_REFUSED);
 		ok(neu.head == kept && kept->started && !kept->next,
 		   "the running instance is untouched");
 	}
 	cfg_free(c2);
 	unlink(dangling);
-	instances_destroy(&neu);
+	instances_destroy(&neu, NLEVD_STOP_SHUTDOWN);
 	cfg_free(c);
 	state_free();
 
@@ -396,7 +396,7 @@ static void test_plugin_events(void)
 	emit_leave(saved);
 	pevent_unref(pe);
 
-	instances_destroy(&set);
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	emit_free();
 	state_free();
 	cfg_free(c);
@@ -409,18 +409,18 @@ static void test_plugin_events(void)
 	ok(rc != 0, "a misspelt plugin event is refused");
 	expect_error(c, "loader.conf:5: ", "[x] events: unknown event 'dns-publish'", "dns-conflict");
 	is_int(c->nerrors, 1, "one error");
-	instances_destroy(&set);
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	cfg_free(c);
 
 	c = create(test_dir, "[x]\nplugin = oldabi\nevents = addr-add\n", &set, &rc);
 	is_int(rc, 0, "an ABI 1.0 plugin loads");
-	instances_destroy(&set);
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	cfg_free(c);
 	c = create(test_dir, "[x]\nplugin = oldabi\nevents = addr-add dns-failed\n", &set, &rc);
 	ok(rc != 0, "but cannot be given plugin events");
 	expect_error(c, "loader.conf:5: ", "[x] events: plugin oldabi (ABI 1.0) cannot receive "
 		     "'dns-failed'");
-	instances_destroy(&set);
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	cfg_free(c);
 }
 
