@@ -386,8 +386,11 @@ static int run(struct cfg *c)
 	ev_signal_start(d.loop, &d.sig_int);
 	ev_timer_init(&d.stop_timer, stop_timer_cb, 0., 0.);
 
+	struct instances none = {NULL};
 	if (d.once) {
-		instances_once(&d.running, once_check, NULL);
+		once_init(once_check, NULL);
+		instances_start(&d.running); /* with .once, failures are results */
+		instances_commit(&none, &d.running);
 		d.exit_code = -1;
 		once_check(NULL);
 		if (d.exit_code < 0)
@@ -401,7 +404,6 @@ static int run(struct cfg *c)
 	}
 	ev_signal_start(d.loop, &d.sig_hup);
 	ev_signal_start(d.loop, &d.sig_usr1);
-	struct instances none = {NULL};
 	if (instances_start(&d.running) < 0) {
 		ready(ready_fd, EX_FAIL);
 		netlink_close();
@@ -507,6 +509,7 @@ int main(int argc, char **argv)
 	child_init(d.loop, children_idle, NULL);
 	/* Instances are checked even after other errors: -t reports them all. */
 	d.running.check = d.check;
+	d.running.once = d.once;
 	instances_create(c, d.loop, NULL, &d.running);
 	if (c->nerrors) {
 		cfg_print_errors(c, stderr);

@@ -315,6 +315,18 @@ void status_text(const struct nlevd_status *st, status_line_cb cb, void *arg);
 char *status_json(const struct nlevd_status *st); /* malloc'd; NULL: out of memory */
 
 /* ---- instance.c: plugin instances, across reloads ---- */
+/* An instance's life, in this order (a stub standing for a kept instance
+ * stays INST_NEW).  From INST_CREATED on, destroy() is due; from
+ * INST_STARTED on, it receives events.  The last three are --once's. */
+enum instance_state {
+	INST_NEW,          /* allocated; create() has not succeeded */
+	INST_CREATED,      /* create() ran: destroy() is due */
+	INST_START_FAILED, /* --once: start() failed, the others went on */
+	INST_STARTED,      /* start() ran; the start-up replay is still due */
+	INST_RUNNING,      /* replayed; --once: its work is not finished yet */
+	INST_ONCE_OK,      /* --once: finished, successfully */
+	INST_ONCE_FAILED,  /* --once: finished, failed */
+};
 struct instance {
 	struct instance *next;
 	char *name;
@@ -327,16 +339,21 @@ struct instance {
 	void *priv;
 	struct filter filter;
 	struct router *router;
-	bool created, started;
-	bool fresh; /* started, not yet given the start-up replay */
-	bool emit_loop_warned, emit_full_warned; /* host->emit's -ELOOP, -ENOBUFS */
+	enum instance_state state;
+	bool emit_loop_warned, emit_full_warned; /* host->emit's -ELOOP, -ENOBUFS said */
 	struct timers timers;
-	int once_state; /* 0 running, 1 ok, -1 failed */
 };
 struct instances {
 	struct instance *head;
 	bool check; /* -t: instances are created only to check the configuration */
+	/* --once: a start() that fails does not stop the others, each gets the
+	 * replay (startup = no or not), then is flushed and asked to finish. */
+	bool once;
 };
+static inline bool instance_started(const struct instance *i)
+{
+	return i->state >= INST_STARTED;
+}
 /* Whether plugin p (of whatever minor) has a callback field f set. */
 #define PLUGIN_HAS(p, f)                                                        \
 	((p)->size >= offsetof(struct nlevd_plugin, f) + sizeof((p)->f) && (p)->f)
@@ -355,10 +372,12 @@ int instances_create(struct cfg *cfg, struct ev_loop *loop, const struct instanc
 		     struct instances *out);
 /* Start every new instance of set (open its files...), without events yet.
  * -1 (logged) if one cannot: the caller destroys set, and a reload keeps
- * the old configuration. */
+ * the old configuration.  With set->once, a failure is that instance's
+ * result (INST_START_FAILED, logged) and the others still start. */
 int instances_start(struct instances *set);
 /* Make neu (started) the running set: kept instances move over (and
- * reopen), the rest of old is destroyed, new instances get their replay. */
+ * reopen), the rest of old is destroyed, new instances get their replay;
+ * with neu->once each is then flushed and asked to finish (once_run()). */
 void instances_commit(struct instances *old, struct instances *neu);
 void instances_destroy(struct instances *set, enum nlevd_stop_reason why);
 void instances_dispatch(struct instances *set, const struct nlevd_event *ev);
@@ -406,10 +425,12 @@ int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const
 void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* ---- once.c: --once ---- */
-/* Replay to every instance, flush, ask each to finish; finished(arg) is
- * called whenever an instance says later (host->once_done) that it has. */
-void instances_once(struct instances *set, void (*finished)(void *arg), void *arg);
+/* ---- once.c: --once's results ---- */
+/* finished(arg) is called whenever an instance says later (host->once_done)
+ * that it has finished. */
+void once_init(void (*finished)(void *arg), void *arg);
+/* i (just replayed) flushed and asked to finish: its once() result. */
+void once_run(struct instance *i);
 int instances_once_result(struct instances *set); /* 0 pending, 1 all ok, -1 some failed */
 void once_done(struct nlevd_instance *inst, bool ok); /* the host table's once_done */
 
