@@ -411,16 +411,36 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 					  kv->value);
 			else
 				c->netlink_rcvbuf = v;
-		} else if (!strcmp(kv->key, "plugin_dir") || !strcmp(kv->key, "pidfile")) {
+		} else if (!strcmp(kv->key, "plugin_dir")) {
+			/* A search path: each directory absolute, one at least. */
+			char **w = split_words(kv->value, NULL);
+			bool bad = !w;
+			if (!w)
+				cfg_error(c, kv->file, kv->line, "out of memory");
+			else if (!w[0])
+				cfg_error(c, kv->file, kv->line, "plugin_dir: no directory given");
+			for (char **d = w; d && *d; d++)
+				if ((*d)[0] != '/') {
+					cfg_error(c, kv->file, kv->line,
+						  "plugin_dir: '%s' is not an absolute path", *d);
+					bad = true;
+				}
+			if (bad || !w[0]) {
+				free_words(w);
+				continue;
+			}
+			free(c->plugin_dir);
+			free_words(c->plugin_path);
+			c->plugin_dir = dup_or_err(c, kv);
+			c->plugin_path = w;
+		} else if (!strcmp(kv->key, "pidfile")) {
 			if (kv->value[0] != '/') {
 				cfg_error(c, kv->file, kv->line, "%s: '%s' is not an absolute path",
 					  kv->key, kv->value);
 				continue;
 			}
-			char **dst = kv->key[0] == 'p' && kv->key[1] == 'l' ? &c->plugin_dir
-									  : &c->pidfile;
-			free(*dst);
-			*dst = dup_or_err(c, kv);
+			free(c->pidfile);
+			c->pidfile = dup_or_err(c, kv);
 		} else if (!strcmp(kv->key, "user") || !strcmp(kv->key, "group")) {
 			if (!*kv->value) {
 				cfg_error(c, kv->file, kv->line, "%s: empty", kv->key);
@@ -439,12 +459,18 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 		}
 	}
 	check_ids(c, ukv, gkv);
-	if (plugin_dir_override) {
+	/* -P (checked by main) replaces the key; else the package's own. */
+	const char *dir = plugin_dir_override;
+	if (!dir && !c->plugin_path)
+		dir = NLEVD_PLUGIN_DIR;
+	if (dir) {
 		free(c->plugin_dir);
-		c->plugin_dir = strdup(plugin_dir_override);
+		free_words(c->plugin_path);
+		c->plugin_dir = strdup(dir);
+		c->plugin_path = split_words(dir, NULL);
 	}
-	if (!c->plugin_dir)
-		c->plugin_dir = strdup(NLEVD_PLUGIN_DIR);
+	if (!c->plugin_dir || !c->plugin_path)
+		cfg_error(c, c->files && c->nfiles ? c->files[0] : "nlevd", 0, "out of memory");
 }
 
 static int glob_err(const char *epath, int eerrno)
@@ -561,6 +587,7 @@ void cfg_free(struct cfg *c)
 		free(c->files[i]);
 	free(c->files);
 	free(c->plugin_dir);
+	free_words(c->plugin_path);
 	free(c->user);
 	free(c->group);
 	free(c->pidfile);

@@ -115,4 +115,10 @@ struct nlevd_host host_table = {
 	.status_string = status_string,
 	.status_uint = status_uint,
 	.status_bool = status_bool,
+	/* 1.1 config helpers (instcfg.c) */
+	.cfg_string_required = instcfg_string_required,
+	.cfg_duration_range = instcfg_duration_range,
+	.cfg_words = instcfg_words,
+	.cfg_command = instcfg_command,
+	.families = instcfg_families,
 };

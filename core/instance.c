@@ -20,6 +20,7 @@ static void instance_free(struct instance *i, enum nlevd_stop_reason why)
 			i->p->destroy(instance_handle(i), i->priv);
 	}
 	timers_free(&i->timers);
+	instcfg_free(i); /* after destroy(): the plugin may use the strings there */
 	router_free(i->router);
 	filter_free(&i->filter);
 	module_put(i->mod);
@@ -89,7 +90,7 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		i->errs = NULL;
 		return i;
 	}
-	i->mod = module_get(cfg, cfg->plugin_dir, type, pk ? pk->file : i->section->file,
+	i->mod = module_get(cfg, (const char *const *)cfg->plugin_path, type, pk ? pk->file : i->section->file,
 			    pk ? pk->line : i->section->line);
 	if (!i->mod) {
 		instance_free(i, why_refused(out));
@@ -273,8 +274,8 @@ static bool report_log(struct instance *i)
 void instances_status(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
-		log_notice("[%s] plugin %s, %zu events settling", i->name, i->p->name,
-			   router_pending(i->router));
+		log_notice("[%s] plugin %s, version %s, %zu events settling", i->name, i->p->name,
+			   i->p->version ? i->p->version : "(no version)", router_pending(i->router));
 		if (!report_log(i) && i->p->status)
 			i->p->status(instance_handle(i), i->priv);
 	}

@@ -3,8 +3,19 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "argv.h"
 #include "nlevd.h"
+
+/* host->families() hands out filter.families as it is. */
+_Static_assert(NLEVD_FAMILY_IPV4 == 1 && NLEVD_FAMILY_IPV6 == 2, "filter.families bits");
+
+/* A vector that a lookup returned, kept until the instance is freed. */
+struct instcfg_mem {
+	struct instcfg_mem *next;
+	char **v;
+};
 
 static struct cfg_kv *inst_kv(struct instance *i, const char *key)
 {
@@ -127,6 +138,151 @@ int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const
 	}
 	instcfg_error(i, kv, "'%s' is not one of: %s", kv->value, all);
 	return -EINVAL;
+}
+
+/* What the plugin gets lives as long as the instance: freed with it. */
+static int keep(struct instance *i, char **v)
+{
+	struct instcfg_mem *m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->v = v;
+	m->next = i->mem;
+	i->mem = m;
+	return 0;
+}
+
+void instcfg_free(struct instance *i)
+{
+	while (i->mem) {
+		struct instcfg_mem *m = i->mem;
+		i->mem = m->next;
+		free_words(m->v);
+		free(m);
+	}
+}
+
+/* Absent: said at the section's FILE:LINE, there being no key line. */
+int instcfg_string_required(struct nlevd_instance *inst, const char *key, const char **out)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	*out = kv ? kv->value : NULL;
+	if (!kv) {
+		instcfg_error(i, NULL, "%s: required", key);
+		return -EINVAL;
+	}
+	if (!kv->value[0]) {
+		instcfg_error(i, kv, "empty: a value is required");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* 90000 as "90s", 3600000 as "1h": the bounds as the admin writes them. */
+static void duration_str(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} units[] = {{3600000, "h"}, {60000, "m"}, {1000, "s"}};
+	for (size_t k = 0; k < ARRAY_SIZE(units); k++)
+		if (ms && ms % units[k].ms == 0) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(ms / units[k].ms),
+				 units[k].unit);
+			return;
+		}
+	snprintf(buf, len, "%llums", (unsigned long long)ms);
+}
+
+int instcfg_duration_range(struct nlevd_instance *inst, const char *key, uint64_t def,
+			   uint64_t min, uint64_t max, uint64_t *out)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	uint64_t v;
+	*out = def;
+	if (!kv)
+		return 0;
+	if (parse_duration_ms(kv->value, &v)) {
+		instcfg_error(i, kv, "'%s' is not a duration (e.g. 500ms, 10s, 5m, 1h)", kv->value);
+		return -EINVAL;
+	}
+	if (v < min || v > max) {
+		char lo[32], hi[32];
+		duration_str(min, lo, sizeof(lo));
+		duration_str(max, hi, sizeof(hi));
+		instcfg_error(i, kv, "'%s' is not a duration from %s to %s", kv->value, lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int instcfg_words(struct nlevd_instance *inst, const char *key, const char *def,
+		  const char *const **out, size_t *n)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	size_t cnt = 0;
+	*out = NULL;
+	if (n)
+		*n = 0;
+	char **v = split_words(kv ? kv->value : def ? def : "", &cnt);
+	if (!v || keep(i, v) < 0) {
+		free_words(v);
+		instcfg_error(i, kv, "out of memory");
+		return -ENOMEM;
+	}
+	*out = (const char *const *)v;
+	if (n)
+		*n = cnt;
+	return 0;
+}
+
+/* exec's `command`: the same splitter, the same lookup, the same words. */
+int instcfg_command(struct nlevd_instance *inst, const char *key, const char *const **argv,
+		    size_t *argc)
+{
+	struct instance *i = instance_of(inst);
+	struct cfg_kv *kv = inst_kv(i, key);
+	const char *err;
+	size_t n = 0;
+	*argv = NULL;
+	if (argc)
+		*argc = 0;
+	if (!kv)
+		return 0;
+	char **v = argv_split(kv->value, &n, &err);
+	if (!v) {
+		instcfg_error(i, kv, "%s", err);
+		return strcmp(err, "out of memory") ? -EINVAL : -ENOMEM;
+	}
+	char *path = argv_resolve(v[0]);
+	if (!path || access(path, X_OK) < 0) {
+		instcfg_error(i, kv, "'%s' is not an executable program%s", v[0],
+			      strchr(v[0], '/') && v[0][0] != '/' ? " (give an absolute path)" : "");
+		free(path);
+		argv_free(v);
+		return -EINVAL;
+	}
+	free(v[0]);
+	v[0] = path;
+	if (keep(i, v) < 0) {
+		argv_free(v);
+		instcfg_error(i, kv, "out of memory");
+		return -ENOMEM;
+	}
+	*argv = (const char *const *)v;
+	if (argc)
+		*argc = n;
+	return 0;
+}
+
+/* Checked by instcfg_filter() before the plugin's create() runs. */
+unsigned instcfg_families(const struct nlevd_instance *inst)
+{
+	return ((const struct instance *)(const void *)inst)->filter.families;
 }
 
 /* Every key is the core's or the plugin's: a typo is an error, not a default. */

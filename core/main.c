@@ -38,7 +38,7 @@ static struct {
 	const char *config;
 	const char *plugin_dir;
 	const char *pidfile;
-	bool foreground, check, once;
+	bool foreground, check, once, help, version;
 	int verbosity;
 	struct instances running;
 	ev_signal sig_hup, sig_term, sig_int, sig_usr1;
@@ -56,17 +56,48 @@ static void usage(FILE *f)
 		"Usage: nlevd [OPTION]...\n"
 		"Route the kernel's rtnetlink link and address events to plugins.\n\n"
 		"  -c, --config FILE      config file (default " NLEVD_CONFIG_FILE ")\n"
-		"  -P, --plugin-dir DIR   load plugins from DIR (overrides plugin_dir; default\n"
-		"                         " NLEVD_PLUGIN_DIR ")\n"
+		"  -P, --plugin-dir DIRS  the plugin search path: directories, space-separated,\n"
+		"                         the first that has a plugin wins (overrides plugin_dir)\n"
 		"  -f, --foreground       do not daemonize; log to stderr\n"
 		"  -t, --check            check the config and every instance, then exit\n"
+		"                         (-t -v: also each instance's plugin and version)\n"
 		"  -1, --once             deliver the current state, wait, exit 0 if all succeeded\n"
 		"  -p, --pidfile FILE     write a pid file\n"
 		"  -v, -q                 more / less logging (repeatable)\n"
-		"  -V, --version          print the version\n"
-		"  -h, --help             print this help\n\n"
-		"Exit status: 0 ok, 64 usage error, 78 configuration error, 1 other failure.\n"
+		"  -V, --version          print the version (-V -v: also every plugin found)\n"
+		"  -h, --help             print this help\n\n");
+	/* -h reads no config file: its plugin_dir may say otherwise. */
+	if (d.plugin_dir)
+		fprintf(f, "Plugin search path (-P): %s\n", d.plugin_dir);
+	else
+		fprintf(f, "Plugin search path: " NLEVD_PLUGIN_DIR "\n"
+			"  (the default: -h reads no config file, whose plugin_dir replaces it)\n");
+	fprintf(f, "\nExit status: 0 ok, 64 usage error, 78 configuration error, 1 other failure.\n"
 		"Signals: HUP reloads, TERM/INT stop, USR1 logs the state.\n");
+}
+
+/* -V -v: the search path in effect (-P, else the config's plugin_dir, else
+ * the default) and what each of its directories holds. */
+static int print_version(void)
+{
+	printf("nlevd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR);
+	if (d.verbosity <= 0)
+		return EX_OK_;
+	struct cfg *c = cfg_load(d.config, d.plugin_dir);
+	if (!c) {
+		fprintf(stderr, "nlevd: out of memory\n");
+		return EX_FAIL;
+	}
+	if (c->nerrors)
+		fprintf(stderr, "nlevd: %s: %d error%s (nlevd -t shows them)\n", d.config,
+			c->nerrors, c->nerrors == 1 ? "" : "s");
+	const struct cfg_kv *kv = cfg_find(c->global, "plugin_dir");
+	printf("plugin search path (%s): %s\n",
+	       d.plugin_dir ? "-P" : kv && !strcmp(kv->value, c->plugin_dir) ? "plugin_dir" : "default",
+	       c->plugin_dir ? c->plugin_dir : "");
+	module_list((const char *const *)c->plugin_path, stdout);
+	cfg_free(c);
+	return EX_OK_;
 }
 
 static void apply_log(const struct cfg *c)
@@ -160,6 +191,7 @@ static void reload(void)
 	instances_commit(&d.running, &neu);
 	d.running = neu;
 	cfg_free(c);
+	module_log_loaded(); /* the plugins the new configuration added */
 	log_notice("reloaded");
 	notify_ready();
 }
@@ -356,6 +388,7 @@ static void ready(int fd, int code)
 static int run(struct cfg *c)
 {
 	int ready_fd = -1;
+	module_log_loaded();
 	const char *pidfile = d.pidfile ? d.pidfile : c->pidfile;
 	if (pidfile && pidfile_lock(pidfile, !d.foreground && !d.once) < 0)
 		return EX_FAIL;
@@ -470,10 +503,8 @@ int main(int argc, char **argv)
 		case 'p': d.pidfile = optarg; break;
 		case 'v': d.verbosity++; break;
 		case 'q': d.verbosity--; break;
-		case 'V': printf("nlevd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
-				 NLEVD_ABI_MAJOR, NLEVD_ABI_MINOR);
-			return EX_OK_;
-		case 'h': usage(stdout); return EX_OK_;
+		case 'V': d.version = true; break;
+		case 'h': d.help = true; break;
 		default: usage(stderr); return EX_USAGE_;
 		}
 	}
@@ -482,10 +513,25 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE_;
 	}
-	if (d.plugin_dir && d.plugin_dir[0] != '/') {
-		fprintf(stderr, "nlevd: --plugin-dir must be an absolute path\n");
-		return EX_USAGE_;
+	if (d.plugin_dir) {
+		/* A search path, as plugin_dir is: absolute directories. */
+		char **w = split_words(d.plugin_dir, NULL);
+		bool bad = !w || !w[0];
+		for (char **p = w; p && *p; p++)
+			bad |= (*p)[0] != '/';
+		free_words(w);
+		if (bad) {
+			fprintf(stderr, "nlevd: --plugin-dir wants absolute directories\n");
+			return EX_USAGE_;
+		}
 	}
+	/* After every option: -h and -V show what -P and -v asked for. */
+	if (d.help) {
+		usage(stdout);
+		return EX_OK_;
+	}
+	if (d.version)
+		return print_version();
 	/* Locked before the daemon changes to /, removed after: one meaning. */
 	if (d.pidfile && d.pidfile[0] != '/') {
 		fprintf(stderr, "nlevd: --pidfile must be an absolute path\n");
@@ -520,6 +566,11 @@ int main(int argc, char **argv)
 		return EX_CONFIG_;
 	}
 	if (d.check) {
+		for (struct instance *i = d.running.head; i && d.verbosity > 0; i = i->next) {
+			char desc[4096 + 128];
+			module_describe(i->mod, desc, sizeof(desc));
+			printf("[%s] plugin %s\n", i->name, desc);
+		}
 		instances_destroy(&d.running, NLEVD_STOP_CHECK);
 		printf("%s: configuration ok\n", d.config);
 		cfg_free(c);

@@ -90,7 +90,8 @@ struct cfg {
 	char **files; /* owned file names */
 	size_t nfiles;
 	/* [nlevd] values */
-	char *plugin_dir;
+	char *plugin_dir;   /* the search path as written (-P, plugin_dir, the default) */
+	char **plugin_path; /* its directories, NULL-terminated; the first match wins */
 	int log_level;
 	int log_target; /* -1 = not set */
 	char *user, *group, *pidfile;
@@ -268,12 +269,20 @@ void child_kill_all(void);
 
 /* ---- module.c: plugin modules, shared by the instances of a type ---- */
 struct module;
-/* Load plugin_dir/TYPE (or take another reference to it); errors go to cfg
- * at file:line.  NULL if it cannot be loaded or its descriptor is refused. */
-struct module *module_get(struct cfg *cfg, const char *dir, const char *type, const char *file,
-			  int line);
+/* Load DIR/TYPE from the first of dirs (NULL-terminated) that has it, or
+ * take another reference to it; errors go to cfg at file:line (a missing
+ * plugin's names every directory).  NULL if it is nowhere, cannot be
+ * loaded or its descriptor is refused. */
+struct module *module_get(struct cfg *cfg, const char *const *dirs, const char *type,
+			  const char *file, int line);
 void module_put(struct module *m); /* NULL is fine; the last reference unloads */
 const struct nlevd_plugin *module_plugin(const struct module *m);
+/* "NAME VERSION (ABI x.y) from FILE" */
+void module_describe(const struct module *m, char *buf, size_t len);
+/* "loaded plugin ..." (info) for each module not yet said: start-up, reload. */
+void module_log_loaded(void);
+/* -V -v: every plugin in dirs, one line each, the ones a first match hides too. */
+void module_list(const char *const *dirs, FILE *out);
 
 /* ---- timer.c: timers an instance owns (host->timer_*) ---- */
 struct timers {
@@ -342,6 +351,7 @@ struct instance {
 	enum instance_state state;
 	bool emit_loop_warned, emit_full_warned; /* host->emit's -ELOOP, -ENOBUFS said */
 	struct timers timers;
+	struct instcfg_mem *mem; /* what cfg_words, cfg_command returned */
 };
 struct instances {
 	struct instance *head;
@@ -424,6 +434,17 @@ int instcfg_enum(struct nlevd_instance *inst, const char *key, const char *const
 		 int def, int *out);
 void instcfg_key_error(struct nlevd_instance *inst, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* 1.1's helpers (struct nlevd_host's cfg_string_required ... families). */
+int instcfg_string_required(struct nlevd_instance *inst, const char *key, const char **out);
+int instcfg_duration_range(struct nlevd_instance *inst, const char *key, uint64_t def,
+			   uint64_t min, uint64_t max, uint64_t *out);
+int instcfg_words(struct nlevd_instance *inst, const char *key, const char *def,
+		  const char *const **out, size_t *n);
+int instcfg_command(struct nlevd_instance *inst, const char *key, const char *const **argv,
+		    size_t *argc);
+unsigned instcfg_families(const struct nlevd_instance *inst);
+/* Frees what the lookups returned; after the plugin's destroy(). */
+void instcfg_free(struct instance *i);
 
 /* ---- once.c: --once's results ---- */
 /* finished(arg) is called whenever an instance says later (host->once_done)

@@ -17,9 +17,10 @@
 
 #include <nlevd/plugin.h>
 
-#include "argv.h"
 #include "hookcheck.h"
 
+/* A hook's PATH: the one host->cfg_command looked the program up in
+ * (ARGV_SAFE_PATH in the core's argv.h), so a hook finds what -t found. */
 #define SAFE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_PARALLEL 32
 #define MAX_ENV 40
@@ -60,7 +61,7 @@ struct run {
 struct ex {
 	const struct nlevd_host *host;
 	struct nlevd_instance *inst;
-	char **cmd;
+	const char *const *cmd; /* host->cfg_command's: the instance owns it */
 	const char *dir;
 	const char *user;
 	uid_t owner_ok; /* files may be owned by root or by this uid */
@@ -82,25 +83,6 @@ struct ex {
 static const char *const keys[] = {"command", "directory", "timeout", "order", "queue", "user",
 				   NULL};
 
-/* A bare program name is looked up in the safe PATH, once, at configure
- * time: what runs never depends on the daemon's environment. */
-static char *resolve(const char *prog)
-{
-	if (strchr(prog, '/'))
-		return prog[0] == '/' ? strdup(prog) : NULL;
-	const char *p = SAFE_PATH;
-	while (*p) {
-		const char *e = strchr(p, ':');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		char buf[4096];
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
-		if (access(buf, X_OK) == 0)
-			return strdup(buf);
-		p += n + (e ? 1 : 0);
-	}
-	return NULL;
-}
-
 static int ex_create(const struct nlevd_host *host, struct nlevd_instance *inst, void **priv)
 {
 	static const char *const orders[] = {"serial", "parallel", NULL};
@@ -110,39 +92,27 @@ static int ex_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 	x->host = host;
 	x->inst = inst;
 	x->owner_ok = geteuid();
-	const char *cmd;
 	int rc = 0;
-	host->cfg_string(inst, "command", NULL, &cmd);
+	/* The splitter and the PATH lookup are the core's (1.1), so that
+	 * other plugins split commands exactly as exec does. */
+	if (host->size < offsetof(struct nlevd_host, cfg_command) + sizeof(host->cfg_command)) {
+		host->cfg_error(inst, NULL, "exec needs nlevd with host->cfg_command (ABI 1.1)");
+		free(x);
+		return -EINVAL;
+	}
+	int crc = host->cfg_command(inst, "command", &x->cmd, NULL);
+	if (crc < 0)
+		rc = crc;
 	host->cfg_string(inst, "directory", NULL, &x->dir);
 	host->cfg_string(inst, "user", NULL, &x->user);
 	if (host->cfg_duration_ms(inst, "timeout", 30000, &x->timeout_ms) < 0 ||
 	    host->cfg_enum(inst, "order", orders, ORDER_SERIAL, &x->order) < 0 ||
 	    host->cfg_uint(inst, "queue", 1024, 1, 1000000, &x->queue_max) < 0)
 		rc = -EINVAL;
-	if (!cmd && !x->dir) {
+	/* A bad command is reported as such, not as missing. */
+	if (!crc && !x->cmd && !x->dir) {
 		host->cfg_error(inst, NULL, "exec needs 'command' or 'directory'");
 		rc = -EINVAL;
-	}
-	if (cmd) {
-		const char *err;
-		x->cmd = argv_split(cmd, NULL, &err);
-		if (!x->cmd) {
-			host->cfg_error(inst, "command", "%s", err);
-			rc = -EINVAL;
-		} else {
-			char *path = resolve(x->cmd[0]);
-			if (!path || access(path, X_OK) < 0) {
-				host->cfg_error(inst, "command", "'%s' is not an executable program%s",
-						x->cmd[0],
-						strchr(x->cmd[0], '/') && x->cmd[0][0] != '/'
-							? " (give an absolute path)" : "");
-				free(path);
-				rc = -EINVAL;
-			} else {
-				free(x->cmd[0]);
-				x->cmd[0] = path;
-			}
-		}
 	}
 	if (x->user) {
 		struct passwd *pw = getpwnam(x->user);
@@ -173,7 +143,6 @@ static int ex_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 		rc = -EINVAL;
 	}
 	if (rc < 0) {
-		argv_free(x->cmd);
 		free(x);
 		return rc;
 	}
@@ -701,12 +670,18 @@ static void ex_event(struct nlevd_instance *inst, void *priv, const struct nlevd
 	pump(x);
 }
 
-static void ex_status(struct nlevd_instance *inst, void *priv)
+static void ex_report(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
+	(void)inst;
 	struct ex *x = priv;
-	x->host->log(inst, NLEVD_LOG_NOTICE,
-		     "%zu running, %zu queued; %llu started, %llu failed, %llu events dropped",
-		     x->nruns, x->qlen, x->started, x->failed, x->dropped_total);
+	const struct nlevd_host *h = x->host;
+	h->status_string(st, "summary", "%zu running, %zu queued; %llu started, %llu failed",
+			 x->nruns, x->qlen, x->started, x->failed);
+	h->status_uint(st, "running", x->nruns);
+	h->status_uint(st, "queued", x->qlen);
+	h->status_uint(st, "started", x->started);
+	h->status_uint(st, "failed", x->failed);
+	h->status_uint(st, "events_dropped", x->dropped_total);
 }
 
 static void ex_destroy(struct nlevd_instance *inst, void *priv)
@@ -724,7 +699,6 @@ static void ex_destroy(struct nlevd_instance *inst, void *priv)
 		x->head = j->next;
 		free(j);
 	}
-	argv_free(x->cmd);
 	for (size_t i = 0; i < x->nrefused; i++)
 		free(x->refused[i]);
 	free(x->refused);
@@ -739,6 +713,6 @@ const struct nlevd_plugin nlevd_plugin = {
 	.create = ex_create,
 	.event = ex_event,
 	.once = ex_once,
-	.status = ex_status,
+	.report = ex_report,
 	.destroy = ex_destroy,
 };

@@ -257,11 +257,15 @@ static void lg_event(struct nlevd_instance *inst, void *priv, const struct nlevd
 		free(buf);
 }
 
-static void lg_status(struct nlevd_instance *inst, void *priv)
+static void lg_report(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
+	(void)inst;
 	struct lg *l = priv;
-	l->host->log(inst, NLEVD_LOG_NOTICE, "%llu lines written, %llu lost%s%s", l->lines,
-		     l->failed, l->path ? " to " : "", l->path ? l->path : "");
+	const struct nlevd_host *h = l->host;
+	h->status_string(st, "summary", "%llu lines written, %llu lost%s%s", l->lines, l->failed,
+			 l->path ? " to " : "", l->path ? l->path : "");
+	h->status_uint(st, "lines_written", l->lines);
+	h->status_uint(st, "lines_lost", l->failed);
 }
 
 static void lg_destroy(struct nlevd_instance *inst, void *priv)
@@ -282,6 +286,6 @@ const struct nlevd_plugin nlevd_plugin = {
 	.start = lg_start,
 	.event = lg_event,
 	.reopen = lg_reopen,
-	.status = lg_status,
+	.report = lg_report,
 	.destroy = lg_destroy,
 };

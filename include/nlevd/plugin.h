@@ -36,6 +36,8 @@
  *        nlevd_event.name, .fields and .nfields.  The minor stayed 1, so a
  *        plugin tests host->size, not host->abi_minor, before calling emit:
  *          host->size >= offsetof(struct nlevd_host, emit) + sizeof(host->emit)
+ *        The header declares nlevd_plugin (C linkage for C++ plugins)
+ *        and, in C++, nlevd_plugin_base(); no layout change.
  *
  * Plugin events
  *   A plugin announces what it did with host->emit(inst, name, fields, n):
@@ -431,6 +433,38 @@ struct nlevd_plugin {
 #define NLEVD_PLUGIN_INIT                                                       \
 	.abi_major = NLEVD_ABI_MAJOR, .abi_minor = NLEVD_ABI_MINOR,             \
 	.size = sizeof(struct nlevd_plugin)
+
+/* 1.1: the descriptor each plugin defines, declared here so that it has C
+ * linkage in C++ (a C++ namespace-scope const would otherwise be internal
+ * and mangled) and default visibility under -fvisibility=hidden. */
+extern NLEVD_PLUGIN_EXPORT const struct nlevd_plugin nlevd_plugin;
+
+#ifdef __cplusplus
+/* 1.1: C++ before C++20 has no designated initializers.  Start from this
+ * (the ABI fields set, everything else zero) and set fields by name; the
+ * descriptor is then initialized when the module is loaded, before the
+ * daemon reads it:
+ *
+ *   static struct nlevd_plugin describe()
+ *   {
+ *           struct nlevd_plugin p = nlevd_plugin_base();
+ *           p.name = "mine";
+ *           p.create = my_create;
+ *           ...
+ *           return p;
+ *   }
+ *   const struct nlevd_plugin nlevd_plugin = describe();
+ *
+ * C++20 may write { NLEVD_PLUGIN_INIT, .name = "mine", ... } as C does. */
+static inline struct nlevd_plugin nlevd_plugin_base(void)
+{
+	struct nlevd_plugin p = {};
+	p.abi_major = NLEVD_ABI_MAJOR;
+	p.abi_minor = NLEVD_ABI_MINOR;
+	p.size = sizeof(struct nlevd_plugin);
+	return p;
+}
+#endif
 
 #ifdef __cplusplus
 }

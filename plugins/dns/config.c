@@ -95,7 +95,7 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 {
 	static const char *const empties[] = {"delete", "keep", NULL};
 	static const char *const owns[] = {"none", "dhcid", NULL};
-	const char *names, *zone, *servers, *family, *suffix;
+	const char *names, *zone, *servers, *suffix;
 	uint64_t ttl;
 	int on_empty = 0, rc = 0;
 	memset(cfg, 0, sizeof(*cfg));
@@ -105,9 +105,13 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 	host->cfg_string(inst, "key_file", NULL, &cfg->key_file);
 	host->cfg_string(inst, "key_name", NULL, &cfg->key_name);
 	host->cfg_string(inst, "ipv6_suffix", NULL, &suffix);
-	host->cfg_string(inst, "family", "ipv4 ipv6", &family);
-	cfg->want4 = strstr(family, "ipv4") != NULL;
-	cfg->want6 = strstr(family, "ipv6") != NULL;
+	/* The core's `family` key, as it checked it; a daemon without
+	 * host->families (before 1.1) has both. */
+	unsigned fam = NLEVD_FAMILY_IPV4 | NLEVD_FAMILY_IPV6;
+	if (host->size >= offsetof(struct nlevd_host, families) + sizeof(host->families))
+		fam = host->families(inst);
+	cfg->want4 = (fam & NLEVD_FAMILY_IPV4) != 0;
+	cfg->want6 = (fam & NLEVD_FAMILY_IPV6) != 0;
 	/* Every key is read, so that each bad one is reported, not the first. */
 	if (host->cfg_uint(inst, "ttl", 300, 0, 2147483647, &ttl) < 0)
 		rc = -EINVAL;

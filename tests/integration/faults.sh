@@ -75,7 +75,7 @@ wait_for "grep 'notice: \[full\] writing works again ($lost lines lost)' $ERR" 5
 	fail "no 'writing works again ($lost lines lost)': $(grep '\[full\]' "$ERR" | tail -n 3)"
 check_event_file "$FEV"
 kill -USR1 "$NLEVD_PID"
-wait_for "grep 'notice: \[full\] $((written + 2)) lines written, $lost lost to $FEV' $ERR" 5 ||
+wait_for "grep 'notice: \[full\] summary $((written + 2)) lines written, $lost lost to $FEV; ' $ERR" 5 ||
 	fail "USR1: $(grep 'notice: \[full\]' "$ERR" | tail -n 1)"
 stop_nlevd
 

@@ -1,7 +1,7 @@
-/* The exec plugin's command splitter: quoting, escapes, no expansion. */
+/* The command splitter (core/argv.c, exec's and host->cfg_command's): quoting, escapes, no expansion. */
 #include <stdlib.h>
 
-#include "../../plugins/argv.h"
+#include "../../core/argv.h"
 #include "tap.h"
 
 static void check(const char *in, const char *const *want, const char *what)

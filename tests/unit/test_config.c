@@ -84,6 +84,8 @@ static void test_valid(void)
 	if (c->nerrors)
 		diag("%s", errors_of(c));
 	is_str(c->plugin_dir, "/opt/nlevd/plugins", "plugin_dir");
+	ok(c->plugin_path && c->plugin_path[0] && !strcmp(c->plugin_path[0], "/opt/nlevd/plugins") &&
+	   !c->plugin_path[1], "plugin_dir: one directory");
 	is_int(c->log_level, NLEVD_LOG_DEBUG, "log_level debug");
 	is_int(c->log_target, LOG_TARGET_STDERR, "log_target stderr");
 	is_int(c->netlink_rcvbuf, 8 * 1024 * 1024, "netlink_rcvbuf 8M");
@@ -238,6 +240,10 @@ static void test_errors(void)
 		const char *text, *prefix, *needle, *what;
 	} one[] = {
 		{"[nlevd]\nplugin_dir = relative/dir\n", "t.conf:2: ", "absolute", "relative plugin_dir"},
+		{"[nlevd]\nplugin_dir = /a relative/dir\n", "t.conf:2: ",
+		 "plugin_dir: 'relative/dir' is not an absolute path", "a relative directory in plugin_dir"},
+		{"[nlevd]\nplugin_dir =\n", "t.conf:2: ", "plugin_dir: no directory given",
+		 "empty plugin_dir"},
 		{"[nlevd]\npidfile = nlevd.pid\n", "t.conf:2: ", "absolute", "relative pidfile"},
 		{"[nlevd]\nuser =\n", "t.conf:2: ", "user: empty", "empty user"},
 		{"[nlevd]\ngroup =\n", "t.conf:2: ", "group: empty", "empty group"},
@@ -346,6 +352,11 @@ static void test_files(void)
 
 	c = cfg_load(path("main.conf"), "/override/dir");
 	is_str(c->plugin_dir, "/override/dir", "plugin_dir override (-P)");
+	cfg_free(c);
+	c = cfg_load(path("main.conf"), "/first  /second");
+	ok(c->plugin_path && c->plugin_path[0] && !strcmp(c->plugin_path[0], "/first") &&
+	   c->plugin_path[1] && !strcmp(c->plugin_path[1], "/second") && !c->plugin_path[2],
+	   "plugin_dir override (-P) is a search path too");
 	cfg_free(c);
 
 	/* duplicate section across files; [nlevd] and errors in an included file */

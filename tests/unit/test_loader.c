@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "nlevd.h"
 #include "tap.h"
 
@@ -416,10 +417,174 @@ static void test_plugin_events(void)
 	is_int(rc, 0, "an ABI 1.0 plugin loads");
 	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	cfg_free(c);
+
+	/* plugin_dir is a search path: the first directory that has it. */
+	char both[2 * PATH_MAX + 32];
+	snprintf(both, sizeof(both), "/nonexistent/nlevd %s %s", test_dir, plugins_dir);
+	c = create(both, "[x]\nplugin = oldabi\n[y]\nplugin = log\n", &set, &rc);
+	is_int(rc, 0, "search path: oldabi from the second directory, log from the third");
+	ok(rc == 0 && set.head && set.head->next && set.head->p->abi_minor == 0 &&
+	   !strcmp(set.head->next->p->name, "log"), "search path: both loaded");
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
+	cfg_free(c);
+	c = create(both, "[x]\nplugin = no-such-plugin\n", &set, &rc);
+	ok(rc != 0, "search path: a missing plugin is refused");
+	expect_error(c, "loader.conf:4: ", "plugin 'no-such-plugin'", "/nonexistent/nlevd", test_dir,
+		     plugins_dir);
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
+	cfg_free(c);
 	c = create(test_dir, "[x]\nplugin = oldabi\nevents = addr-add dns-failed\n", &set, &rc);
 	ok(rc != 0, "but cannot be given plugin events");
 	expect_error(c, "loader.conf:5: ", "[x] events: plugin oldabi (ABI 1.0) cannot receive "
 		     "'dns-failed'");
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
+	cfg_free(c);
+}
+
+/* An instance of section name of c, as instance_create() makes one before
+ * create(): enough for the host table's config lookups. */
+static struct instance *bare_instance(struct cfg *c, const char *name)
+{
+	struct instance *i = calloc(1, sizeof(*i));
+	if (!i || !(i->name = strdup(name)))
+		abort();
+	for (struct cfg_section *s = c->sections; s; s = s->next)
+		if (!strcmp(s->name, name))
+			i->section = s;
+	if (!i->section)
+		abort();
+	i->errs = c;
+	return i;
+}
+
+static void bare_free(struct instance *i)
+{
+	instcfg_free(i);
+	free(i->name);
+	free(i);
+}
+
+/* The 1.1 helpers: cfg_string_required, cfg_duration_range, cfg_words,
+ * cfg_command, families; each error at the key's FILE:LINE, or the
+ * section's when the key is absent. */
+static void test_helpers(void)
+{
+	static const char text[] =
+		"[h]\n"                                            /* 1 */
+		"name = www\n"                                     /* 2 */
+		"empty =\n"                                        /* 3 */
+		"t_ok = 90s\n"                                     /* 4 */
+		"t_bad = soon\n"                                   /* 5 */
+		"t_low = 10ms\n"                                   /* 6 */
+		"t_high = 2h\n"                                    /* 7 */
+		"words =  a  b\tc \n"                              /* 8 */
+		"cmd = printf '%s x' \"a \\\"q\\\" b\" c\\ d\n"    /* 9 */
+		"cmd_rel = bin/true\n"                             /* 10 */
+		"cmd_none = no-such-program-nlevd x\n"             /* 11 */
+		"cmd_quote = /bin/echo 'unclosed\n"                /* 12 */
+		"cmd_abs = /bin/sh -c 'exit 0'\n"                  /* 13 */
+		"cmd_empty =\n"                                    /* 14 */
+		"cmd_notexec = /etc/passwd\n";                     /* 15 */
+	struct cfg *c = cfg_load_buffer("helpers.conf", text, strlen(text));
+	if (!c)
+		abort();
+	is_int(c->nerrors, 0, "helpers.conf parses");
+	struct instance *i = bare_instance(c, "h");
+	struct nlevd_instance *h = instance_handle(i);
+	const struct nlevd_host *host = &host_table;
+	ok(host->size >= offsetof(struct nlevd_host, families) + sizeof(host->families) &&
+	   host->cfg_string_required && host->cfg_duration_range && host->cfg_words &&
+	   host->cfg_command && host->families, "the host table has the 1.1 config helpers");
+
+	const char *str = "unset";
+	is_int(host->cfg_string_required(h, "name", &str), 0, "required: present");
+	is_str(str, "www", "required: its value");
+	is_int(host->cfg_string_required(h, "absent", &str), -EINVAL, "required: absent");
+	ok(str == NULL, "required: absent gives NULL");
+	expect_error(c, "helpers.conf:1: ", "[h] absent: required");
+	is_int(host->cfg_string_required(h, "empty", &str), -EINVAL, "required: empty");
+	expect_error(c, "helpers.conf:3: ", "[h] empty: ", "required");
+
+	uint64_t ms = 0;
+	is_int(host->cfg_duration_range(h, "t_ok", 5000, 1000, 3600000, &ms), 0, "range: 90s");
+	is_int((int)ms, 90000, "range: 90s is 90000 ms");
+	is_int(host->cfg_duration_range(h, "absent", 5000, 1000, 3600000, &ms), 0, "range: absent");
+	is_int((int)ms, 5000, "range: absent gives the default");
+	is_int(host->cfg_duration_range(h, "t_bad", 5000, 1000, 3600000, &ms), -EINVAL,
+	       "range: not a duration");
+	expect_error(c, "helpers.conf:5: ", "[h] t_bad: ", "'soon' is not a duration");
+	is_int(host->cfg_duration_range(h, "t_low", 5000, 1000, 3600000, &ms), -EINVAL,
+	       "range: below min");
+	expect_error(c, "helpers.conf:6: ", "[h] t_low: ", "'10ms'", "from 1s to 1h");
+	ms = 1;
+	is_int(host->cfg_duration_range(h, "t_high", 5000, 1000, 3600000, &ms), -EINVAL,
+	       "range: above max");
+	expect_error(c, "helpers.conf:7: ", "[h] t_high: ", "'2h'", "from 1s to 1h");
+	is_int((int)ms, 5000, "range: a bad value leaves the default");
+	is_int(host->cfg_duration_range(h, "t_high", 0, 0, 7200000, &ms), 0, "range: max inclusive");
+	is_int((int)ms, 7200000, "range: 2h");
+
+	const char *const *w = NULL;
+	size_t n = 99;
+	is_int(host->cfg_words(h, "words", NULL, &w, &n), 0, "words: present");
+	ok(n == 3 && w && !strcmp(w[0], "a") && !strcmp(w[1], "b") && !strcmp(w[2], "c") && !w[3],
+	   "words: a b c, blanks and a tab between");
+	const char *const *kept = w;
+	is_int(host->cfg_words(h, "absent", "x  y", &w, &n), 0, "words: absent, a default");
+	ok(n == 2 && !strcmp(w[0], "x") && !strcmp(w[1], "y") && !w[2], "words: the default's");
+	is_int(host->cfg_words(h, "absent", NULL, &w, NULL), 0, "words: absent, no default, n NULL");
+	ok(w && !w[0], "words: no default is an empty list");
+	is_int(host->cfg_words(h, "empty", "x", &w, &n), 0, "words: empty value");
+	ok(n == 0 && w && !w[0], "words: an empty value is an empty list, not the default");
+	ok(!strcmp(kept[2], "c"), "words: the first list still lives");
+
+	const char *const *argv = NULL;
+	size_t argc = 99;
+	is_int(host->cfg_command(h, "cmd", &argv, &argc), 0, "command: quotes and escapes");
+	char *want = argv_resolve("printf");
+	ok(want && argv && argv[0] && !strcmp(argv[0], want), "command: printf resolved to %s",
+	   argv && argv[0] ? argv[0] : "(null)");
+	free(want);
+	ok(argc == 4 && argv && !strcmp(argv[1], "%s x") && !strcmp(argv[2], "a \"q\" b") &&
+	   !strcmp(argv[3], "c d") && !argv[4], "command: '...', \"...\" with \\\", \\ outside quotes");
+	is_int(host->cfg_command(h, "cmd_abs", &argv, NULL), 0, "command: absolute, argc NULL");
+	ok(argv && !strcmp(argv[0], "/bin/sh") && !strcmp(argv[2], "exit 0") && !argv[3],
+	   "command: /bin/sh -c 'exit 0'");
+	argc = 99;
+	is_int(host->cfg_command(h, "absent", &argv, &argc), 0, "command: absent");
+	ok(argv == NULL && argc == 0, "command: absent gives NULL, 0");
+	is_int(host->cfg_command(h, "cmd_rel", &argv, &argc), -EINVAL, "command: relative path");
+	expect_error(c, "helpers.conf:10: ", "[h] cmd_rel: ",
+		     "'bin/true' is not an executable program (give an absolute path)");
+	is_int(host->cfg_command(h, "cmd_none", &argv, &argc), -EINVAL, "command: not in PATH");
+	expect_error(c, "helpers.conf:11: ", "[h] cmd_none: ",
+		     "'no-such-program-nlevd' is not an executable program");
+	ok(argv == NULL, "command: an error gives NULL");
+	is_int(host->cfg_command(h, "cmd_quote", &argv, &argc), -EINVAL, "command: open quote");
+	expect_error(c, "helpers.conf:12: ", "[h] cmd_quote: unbalanced single quote");
+	is_int(host->cfg_command(h, "cmd_empty", &argv, &argc), -EINVAL, "command: empty");
+	expect_error(c, "helpers.conf:14: ", "[h] cmd_empty: empty command");
+	is_int(host->cfg_command(h, "cmd_notexec", &argv, &argc), -EINVAL, "command: not executable");
+	expect_error(c, "helpers.conf:15: ", "[h] cmd_notexec: ",
+		     "'/etc/passwd' is not an executable program");
+	is_int(c->nerrors, 10, "helpers: one error per bad lookup");
+	bare_free(i);
+	cfg_free(c);
+
+	/* families: the core's `family` key, as instcfg_filter() read it. */
+	struct instances set;
+	int rc;
+	c = create(plugins_dir, "[a]\nplugin = log\nfamily = ipv6\n[b]\nplugin = log\n"
+		   "[c]\nplugin = log\nfamily = ipv6 ipv4\n", &set, &rc);
+	is_int(rc, 0, "families: instances created");
+	if (rc == 0 && set.head && set.head->next && set.head->next->next) {
+		is_int((int)host->families(instance_handle(set.head)), NLEVD_FAMILY_IPV6,
+		       "families: ipv6");
+		is_int((int)host->families(instance_handle(set.head->next)),
+		       NLEVD_FAMILY_IPV4 | NLEVD_FAMILY_IPV6, "families: default both");
+		is_int((int)host->families(instance_handle(set.head->next->next)),
+		       NLEVD_FAMILY_IPV4 | NLEVD_FAMILY_IPV6, "families: ipv6 ipv4");
+	}
 	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
 	cfg_free(c);
 }
@@ -444,5 +609,6 @@ int main(int argc, char **argv)
 	test_log_plugin();
 	test_deliver();
 	test_plugin_events();
+	test_helpers();
 	return tap_done();
 }
