@@ -12,9 +12,13 @@ static void instance_free(struct instance *i, enum nlevd_stop_reason why)
 	if (!i)
 		return;
 	if (i->state >= INST_CREATED) {
-		timers_close(&i->timers);
+		/* During stop() the loop does not run, so no timer fires, but
+		 * timer_active() still says what was pending (a debounce to
+		 * flush); none can be started. */
+		i->timers.closed = true;
 		if (PLUGIN_HAS(i->p, stop))
 			i->p->stop(instance_handle(i), i->priv, why);
+		timers_close(&i->timers);
 		child_disown_all(i);
 		if (i->p->destroy)
 			i->p->destroy(instance_handle(i), i->priv);

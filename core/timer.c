@@ -3,10 +3,10 @@
  *
  * A timer stays allocated until the plugin stops it or the instance is
  * freed, also after it fired: the plugin's pointer never dangles, and
- * re-arming it costs no allocation.  timers_close() (before the plugin's
- * stop()) stops them all and refuses new ones; timers_free() (after its
- * destroy()) frees what the plugin did not, so a plugin may still call
- * timer_stop() in destroy(). */
+ * re-arming it costs no allocation.  When the instance goes, new timers
+ * are refused from its stop() on, timers_close() (after stop()) stops them
+ * all, and timers_free() (after its destroy()) frees what the plugin did
+ * not, so a plugin may still call timer_stop() in destroy(). */
 #include <errno.h>
 #include <ev.h>
 #include <stdlib.h>

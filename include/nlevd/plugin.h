@@ -1,43 +1,108 @@
 /*
- * nlevd/plugin.h - the nlevd plugin ABI.
+ * nlevd/plugin.h - the nlevd plugin ABI, version 1.1.
  *
- * A plugin is a libtool module (NAME.so in the plugin directory) that
+ * A plugin is a shared module, NAME.so in the plugin directory, that
  * exports exactly one data symbol, `nlevd_plugin`, of type
  * `const struct nlevd_plugin`.  The daemon hands each configured instance
  * a host table (struct nlevd_host) of function pointers, so a plugin never
- * links against symbols of the daemon itself.  Plugins may link libev and
- * use host->loop for their own timers and I/O watchers.
+ * links against symbols of the daemon itself.  nlevd-plugin(3) says all of
+ * this at length, with examples; this comment is the short form.
+ *
+ * Building
+ *   cc -shared -fPIC -fvisibility=hidden $(pkg-config --cflags nlevd) \
+ *      -o NAME.so NAME.c
+ *   NLEVD_PLUGIN_EXPORT on the descriptor keeps it visible under
+ *   -fvisibility=hidden.  The host table has everything most plugins need
+ *   (timers included), so they need no libev.  One that runs its own libev
+ *   watchers on host->loop includes <ev.h> and links the daemon's libev:
+ *   add $(pkg-config --variable=evlibs nlevd) (-lev: the shared libev.so.4,
+ *   Debian's libev4, headers in libev-dev, which has no libev.pc).
+ *
+ * Call sequence
+ *   One instance per [section], in the order of the file.  `create` means
+ *   nlevd_plugin.create(), and so on; "goes" is: the events still settling
+ *   for the instance are delivered, stop(why) is called, its timers are
+ *   freed and its children killed (no callback of either runs again), and
+ *   destroy() is called.  An instance whose create() failed (returned < 0)
+ *   gets neither stop() nor destroy(); every other one goes exactly once.
+ *   start-up  create() for every instance (the interface/address state is
+ *             still empty: the kernel has not been asked yet; the daemon
+ *             has not yet forked or dropped privileges).  After an error
+ *             every instance goes (NLEVD_STOP_REFUSED), exit 78.  Else
+ *             start() for every instance (the state is complete now), then
+ *             each instance's start-up replay: the state as link-add,
+ *             link-up and addr-add events with ev->initial true, through
+ *             its filters and settle (not with startup = no).  A start()
+ *             that fails: every instance goes (NLEVD_STOP_REFUSED), exit 1.
+ *   SIGHUP    the new configuration is created and started completely
+ *             before anything old goes.  A section that did not change
+ *             keeps its running instance, which gets reopen() instead.
+ *             Then the old instances of changed or removed sections go
+ *             (NLEVD_STOP_RELOAD), and only then do the new instances get
+ *             their replay.  A refused reload (a configuration error, or a
+ *             new start() that failed) makes the new instances go
+ *             (NLEVD_STOP_REFUSED) and calls reopen() on every old one:
+ *             they keep running.
+ *   -t        create(), then the instance goes (NLEVD_STOP_CHECK): no
+ *             start(), no event.
+ *   --once    create() for every instance; then, one instance after the
+ *             other: start(), the replay (whatever startup says, not held
+ *             by settle), once().  When every instance has finished (once()
+ *             returned, or once_done() followed NLEVD_ONCE_PENDING) all go
+ *             (NLEVD_STOP_SHUTDOWN); exit 0 if all succeeded, else 1.
+ *   TERM/INT  no more kernel events; children get a grace time (2 s) to
+ *             finish; then every instance goes (NLEVD_STOP_SHUTDOWN).
+ *   A create() that returns 0 after cfg_error() still fails the
+ *   configuration (exit 78; a reload is refused): its instance goes at once.
  *
  * Rules
  *   - Versioning: NLEVD_ABI_MAJOR changes when an existing field or function
  *     changes meaning or position; the daemon refuses a plugin whose major
  *     differs, naming the file and both versions.  NLEVD_ABI_MINOR grows
- *     when fields are appended; a plugin checks host->abi_minor (or
- *     host->size) before using a newer field, and the daemon checks
- *     plugin->size likewise.
+ *     when fields are appended (1.1 grew while the minor stayed 1, see the
+ *     change log).  A plugin uses a host field f newer than 1.0 only when
+ *       host->size >= offsetof(struct nlevd_host, f) + sizeof(host->f)
+ *     and the daemon reads nlevd_plugin fields only up to plugin->size.
+ *   - Frozen layout: struct nlevd_link, nlevd_addr and nlevd_event keep
+ *     every field, its type and its offset within a major version.  Only
+ *     nlevd_event grows, at its end, with a minor version (1.1 appended
+ *     name, fields, nfields); nlevd_link and nlevd_addr never do.
+ *     nlevd_host, nlevd_plugin and nlevd_child_spec grow at their ends only.
  *   - Threading: everything runs on the daemon's single libev loop thread.
- *     No callback may block: use host->loop watchers and host->child_spawn.
+ *     No callback may block: use host->timer_start, host->child_spawn, or
+ *     watchers on host->loop.
  *   - Ownership: an event, and every pointer reachable from it, is valid
- *     only during the call.  Strings returned by cfg_* lookups live as long
- *     as the instance.  The plugin owns whatever it allocates in create()
- *     and frees it in destroy(); the core kills and reaps the children an
- *     instance spawned when the instance is destroyed, and then no child
- *     callback of that instance is called again.
+ *     only during the call; so is link_get()'s pointer, until the callback
+ *     returns.  Strings returned by cfg_* lookups live as long as the
+ *     instance.  The plugin owns whatever it allocates and frees it in
+ *     destroy(); the core frees the instance's timers and kills and reaps
+ *     its children before destroy(), and then no callback of theirs runs.
  *   - Errors: functions return 0 or a negative errno value.  Configuration
- *     errors are reported through host->cfg_error(), which prefixes
- *     FILE:LINE of the offending key.
+ *     errors are reported through host->cfg_error() (FILE:LINE: [SECTION]
+ *     KEY: message, the KEY part only when the key is in the section).
+ *
+ * Callbacks of struct nlevd_plugin
+ *   REQUIRED: create, event, destroy (a descriptor without one is refused).
+ *   OPTIONAL (NULL): start, reopen, once, status, and in 1.1 stop, report.
  *
  * Change log
  *   1.0  first version.
- *   1.1  nlevd_child_spec.exec_fd: run an open, already checked file
- *        (fexecve) instead of looking argv[0] up again.
- *        Plugin events (still 1.1: both are appended fields): struct
- *        nlevd_field; nlevd_host.emit; event type NLEVD_EV_PLUGIN with
- *        nlevd_event.name, .fields and .nfields.  The minor stayed 1, so a
- *        plugin tests host->size, not host->abi_minor, before calling emit:
- *          host->size >= offsetof(struct nlevd_host, emit) + sizeof(host->emit)
- *        The header declares nlevd_plugin (C linkage for C++ plugins)
- *        and, in C++, nlevd_plugin_base(); no layout change.
+ *   1.1  All of it appended, and the minor stayed 1 throughout: test
+ *        host->size for each host field (see Versioning) before using it.
+ *        - nlevd_child_spec.exec_fd: run an open, already checked file
+ *          (fexecve) instead of looking argv[0] up again.
+ *        - Plugin events: struct nlevd_field; nlevd_host.emit; event type
+ *          NLEVD_EV_PLUGIN with nlevd_event.name, .fields and .nfields.
+ *        - Timers owned by the instance: nlevd_host.timer_start,
+ *          timer_stop, timer_active (struct nlevd_timer, nlevd_timer_cb).
+ *        - Config helpers: nlevd_host.cfg_string_required,
+ *          cfg_duration_range, cfg_words, cfg_command; families()
+ *          (NLEVD_FAMILY_*).
+ *        - Structured status: nlevd_plugin.report and nlevd_host.status_*
+ *          (struct nlevd_status).
+ *        - Why an instance goes: nlevd_plugin.stop (enum nlevd_stop_reason).
+ *        - The header declares nlevd_plugin (C linkage for C++ plugins)
+ *          and, in C++, nlevd_plugin_base(); no layout change.
  *
  * Plugin events
  *   A plugin announces what it did with host->emit(inst, name, fields, n):
@@ -91,6 +156,15 @@ extern "C" {
 #define NLEVD_LOG_NOTICE 5
 #define NLEVD_LOG_INFO 6
 #define NLEVD_LOG_DEBUG 7
+
+/* nlevd_plugin.default_scopes: the `scope` key's words as bits. */
+#define NLEVD_SCOPE_GLOBAL 0x01
+#define NLEVD_SCOPE_SITE 0x02
+#define NLEVD_SCOPE_LINK 0x04
+#define NLEVD_SCOPE_HOST 0x08
+
+/* nlevd_plugin.once() returns it when host->once_done() will follow. */
+#define NLEVD_ONCE_PENDING 1
 
 enum nlevd_event_type {
 	NLEVD_EV_ADDR_ADD = 0,
@@ -215,7 +289,8 @@ struct nlevd_child_spec {
 	int exec_fd;
 };
 
-/* Called for each interface / usable address; return non-zero to stop. */
+/* Called for each interface / usable address; return non-zero to stop:
+ * link_foreach()/addr_foreach() then return that value. */
 typedef int (*nlevd_link_cb)(const struct nlevd_link *link, void *arg);
 typedef int (*nlevd_addr_cb)(const struct nlevd_link *link,
 			     const struct nlevd_addr *addr, void *arg);
@@ -255,17 +330,33 @@ struct nlevd_host {
 	/* choices is NULL-terminated; *out is the index. */
 	int (*cfg_enum)(struct nlevd_instance *inst, const char *key,
 			const char *const *choices, int def, int *out);
-	/* Report an error at the key's FILE:LINE (the section's if absent). */
+	/* Report a configuration error as "FILE:LINE: [SECTION] KEY: message"
+	 * at the key's line when key is in the section, else as
+	 * "FILE:LINE: [SECTION] message" at the section's line (key absent or
+	 * NULL).  Inside create() it refuses the configuration; later it only
+	 * logs the line at error level. */
 	void (*cfg_error)(struct nlevd_instance *inst, const char *key,
 			  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-	/* The interface/address state (usable addresses only). */
+	/* The interface/address state as it is now (usable addresses only:
+	 * not tentative, not DAD-failed), without the instance's filters;
+	 * empty during create() at start-up.  With settle it can be ahead of
+	 * the event being delivered; during link-del the link is gone, during
+	 * addr-del the address. */
+	/* The interface, or NULL.  The pointer is valid until the calling
+	 * callback returns: copy what you keep. */
 	const struct nlevd_link *(*link_get)(int ifindex);
+	/* Every interface in ifindex order.  Returns 0 when all were visited,
+	 * the callback's non-zero value when it stopped, -1 out of memory. */
 	int (*link_foreach)(nlevd_link_cb cb, void *arg);
-	/* ifindex 0: every interface. */
+	/* ifindex 0: every interface, in ifindex order; each interface's
+	 * addresses in the order the kernel first reported them.  An unknown
+	 * ifindex visits nothing.  Returns as link_foreach(). */
 	int (*addr_foreach)(int ifindex, nlevd_addr_cb cb, void *arg);
 	/* Whether the instance's filters (interfaces family scope addresses
-	 * temporary) select this address on this interface. */
+	 * temporary) select this address on this interface; addr NULL: whether
+	 * `interfaces` selects the interface (the address filters are not
+	 * applied).  `events` plays no part. */
 	bool (*selected)(const struct nlevd_instance *inst,
 			 const struct nlevd_link *link,
 			 const struct nlevd_addr *addr);
@@ -306,7 +397,9 @@ struct nlevd_host {
 	 * still called. */
 	void (*child_kill)(struct nlevd_child *child);
 
-	/* --once: report that the instance has finished its work. */
+	/* --once: report that the instance has finished its work, after
+	 * once() returned NLEVD_ONCE_PENDING.  The first result counts;
+	 * without --once it does nothing. */
 	void (*once_done)(struct nlevd_instance *inst, bool ok);
 
 	/* 1.1 (check host->size, see the change log): emit a plugin event
@@ -329,10 +422,11 @@ struct nlevd_host {
 	/* Timers owned by the instance: no libev needed.  *t is NULL for a
 	 * new timer (one is allocated) or a timer this instance started
 	 * before (it is re-armed, its callback replaced).  cb runs after
-	 * after_ms, then every repeat_ms (0: once).  A timer that fired or
-	 * was stopped stays valid (inactive) until timer_stop() frees it,
-	 * or the instance goes: the core stops all its timers before stop()
-	 * (no timer callback runs from then on) and frees those left after
+	 * after_ms, then every repeat_ms (0: once).  A one-shot timer that
+	 * has fired stays valid (inactive) until timer_stop() frees it,
+	 * or the instance goes: no timer callback runs once stop() is
+	 * called (timer_active() still tells in stop() what was pending),
+	 * the core stops them all after stop() and frees those left after
 	 * destroy(), so timer_stop() still works in stop() and destroy().
 	 * 0, -EINVAL (NULL t or cb, another instance's timer), -ENOMEM,
 	 * -ECANCELED (called from stop() or destroy()). */
@@ -341,11 +435,13 @@ struct nlevd_host {
 	/* Stop and free *t, and set it to NULL; NULL *t is fine.  Callable
 	 * from the timer's own callback. */
 	void (*timer_stop)(struct nlevd_instance *inst, struct nlevd_timer **t);
-	/* Whether *t will still fire. */
+	/* Whether t will still fire (false for NULL). */
 	bool (*timer_active)(const struct nlevd_timer *t);
 
 	/* Config helpers, errors as the cfg_* above. */
-	/* A string that must be present and not empty ("required"). */
+	/* A string that must be present and not empty: "KEY: required" when
+	 * absent (*out NULL), "KEY: empty: a value is required" when empty
+	 * (*out ""), both -EINVAL. */
 	int (*cfg_string_required)(struct nlevd_instance *inst, const char *key,
 				   const char **out);
 	/* A duration (ms s m h) within min .. max (milliseconds). */
@@ -379,53 +475,64 @@ struct nlevd_host {
 	void (*status_bool)(struct nlevd_status *st, const char *key, bool v);
 };
 
-#define NLEVD_ONCE_PENDING 1
-
+/* The descriptor, the one symbol a plugin exports.  REQUIRED callbacks:
+ * create, event, destroy; every other one is OPTIONAL (NULL). */
 struct nlevd_plugin {
 	uint16_t abi_major; /* NLEVD_ABI_MAJOR */
 	uint16_t abi_minor; /* NLEVD_ABI_MINOR */
 	uint32_t size;      /* sizeof(struct nlevd_plugin) */
-	const char *name;
-	const char *version;
-	const char *const *keys; /* the plugin's own config keys, NULL-terminated */
+	const char *name;    /* REQUIRED: the plugin's name, for the log */
+	const char *version; /* the plugin's own version, for the log */
+	const char *const *keys; /* the plugin's own config keys, NULL-terminated;
+				  * NULL: none.  Any other key is an error. */
 
-	/* Defaults for the core's per-instance keys. */
+	/* Defaults for the core's per-instance keys (0: the core's default). */
 	uint32_t default_settle_ms;
 	uint8_t default_scopes; /* NLEVD_SCOPE_* mask; 0 = all */
 	bool default_no_temporary;
 
-	/* Read and check the configuration, allocate.  No I/O to the outside
-	 * world: this runs for -t and for a reload that may still be refused. */
+	/* REQUIRED.  Read and check the configuration, allocate, set *priv.
+	 * No I/O to the outside world: this runs for -t and for a reload that
+	 * may still be refused, and at start-up before the state is read.
+	 * 0: created.  < 0 (-errno): refused; free what was allocated, as
+	 * neither stop() nor destroy() follows.  Report what is wrong with
+	 * host->cfg_error(): any report refuses the configuration, even when
+	 * create() then returns 0 (and then stop() and destroy() do follow). */
 	int (*create)(const struct nlevd_host *host, struct nlevd_instance *inst,
 		      void **priv);
-	/* Begin work (open files, sockets). */
+	/* OPTIONAL.  Begin work (open files, sockets); the state is complete.
+	 * 0: started.  < 0: the start-up fails (exit 1), a reload is refused,
+	 * --once counts the instance as failed; the instance still goes
+	 * (stop(), destroy()), so destroy() must cope with a partial start. */
 	int (*start)(struct nlevd_instance *inst, void *priv);
+	/* REQUIRED.  One event that passed the instance's filters and settle,
+	 * from the start-up replay (ev->initial) or live. */
 	void (*event)(struct nlevd_instance *inst, void *priv,
 		      const struct nlevd_event *ev);
-	/* SIGHUP for an instance kept across a reload (e.g. reopen a file). */
+	/* OPTIONAL.  SIGHUP for an instance kept across a reload, or for every
+	 * running instance when the reload was refused (e.g. reopen a file). */
 	void (*reopen)(struct nlevd_instance *inst, void *priv);
-	/* --once, after the state was delivered: 0 done and ok, <0 failed,
-	 * NLEVD_ONCE_PENDING: host->once_done() follows. */
+	/* OPTIONAL (none: done and ok).  --once, after the state was
+	 * delivered: 0 done and ok, < 0 failed, NLEVD_ONCE_PENDING:
+	 * host->once_done() follows. */
 	int (*once)(struct nlevd_instance *inst, void *priv);
-	/* SIGUSR1: log the instance's status. */
+	/* OPTIONAL.  SIGUSR1: log the instance's status with host->log();
+	 * not called when report is set. */
 	void (*status)(struct nlevd_instance *inst, void *priv);
-	/* Stop every watcher and free. */
+	/* REQUIRED.  Stop every watcher of the plugin's own and free
+	 * everything; called once, last, for every instance whose create()
+	 * did not fail, started or not. */
 	void (*destroy)(struct nlevd_instance *inst, void *priv);
 
 	/* ---- 1.1 ---- */
-	/* Called once before destroy() for an instance that was created,
-	 * with the reason it goes: flush at NLEVD_STOP_SHUTDOWN, not at
-	 * NLEVD_STOP_CHECK. */
+	/* OPTIONAL.  Called once before destroy() for an instance that was
+	 * created, with the reason it goes: flush at NLEVD_STOP_SHUTDOWN, not
+	 * at NLEVD_STOP_CHECK.  Its timers are freed after it returns. */
 	void (*stop)(struct nlevd_instance *inst, void *priv, enum nlevd_stop_reason why);
-	/* Structured status into st with host->status_*(); when set, the
-	 * core uses it instead of status(). */
+	/* OPTIONAL.  Structured status into st with host->status_*(); when
+	 * set, the core uses it instead of status(). */
 	void (*report)(struct nlevd_instance *inst, void *priv, struct nlevd_status *st);
 };
-
-#define NLEVD_SCOPE_GLOBAL 0x01
-#define NLEVD_SCOPE_SITE 0x02
-#define NLEVD_SCOPE_LINK 0x04
-#define NLEVD_SCOPE_HOST 0x08
 
 /* Put before the descriptor so it stays visible with -fvisibility=hidden. */
 #define NLEVD_PLUGIN_EXPORT __attribute__((visibility("default")))

@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 	set = neu;
 	cfg_free(c);
 	ok(traced("create two\nstart 0 0 -22 -22 0\nstop reload no-events timer_start=-125 "
-		  "late=inactive\ndestroy null\n"),
+		  "late=active\ndestroy null\n"),
 	   "a reload: the new one created and started before the old one stops: %s", slurp());
 
 	/* A start that fails: the new set goes as refused. */
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	/* Shutdown. */
 	unlink(trace);
 	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
-	is_str(slurp(), "stop shutdown no-events timer_start=-125 late=inactive\ndestroy null\n",
+	is_str(slurp(), "stop shutdown no-events timer_start=-125 late=active\ndestroy null\n",
 	       "shutdown: stop, timers inactive, destroy");
 	unlink(trace);
 	state_free();
