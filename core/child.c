@@ -21,8 +21,10 @@
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 
+#include "child.h"
 #include "childout.h"
-#include "nlevd.h"
+#include "log.h"
+#include "util.h"
 
 #define KILL_GRACE 2.0
 

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "event.h"
+#include "filter.h"
+#include "util.h"
 
 const char *const filter_keys[] = {"events",  "interfaces", "family", "scope", "addresses",
 				   "temporary", "startup", "settle", NULL};

@@ -3,7 +3,18 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "child.h"
+#include "emit.h"
+#include "event.h"
+#include "filter.h"
+#include "host.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "once.h"
+#include "state.h"
+#include "status.h"
+#include "timer.h"
 
 static void h_vlog(struct nlevd_instance *inst, int level, const char *fmt, va_list ap)
 {

@@ -2,11 +2,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "child.h"
+#include "emit.h"
+#include "filter.h"
+#include "host.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "module.h"
+#include "once.h"
+#include "router.h"
+#include "section.h"
+#include "state.h"
+#include "status.h"
+#include "timer.h"
+#include "util.h"
 
 /* The way out of every instance: its timers stop (no callback after
  * stop()), the plugin learns why it goes, its children are disowned, it
  * frees itself, then the core frees what the plugin left. */
+/* Whether plugin p (of whatever minor) has a callback field f set. */
+#define PLUGIN_HAS(p, f)                                                        \
+	((p)->size >= offsetof(struct nlevd_plugin, f) + sizeof((p)->f) && (p)->f)
+
 static void instance_free(struct instance *i, enum nlevd_stop_reason why)
 {
 	if (!i)

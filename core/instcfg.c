@@ -6,7 +6,12 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "nlevd.h"
+#include "cfg.h"
+#include "filter.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "util.h"
 
 /* host->families() hands out filter.families as it is. */
 _Static_assert(NLEVD_FAMILY_IPV4 == 1 && NLEVD_FAMILY_IPV6 == 2, "filter.families bits");

@@ -14,7 +14,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "child.h"
+#include "emit.h"
+#include "instance.h"
+#include "log.h"
+#include "module.h"
+#include "netlink.h"
+#include "notify.h"
+#include "once.h"
+#include "pidfile.h"
+#include "state.h"
+#include "util.h"
 
 #ifndef NLEVD_PLUGIN_DIR
 #define NLEVD_PLUGIN_DIR "/usr/lib/nlevd"

@@ -16,7 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "netlink.h"
+#include "nlmsg.h"
+#include "state.h"
+#include "util.h"
 
 #define RESYNC_MIN_INTERVAL_MS 200
 #define DUMP_ATTEMPTS 5

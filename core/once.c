@@ -1,5 +1,7 @@
 /* --once's results: each instance's once() asked, and who has finished, how. */
-#include "nlevd.h"
+#include "instance.h"
+#include "once.h"
+#include "router.h"
 
 /* Told each time an instance finishes later: main's, from once_init(). */
 static void (*finished_cb)(void *arg);

@@ -12,7 +12,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "emit.h"
+#include "filter.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
 
 enum pend_kind { PK_ADDR, PK_PRESENCE, PK_UPDOWN, PK_NAME, PK_PLUGIN };
 

@@ -9,7 +9,10 @@
 #include <time.h>
 #include <arpa/inet.h>
 
-#include "nlevd.h"
+#include "event.h"
+#include "log.h"
+#include "nlmsg.h"
+#include "state.h"
 
 struct addr_ent {
 	struct addr_ent *hnext;

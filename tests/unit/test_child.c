@@ -9,7 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "child.h"
+#include "log.h"
 #include "tap.h"
 
 static struct ev_loop *loop;

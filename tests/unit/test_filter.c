@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "event.h"
+#include "filter.h"
 #include "tap.h"
 
 static char errs[2048];

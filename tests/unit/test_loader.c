@@ -14,8 +14,16 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "nlevd.h"
+#include "cfg.h"
+#include "emit.h"
+#include "filter.h"
+#include "host.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "state.h"
 #include "tap.h"
+#include "util.h"
 
 static char test_dir[PATH_MAX], plugins_dir[PATH_MAX];
 static struct ev_loop *loop;

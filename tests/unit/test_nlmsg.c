@@ -17,8 +17,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "netlink.h"
+#include "nlmsg.h"
+#include "state.h"
 #include "tap.h"
+#include "util.h"
 
 /* ---- captured messages ---- */
 

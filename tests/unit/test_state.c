@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "event.h"
+#include "log.h"
+#include "nlmsg.h"
+#include "state.h"
 #include "tap.h"
 
 /* ---- recording ---- */
