@@ -3,7 +3,10 @@
  * line into the log or the plugin (childout.c, which bounds what a flooding
  * child costs), a timeout that sends TERM and then KILL to the whole group,
  * and completion reported when the child itself exits, so a hook that
- * leaves a daemon behind does not hold its queue. */
+ * leaves a daemon behind does not hold its queue.  A child that could not
+ * exec is reported the same way, from the loop: once child_spawn() has
+ * returned a child, its done is called exactly once, and never from inside
+ * child_spawn() (plugin.h). */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -18,14 +21,17 @@
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 
+#include "child.h"
 #include "childout.h"
-#include "nlevd.h"
+#include "log.h"
+#include "util.h"
 
 #define KILL_GRACE 2.0
 
 struct nlevd_child {
 	struct nlevd_child *next, *prev;
-	struct instance *owner;
+	void *owner;  /* whose it is, for child_disown_all() */
+	char *prefix; /* the owner's name, for the log; NULL once disowned */
 	struct ev_loop *loop;
 	pid_t pid;
 	char *name; /* argv[0], for the log */
@@ -37,6 +43,7 @@ struct nlevd_child {
 	size_t in_len, in_off;
 	int kill_stage; /* 0 none, 1 TERM sent, 2 KILL sent */
 	bool timed_out;
+	int spawn_error; /* exec failed (already reaped): reported by tw */
 	void (*line)(void *arg, int fd, const char *line);
 	void (*done)(void *arg, const struct nlevd_child_result *res);
 	void *arg;
@@ -52,9 +59,19 @@ static void child_input_free(struct nlevd_child *c)
 	c->input = NULL;
 }
 
-void (*child_idle_hook)(void);
 static struct nlevd_child *children;
 static int nchildren;
+/* ev_child watchers work on libev's default loop only: main passes it. */
+static struct ev_loop *child_loop;
+static void (*idle_cb)(void *arg);
+static void *idle_arg;
+
+void child_init(struct ev_loop *loop, void (*idle)(void *arg), void *arg)
+{
+	child_loop = loop;
+	idle_cb = idle;
+	idle_arg = arg;
+}
 
 int child_count(void)
 {
@@ -63,7 +80,7 @@ int child_count(void)
 
 static const char *owner_name(const struct nlevd_child *c)
 {
-	return c->owner ? c->owner->name : "-";
+	return c->prefix ? c->prefix : "-";
 }
 
 static void child_line_cb(void *arg, int fd, const char *line)
@@ -125,8 +142,21 @@ static void child_free(struct nlevd_child *c)
 		c->next->prev = c->prev;
 	nchildren--;
 	child_input_free(c);
+	free(c->prefix);
 	free(c->name);
 	free(c);
+}
+
+/* c is freed before done runs: done may spawn again, and c is invalid. */
+static void child_finish(struct nlevd_child *c, const struct nlevd_child_result *res)
+{
+	void (*done)(void *, const struct nlevd_child_result *) = c->done;
+	void *arg = c->arg;
+	child_free(c);
+	if (done)
+		done(arg, res);
+	if (nchildren == 0 && idle_cb)
+		idle_cb(idle_arg);
 }
 
 static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
@@ -140,13 +170,16 @@ static void child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct nlevd_child_result res = {
 		.pid = c->pid, .status = w->rstatus, .timed_out = c->timed_out,
 	};
-	void (*done)(void *, const struct nlevd_child_result *) = c->done;
-	void *arg = c->arg;
-	child_free(c);
-	if (done)
-		done(arg, &res);
-	if (nchildren == 0 && child_idle_hook)
-		child_idle_hook();
+	child_finish(c, &res);
+}
+
+static void spawn_failed_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct nlevd_child *c = w->data;
+	struct nlevd_child_result res = {.pid = c->pid, .spawn_error = c->spawn_error};
+	child_finish(c, &res);
 }
 
 static void signal_group(struct nlevd_child *c, int sig)
@@ -177,7 +210,9 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 void child_kill(struct nlevd_child *c)
 {
-	if (!c || c->kill_stage)
+	/* A child that could not exec is reaped already: its pid may be
+	 * another process's by now. */
+	if (!c || c->kill_stage || c->spawn_error)
 		return;
 	signal_group(c, SIGTERM);
 	c->kill_stage = 1;
@@ -186,7 +221,7 @@ void child_kill(struct nlevd_child *c)
 	ev_timer_start(c->loop, &c->tw);
 }
 
-void child_disown_all(struct instance *owner)
+void child_disown_all(const void *owner)
 {
 	for (struct nlevd_child *c = children; c; c = c->next) {
 		if (c->owner != owner)
@@ -196,14 +231,26 @@ void child_disown_all(struct instance *owner)
 		child_kill(c);
 	}
 	for (struct nlevd_child *c = children; c; c = c->next)
-		if (c->owner == owner)
+		if (c->owner == owner) {
 			c->owner = NULL;
+			free(c->prefix);
+			c->prefix = NULL;
+		}
 }
 
 void child_kill_all(void)
 {
 	for (struct nlevd_child *c = children; c; c = c->next)
 		child_kill(c);
+}
+
+static void child_link(struct nlevd_child *c)
+{
+	c->next = children;
+	if (children)
+		children->prev = c;
+	children = c;
+	nchildren++;
 }
 
 static int set_nonblock(int fd)
@@ -276,9 +323,10 @@ fail:
 	_exit(127);
 }
 
-struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child_spec *spec)
+struct nlevd_child *child_spawn(void *owner, const char *prefix,
+				const struct nlevd_child_spec *spec)
 {
-	if (!spec || !spec->argv || !spec->argv[0] || spec->argv[0][0] != '/') {
+	if (!child_loop || !spec || !spec->argv || !spec->argv[0] || spec->argv[0][0] != '/') {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -314,7 +362,8 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 		c->in_len = spec->input_len;
 	}
 	const char *base = strrchr(spec->argv[0], '/');
-	if (!(c->name = strdup(base ? base + 1 : spec->argv[0])))
+	if (!(c->name = strdup(base ? base + 1 : spec->argv[0])) ||
+	    (prefix && !(c->prefix = strdup(prefix))))
 		goto fail;
 	if ((fd_limit = sysconf(_SC_OPEN_MAX)) <= 0)
 		fd_limit = 65536;
@@ -343,7 +392,19 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 		n = read(pe[0], &child_errno, sizeof(child_errno));
 	while (n < 0 && errno == EINTR);
 	close(pe[0]);
+	c->pid = pid;
+	c->owner = owner;
+	c->loop = child_loop;
+	c->line = spec->line;
+	c->done = spec->done;
+	c->arg = spec->arg;
+	ev_child_init(&c->cw, child_exit_cb, pid, 0);
+	c->cw.data = c;
+	ev_timer_init(&c->tw, timer_cb, 0., 0.);
+	c->tw.data = c;
 	if (n == (ssize_t)sizeof(child_errno)) {
+		/* It could not exec: reaped here (it exits at once), reported
+		 * from the loop with spawn_error, like any other end. */
 		int st;
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
@@ -351,22 +412,17 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 		close(pout[0]);
 		close(perr[0]);
 		child_input_free(c);
-		free(c->name);
-		free(c);
-		errno = child_errno;
-		return NULL;
+		c->spawn_error = child_errno ? child_errno : EIO;
+		ev_io_init(&c->in_w, in_cb, -1, EV_WRITE);
+		c->out.s[0].w.fd = c->out.s[1].w.fd = -1;
+		ev_timer_init(&c->tw, spawn_failed_cb, 0., 0.);
+		ev_timer_start(c->loop, &c->tw);
+		child_link(c);
+		return c;
 	}
-	c->pid = pid;
-	c->owner = owner;
-	c->loop = EV_DEFAULT;
-	c->line = spec->line;
-	c->done = spec->done;
-	c->arg = spec->arg;
 	set_nonblock(pin[1]);
 	set_nonblock(pout[0]);
 	set_nonblock(perr[0]);
-	ev_child_init(&c->cw, child_exit_cb, pid, 0);
-	c->cw.data = c;
 	ev_child_start(c->loop, &c->cw);
 	ev_io_init(&c->in_w, in_cb, pin[1], EV_WRITE);
 	c->in_w.data = c;
@@ -378,17 +434,11 @@ struct nlevd_child *child_spawn(struct instance *owner, const struct nlevd_child
 	c->out.remark = child_remark_cb;
 	c->out.arg = c;
 	child_out_start(&c->out, c->loop, pout[0], perr[0]);
-	ev_timer_init(&c->tw, timer_cb, 0., 0.);
-	c->tw.data = c;
 	if (spec->timeout_ms) {
 		ev_timer_set(&c->tw, (double)spec->timeout_ms / 1000., 0.);
 		ev_timer_start(c->loop, &c->tw);
 	}
-	c->next = children;
-	if (children)
-		children->prev = c;
-	children = c;
-	nchildren++;
+	child_link(c);
 	return c;
 fail:;
 	int e = errno;
@@ -399,6 +449,7 @@ fail:;
 		if (pe[i] >= 0) close(pe[i]);
 	}
 	child_input_free(c);
+	free(c->prefix);
 	free(c->name);
 	free(c);
 	errno = e;

@@ -19,7 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "log.h"
+#include "section.h"
+#include "util.h"
 
 #ifndef NLEVD_PLUGIN_DIR
 #define NLEVD_PLUGIN_DIR "/usr/lib/nlevd"

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "nlevd.h"
+#include "emit.h"
+#include "event.h"
+#include "util.h"
 
 static struct {
 	struct ev_loop *loop;

@@ -8,7 +8,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "nlevd.h"
+#include "event.h"
+#include "util.h"
 
 static const char *const names[NLEVD_EV_COUNT] = {
 	[NLEVD_EV_ADDR_ADD] = "addr-add",     [NLEVD_EV_ADDR_DEL] = "addr-del",

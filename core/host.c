@@ -3,7 +3,18 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "child.h"
+#include "emit.h"
+#include "event.h"
+#include "filter.h"
+#include "host.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "once.h"
+#include "state.h"
+#include "status.h"
+#include "timer.h"
 
 static void h_vlog(struct nlevd_instance *inst, int level, const char *fmt, va_list ap)
 {
@@ -60,9 +71,9 @@ static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 	if (spec && i->p->abi_minor < 1) {
 		struct nlevd_child_spec s = {0};
 		memcpy(&s, spec, offsetof(struct nlevd_child_spec, exec_fd));
-		return child_spawn(i, &s);
+		return child_spawn(i, i->name, &s);
 	}
-	return child_spawn(i, spec);
+	return child_spawn(i, i->name, spec);
 }
 
 static int h_timer_start(struct nlevd_instance *inst, struct nlevd_timer **t, uint64_t after_ms,

@@ -2,16 +2,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "child.h"
+#include "emit.h"
+#include "filter.h"
+#include "host.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "module.h"
+#include "once.h"
+#include "router.h"
+#include "section.h"
+#include "state.h"
+#include "status.h"
+#include "timer.h"
+#include "util.h"
 
 /* The way out of every instance: its timers stop (no callback after
  * stop()), the plugin learns why it goes, its children are disowned, it
  * frees itself, then the core frees what the plugin left. */
+/* Whether plugin p (of whatever minor) has a callback field f set. */
+#define PLUGIN_HAS(p, f)                                                        \
+	((p)->size >= offsetof(struct nlevd_plugin, f) + sizeof((p)->f) && (p)->f)
+
 static void instance_free(struct instance *i, enum nlevd_stop_reason why)
 {
 	if (!i)
 		return;
-	if (i->created) {
+	if (i->state >= INST_CREATED) {
 		/* During stop() the loop does not run, so no timer fires, but
 		 * timer_active() still says what was pending (a debounce to
 		 * flush); none can be started. */
@@ -110,12 +129,11 @@ static struct instance *instance_create(struct cfg *cfg, struct ev_loop *loop,
 		if (cfg->nerrors == before)
 			instcfg_error(i, NULL, "plugin %s refused the configuration: %s", type,
 				      strerror(-rc));
-		if (rc >= 0) {
-			i->created = true; /* so that destroy() runs */
-		}
+		if (rc >= 0)
+			i->state = INST_CREATED; /* so that destroy() runs */
 		bad = 1;
 	} else {
-		i->created = true;
+		i->state = INST_CREATED;
 	}
 	if (bad) {
 		instance_free(i, why_refused(out));
@@ -163,14 +181,17 @@ void instance_replay(struct instance *i)
 int instances_start(struct instances *set)
 {
 	for (struct instance *i = set->head; i; i = i->next) {
-		if (i->reuse || i->started)
+		if (i->reuse || i->state != INST_CREATED)
 			continue;
 		int rc = i->p->start ? i->p->start(instance_handle(i), i->priv) : 0;
 		if (rc < 0) {
 			log_err("[%s] cannot start: %s", i->name, strerror(-rc));
-			return -1;
+			if (!set->once)
+				return -1;
+			i->state = INST_START_FAILED;
+			continue;
 		}
-		i->started = i->fresh = true;
+		i->state = INST_STARTED;
 	}
 	return 0;
 }
@@ -198,11 +219,16 @@ void instances_commit(struct instances *old, struct instances *neu)
 		pp = &i->next;
 	}
 	instances_destroy(old, NLEVD_STOP_RELOAD);
-	/* Only now, with the old set gone, do new instances see the state. */
+	/* Only now, with the old set gone, do new instances see the state:
+	 * RUNNING first, so that a once_done() from an event() counts. */
 	for (struct instance *i = neu->head; i; i = i->next) {
-		if (i->fresh && i->filter.startup)
+		if (i->state != INST_STARTED)
+			continue;
+		i->state = INST_RUNNING;
+		if (i->filter.startup || neu->once)
 			instance_replay(i);
-		i->fresh = false;
+		if (neu->once)
+			once_run(i);
 	}
 }
 
@@ -229,7 +255,7 @@ void instances_destroy(struct instances *set, enum nlevd_stop_reason why)
 void instances_dispatch(struct instances *set, const struct nlevd_event *ev)
 {
 	for (struct instance *i = set->head; i; i = i->next)
-		if (i->started)
+		if (instance_started(i))
 			router_push(i->router, ev);
 }
 
@@ -238,13 +264,13 @@ void instances_dispatch(struct instances *set, const struct nlevd_event *ev)
 void instances_dispatch_plugin(struct instances *set, struct pevent *pe)
 {
 	for (struct instance *i = set->head; i; i = i->next)
-		if (i->started && strcmp(i->name, pe->source))
+		if (instance_started(i) && strcmp(i->name, pe->source))
 			router_push_plugin(i->router, pe);
 }
 
 struct nlevd_status *instance_report(struct instance *i)
 {
-	if (!i->created || !PLUGIN_HAS(i->p, report))
+	if (i->state < INST_CREATED || !PLUGIN_HAS(i->p, report))
 		return NULL;
 	struct nlevd_status *st = status_new();
 	if (st)

@@ -6,7 +6,12 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "nlevd.h"
+#include "cfg.h"
+#include "filter.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "util.h"
 
 /* host->families() hands out filter.families as it is. */
 _Static_assert(NLEVD_FAMILY_IPV4 == 1 && NLEVD_FAMILY_IPV6 == 2, "filter.families bits");
@@ -16,9 +21,6 @@ struct instcfg_mem {
 	struct instcfg_mem *next;
 	char **v;
 };
-
-static const char *const core_keys[] = {"plugin", "events", "interfaces", "family", "scope",
-					"addresses", "temporary", "startup", "settle", NULL};
 
 static struct cfg_kv *inst_kv(struct instance *i, const char *key)
 {
@@ -293,8 +295,8 @@ int instcfg_check_keys(struct instance *i, struct cfg *cfg, const char *type)
 {
 	int bad = 0;
 	for (struct cfg_kv *kv = i->section->kvs; kv; kv = kv->next) {
-		bool known = false;
-		for (const char *const *k = core_keys; *k && !known; k++)
+		bool known = !strcmp(kv->key, "plugin");
+		for (const char *const *k = filter_keys; *k && !known; k++)
 			known = !strcmp(*k, kv->key);
 		for (const char *const *k = i->p->keys; k && *k && !known; k++)
 			known = !strcmp(*k, kv->key);
@@ -308,129 +310,13 @@ int instcfg_check_keys(struct instance *i, struct cfg *cfg, const char *type)
 	return bad ? -EINVAL : 0;
 }
 
+static void filter_err(void *arg, const struct cfg_kv *kv, const char *msg)
+{
+	instcfg_error(arg, kv, "%s", msg);
+}
+
 /* The core's own per-instance keys, with the plugin's defaults. */
 int instcfg_filter(struct instance *i)
 {
-	struct filter *f = &i->filter;
-	const struct nlevd_plugin *p = i->p;
-	int bad = 0;
-	struct cfg_kv *kv;
-
-	f->events = (1u << NLEVD_EV_COUNT) - 1;
-	if ((kv = inst_kv(i, "events"))) {
-		char **w = split_words(kv->value, NULL);
-		f->events = 0;
-		for (char **e = w; e && *e; e++) {
-			int t = event_parse(*e), pt = t < 0 ? plugin_event_parse(*e) : -1;
-			if (t >= 0) {
-				f->events |= 1u << t;
-			} else if (pt >= 0 && p->abi_minor < 1) {
-				/* Its struct nlevd_event has no name or fields. */
-				instcfg_error(i, kv, "plugin %s (ABI %u.%u) cannot receive '%s': "
-					      "plugin events need ABI 1.1", p->name,
-					      p->abi_major, p->abi_minor, *e);
-				bad = 1;
-			} else if (pt >= 0) {
-				f->pevents |= 1u << pt;
-			} else {
-				instcfg_error(i, kv, "unknown event '%s' (addr-add addr-del "
-					      "addr-change link-add link-del link-up link-down "
-					      "link-rename dns-published dns-failed dns-conflict)",
-					      *e);
-				bad = 1;
-			}
-		}
-		if (!w || !w[0]) {
-			instcfg_error(i, kv, "no event given");
-			bad = 1;
-		}
-		free_words(w);
-	}
-	kv = inst_kv(i, "interfaces");
-	f->ifpat = split_words(kv ? kv->value : "!lo", NULL);
-	if (!f->ifpat || (kv && !f->ifpat[0])) {
-		instcfg_error(i, kv, "no pattern given");
-		bad = 1;
-	}
-	for (char **pp = f->ifpat; pp && *pp; pp++)
-		if (!strcmp(*pp, "!") || strlen(*pp) > 64) {
-			instcfg_error(i, kv, "bad pattern '%s'", *pp);
-			bad = 1;
-		}
-
-	f->families = 3;
-	if ((kv = inst_kv(i, "family"))) {
-		char **w = split_words(kv->value, NULL);
-		f->families = 0;
-		for (char **e = w; e && *e; e++) {
-			if (!strcmp(*e, "ipv4"))
-				f->families |= 1;
-			else if (!strcmp(*e, "ipv6"))
-				f->families |= 2;
-			else {
-				instcfg_error(i, kv, "'%s' is not ipv4 or ipv6", *e);
-				bad = 1;
-			}
-		}
-		free_words(w);
-		if (!f->families && !bad) {
-			instcfg_error(i, kv, "no family given");
-			bad = 1;
-		}
-	}
-	f->scopes = p->default_scopes ? p->default_scopes : 0x0f;
-	if ((kv = inst_kv(i, "scope"))) {
-		static const char *const sn[] = {"global", "site", "link", "host"};
-		char **w = split_words(kv->value, NULL);
-		f->scopes = 0;
-		for (char **e = w; e && *e; e++) {
-			size_t k;
-			for (k = 0; k < ARRAY_SIZE(sn); k++)
-				if (!strcmp(*e, sn[k]))
-					break;
-			if (k == ARRAY_SIZE(sn)) {
-				instcfg_error(i, kv, "'%s' is not one of global site link host",
-					      *e);
-				bad = 1;
-			} else {
-				f->scopes |= (uint8_t)(1u << k);
-			}
-		}
-		free_words(w);
-		if (!f->scopes && !bad) {
-			instcfg_error(i, kv, "no scope given");
-			bad = 1;
-		}
-	}
-	if ((kv = inst_kv(i, "addresses"))) {
-		size_t n = 0;
-		char **w = split_words(kv->value, &n);
-		f->prefixes = calloc(n ? n : 1, sizeof(*f->prefixes));
-		f->prefix_neg = calloc(n ? n : 1, sizeof(*f->prefix_neg));
-		/* Its own flag: an earlier bad key must not skip these checks. */
-		bool nomem = !w || !f->prefixes || !f->prefix_neg, pbad = nomem || !n;
-		if (pbad)
-			instcfg_error(i, kv, nomem ? "out of memory" : "no prefix given");
-		for (size_t k = 0; !nomem && k < n; k++) {
-			bool neg = w[k][0] == '!';
-			if (parse_prefix(w[k] + neg, &f->prefixes[k])) {
-				instcfg_error(i, kv, "'%s' is not an address prefix (e.g. "
-					      "192.0.2.0/24, 2001:db8::/32, !10.0.0.0/8)", w[k]);
-				pbad = true;
-			}
-			f->prefix_neg[k] = neg;
-		}
-		f->nprefixes = pbad ? 0 : n;
-		if (pbad)
-			bad = 1;
-		free_words(w);
-	}
-	/* not ||: every bad key is reported */
-	if (instcfg_bool(instance_handle(i), "temporary", !p->default_no_temporary, &f->temporary))
-		bad = 1;
-	if (instcfg_bool(instance_handle(i), "startup", true, &f->startup))
-		bad = 1;
-	if (instcfg_duration(instance_handle(i), "settle", p->default_settle_ms, &f->settle_ms))
-		bad = 1;
-	return bad ? -EINVAL : 0;
+	return filter_parse(&i->filter, i->section, i->p, filter_err, i);
 }

@@ -6,7 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "util.h"
 
 static enum log_target target = LOG_TARGET_STDERR;
 static int max_level = NLEVD_LOG_INFO;

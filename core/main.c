@@ -14,7 +14,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "child.h"
+#include "emit.h"
+#include "instance.h"
+#include "log.h"
+#include "module.h"
+#include "netlink.h"
+#include "notify.h"
+#include "once.h"
+#include "pidfile.h"
+#include "state.h"
+#include "util.h"
 
 #ifndef NLEVD_PLUGIN_DIR
 #define NLEVD_PLUGIN_DIR "/usr/lib/nlevd"
@@ -218,8 +229,9 @@ static void stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	stop_step();
 }
 
-static void children_idle(void)
+static void children_idle(void *arg)
 {
+	(void)arg;
 	if (d.stop_phase)
 		stop_step();
 }
@@ -252,7 +264,6 @@ static void stop(void)
 	ev_timer_stop(d.loop, &d.status_timer);
 	notify("STOPPING=1\nSTATUS=stopping");
 	netlink_close();
-	child_idle_hook = children_idle;
 	if (child_count()) {
 		ev_timer_set(&d.stop_timer, STOP_GRACE, 0.);
 		ev_timer_start(d.loop, &d.stop_timer);
@@ -280,8 +291,9 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 }
 
-static void once_check(void)
+static void once_check(void *arg)
 {
+	(void)arg;
 	int r = instances_once_result(&d.running);
 	if (r != 0) {
 		d.exit_code = r > 0 ? EX_OK_ : EX_FAIL;
@@ -418,11 +430,13 @@ static int run(struct cfg *c)
 	ev_signal_start(d.loop, &d.sig_int);
 	ev_timer_init(&d.stop_timer, stop_timer_cb, 0., 0.);
 
+	struct instances none = {NULL};
 	if (d.once) {
-		once_done_hook = once_check;
-		instances_once(&d.running);
+		once_init(once_check, NULL);
+		instances_start(&d.running); /* with .once, failures are results */
+		instances_commit(&none, &d.running);
 		d.exit_code = -1;
-		once_check();
+		once_check(NULL);
 		if (d.exit_code < 0)
 			ev_run(d.loop, 0);
 		if (d.exit_code < 0) /* stopped by a signal */
@@ -434,7 +448,6 @@ static int run(struct cfg *c)
 	}
 	ev_signal_start(d.loop, &d.sig_hup);
 	ev_signal_start(d.loop, &d.sig_usr1);
-	struct instances none = {NULL};
 	if (instances_start(&d.running) < 0) {
 		ready(ready_fd, EX_FAIL);
 		netlink_close();
@@ -550,8 +563,10 @@ int main(int argc, char **argv)
 		return EX_FAIL;
 	}
 	emit_init(d.loop, dispatch_plugin, NULL);
+	child_init(d.loop, children_idle, NULL);
 	/* Instances are checked even after other errors: -t reports them all. */
 	d.running.check = d.check;
+	d.running.once = d.once;
 	instances_create(c, d.loop, NULL, &d.running);
 	if (c->nerrors) {
 		cfg_print_errors(c, stderr);

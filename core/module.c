@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "log.h"
+#include "module.h"
+#include "util.h"
 
 struct module {
 	struct module *next;

@@ -16,7 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "netlink.h"
+#include "nlmsg.h"
+#include "state.h"
+#include "util.h"
 
 #define RESYNC_MIN_INTERVAL_MS 200
 #define DUMP_ATTEMPTS 5
@@ -79,7 +83,7 @@ static void foreign_dropped(const char *sock, const struct sockaddr_nl *sa, sock
 }
 
 struct dump_ctx {
-	bool done, intr;
+	bool done, intr, resync;
 	int error;
 };
 
@@ -97,12 +101,13 @@ static void dump_rec(const struct nl_rec *rec, void *arg)
 		d->done = true;
 		break;
 	default:
-		state_apply(rec);
+		if (state_apply(rec))
+			d->resync = true;
 	}
 }
 
 /* One dump request; blocking, bounded by SO_RCVTIMEO. */
-static int dump_one(uint16_t type, bool *intr)
+static int dump_one(uint16_t type, bool *again)
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
@@ -133,25 +138,24 @@ static int dump_one(uint16_t type, bool *intr)
 				(size_t)n, dump_rec, &d, &nl_stats) == -EPERM)
 			foreign_dropped("dump", &sa, msg.msg_namelen);
 	}
-	if (d.intr)
-		*intr = true;
+	if (d.intr || d.resync)
+		*again = true;
 	return d.error;
 }
 
 static int dump_all(void)
 {
 	for (int attempt = 0; attempt < DUMP_ATTEMPTS; attempt++) {
-		bool intr = false;
-		state_resync_wanted = false;
+		bool again = false; /* interrupted, or an object of the other dump */
 		state_mark();
-		int rc = dump_one(RTM_GETLINK, &intr);
+		int rc = dump_one(RTM_GETLINK, &again);
 		if (!rc)
-			rc = dump_one(RTM_GETADDR, &intr);
+			rc = dump_one(RTM_GETADDR, &again);
 		if (rc) {
 			log_err("netlink dump failed: %s", strerror(-rc));
 			return rc;
 		}
-		if (!intr && !state_resync_wanted) {
+		if (!again) {
 			state_sweep();
 			return 0;
 		}
@@ -207,18 +211,20 @@ static void resync_request(void)
 
 static void mon_rec(const struct nl_rec *rec, void *arg)
 {
-	(void)arg;
+	bool *resync = arg;
 	if (rec->kind == NL_DONE || rec->kind == NL_ERROR)
 		return;
-	state_apply(rec);
+	if (state_apply(rec))
+		*resync = true;
 }
 
 bool netlink_input(const void *buf, size_t len)
 {
 	uint64_t before = nl_stats.malformed;
-	nlmsg_decode(buf, len, mon_rec, NULL, &nl_stats);
+	bool resync = false;
+	nlmsg_decode(buf, len, mon_rec, &resync, &nl_stats);
 	if (nl_stats.malformed == before)
-		return false;
+		return resync;
 	/* A message that could not be decoded (cut short, or missing what it
 	 * must carry) was an event all the same: its change is not known, so
 	 * the kernel's state is read again, rate-limited like an overrun. */
@@ -266,7 +272,7 @@ static void mon_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (!drained)
 		return; /* more to read: called again after the other watchers */
-	if (nl.lost || state_resync_wanted) {
+	if (nl.lost) {
 		nl.lost = false;
 		resync_request();
 	}

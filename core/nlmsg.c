@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "nlmsg.h"
 
 struct attr_tb {
 	const struct nlattr *tb[IFLA_MAX > IFA_MAX ? IFLA_MAX + 1 : IFA_MAX + 1];

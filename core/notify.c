@@ -21,7 +21,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "notify.h"
 
 static struct {
 	int fd;

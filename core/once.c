@@ -1,35 +1,34 @@
-/* --once: each instance started, replayed, flushed and asked to finish; who has finished. */
-#include <string.h>
+/* --once's results: each instance's once() asked, and who has finished, how. */
+#include "instance.h"
+#include "once.h"
+#include "router.h"
 
-#include "nlevd.h"
+/* Told each time an instance finishes later: main's, from once_init(). */
+static void (*finished_cb)(void *arg);
+static void *finished_arg;
 
-void (*once_done_hook)(void);
-
-void instances_once(struct instances *set)
+void once_init(void (*finished)(void *arg), void *arg)
 {
-	for (struct instance *i = set->head; i; i = i->next) {
-		int st = i->p->start ? i->p->start(instance_handle(i), i->priv) : 0;
-		if (st < 0) {
-			log_err("[%s] cannot start: %s", i->name, strerror(-st));
-			i->once_state = -1;
-			continue;
-		}
-		i->started = true;
-		instance_replay(i);
-		router_flush(i->router);
-		int rc = i->p->once ? i->p->once(instance_handle(i), i->priv) : 0;
-		if (rc != NLEVD_ONCE_PENDING && i->once_state == 0)
-			i->once_state = rc < 0 ? -1 : 1;
-	}
+	finished_cb = finished;
+	finished_arg = arg;
+}
+
+void once_run(struct instance *i)
+{
+	router_flush(i->router);
+	int rc = i->p->once ? i->p->once(instance_handle(i), i->priv) : 0;
+	/* once_done() from inside once() has said it already. */
+	if (rc != NLEVD_ONCE_PENDING && i->state == INST_RUNNING)
+		i->state = rc < 0 ? INST_ONCE_FAILED : INST_ONCE_OK;
 }
 
 int instances_once_result(struct instances *set)
 {
 	int res = 1;
 	for (struct instance *i = set->head; i; i = i->next) {
-		if (i->once_state == 0)
+		if (i->state == INST_RUNNING)
 			return 0;
-		if (i->once_state < 0)
+		if (i->state != INST_ONCE_OK)
 			res = -1;
 	}
 	return res;
@@ -38,8 +37,8 @@ int instances_once_result(struct instances *set)
 void once_done(struct nlevd_instance *inst, bool ok)
 {
 	struct instance *i = instance_of(inst);
-	if (i->once_state == 0)
-		i->once_state = ok ? 1 : -1;
-	if (once_done_hook)
-		once_done_hook();
+	if (i->state == INST_RUNNING)
+		i->state = ok ? INST_ONCE_OK : INST_ONCE_FAILED;
+	if (finished_cb)
+		finished_cb(finished_arg);
 }

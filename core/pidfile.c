@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "pidfile.h"
 
 /* The pid file is held open and locked (flock) for the daemon's life: a
  * second daemon with the same file fails at once instead of overwriting it,

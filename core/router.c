@@ -1,4 +1,4 @@
-/* Per-instance routing: filters, and settle coalescing.  While an instance
+/* Per-instance settle queues: events that pass the instance's filter.  While an instance
  * settles, events are folded per object (an address, a link's presence,
  * its up/down state, its name): the state before the window is compared
  * with the state after it, so the later state wins and an add and a del of
@@ -8,87 +8,15 @@
  * place in the queue, never merged with another. */
 #include <arpa/inet.h>
 #include <ev.h>
-#include <fnmatch.h>
-#include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
-
-bool filter_ifname(const struct filter *f, const char *ifname)
-{
-	bool any_pos = false, pos = false;
-	for (char **p = f->ifpat; p && *p; p++) {
-		if (**p == '!') {
-			if (!fnmatch(*p + 1, ifname, 0))
-				return false;
-		} else {
-			any_pos = true;
-			if (!fnmatch(*p, ifname, 0))
-				pos = true;
-		}
-	}
-	return pos || !any_pos;
-}
-
-static uint8_t scope_bit(uint8_t scope)
-{
-	switch (scope) {
-	case RT_SCOPE_UNIVERSE: return NLEVD_SCOPE_GLOBAL;
-	case RT_SCOPE_SITE: return NLEVD_SCOPE_SITE;
-	case RT_SCOPE_LINK: return NLEVD_SCOPE_LINK;
-	case RT_SCOPE_HOST: return NLEVD_SCOPE_HOST;
-	default: return 0;
-	}
-}
-
-bool filter_addr(const struct filter *f, const struct nlevd_addr *a)
-{
-	if (!(f->families & (a->family == AF_INET ? 1 : 2)))
-		return false;
-	uint8_t sb = scope_bit(a->scope);
-	if (f->scopes != 0x0f && !(f->scopes & sb))
-		return false;
-	if (!f->temporary && a->family == AF_INET6 && (a->flags & 0x01))
-		return false;
-	bool any_pos = false, pos = false;
-	for (size_t i = 0; i < f->nprefixes; i++) {
-		bool m = prefix_match(&f->prefixes[i], a->family, a->addr);
-		if (f->prefix_neg[i]) {
-			if (m)
-				return false;
-		} else {
-			any_pos = true;
-			pos = pos || m;
-		}
-	}
-	return pos || !any_pos;
-}
-
-bool filter_event(const struct filter *f, const struct nlevd_event *ev)
-{
-	/* Plugin events go through router_push_plugin(). */
-	if ((unsigned)ev->type >= NLEVD_EV_COUNT || !(f->events & (1u << ev->type)))
-		return false;
-	bool name_ok = filter_ifname(f, ev->link.ifname) ||
-		       (ev->type == NLEVD_EV_LINK_RENAME && filter_ifname(f, ev->old_ifname));
-	if (!name_ok)
-		return false;
-	if (ev->type <= NLEVD_EV_ADDR_CHANGE)
-		return filter_addr(f, &ev->addr);
-	return true;
-}
-
-void filter_free(struct filter *f)
-{
-	free_words(f->ifpat);
-	free(f->prefixes);
-	free(f->prefix_neg);
-	memset(f, 0, sizeof(*f));
-}
-
-/* ---- settle ---- */
+#include "emit.h"
+#include "filter.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
 
 enum pend_kind { PK_ADDR, PK_PRESENCE, PK_UPDOWN, PK_NAME, PK_PLUGIN };
 
@@ -381,7 +309,7 @@ void router_push(struct router *r, const struct nlevd_event *ev)
 
 void router_push_plugin(struct router *r, struct pevent *pe)
 {
-	if (pe->id < 0 || pe->id > 31 || !(r->f->pevents & (1u << pe->id)))
+	if (!filter_plugin_event(r->f, pe->id))
 		return;
 	struct pend *p;
 	if (!r->f->settle_ms || !(p = calloc(1, sizeof(*p)))) {

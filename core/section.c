@@ -2,7 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "section.h"
 
 static int cmp_str(const void *a, const void *b)
 {

@@ -9,7 +9,10 @@
 #include <time.h>
 #include <arpa/inet.h>
 
-#include "nlevd.h"
+#include "event.h"
+#include "log.h"
+#include "nlmsg.h"
+#include "state.h"
 
 struct addr_ent {
 	struct addr_ent *hnext;
@@ -39,7 +42,6 @@ static struct {
 	uint32_t gen;
 } st;
 
-bool state_resync_wanted;
 
 bool addr_usable(uint32_t flags)
 {
@@ -281,24 +283,23 @@ static void apply_link(const struct nlevd_link *nl)
 		emit(is ? NLEVD_EV_LINK_UP : NLEVD_EV_LINK_DOWN, &l->l, NULL, NULL);
 }
 
-static void apply_addr(const struct nlevd_addr *na)
+static bool apply_addr(const struct nlevd_addr *na)
 {
 	struct link_ent *l = link_find(na->ifindex);
 	if (!l) {
 		/* An address of an unknown interface means a link message was
-		 * lost; netlink.c resyncs when it sees this counted. */
-		state_resync_wanted = true;
+		 * lost: the caller reads the kernel's state again. */
 		log_debug("address on unknown interface %d: resync needed", na->ifindex);
-		return;
+		return true;
 	}
 	struct addr_ent *e = addr_find(na);
 	bool usable = addr_usable(na->flags);
 	if (!e) {
 		if (htab_grow(&st.addrs, addr_node_hash) < 0 && !st.addrs.size)
-			return;
+			return false;
 		if (!(e = calloc(1, sizeof(*e)))) {
 			log_err("out of memory: address not tracked");
-			return;
+			return false;
 		}
 		e->a = *na;
 		e->link = l;
@@ -314,7 +315,7 @@ static void apply_addr(const struct nlevd_addr *na)
 			e->announced = true;
 			emit(NLEVD_EV_ADDR_ADD, &l->l, &e->a, NULL);
 		}
-		return;
+		return false;
 	}
 	e->gen = st.gen;
 	struct nlevd_addr old = e->a;
@@ -330,9 +331,10 @@ static void apply_addr(const struct nlevd_addr *na)
 		 * change of flags is an event. */
 		emit_change(&l->l, &e->a, old.flags);
 	}
+	return false;
 }
 
-void state_apply(const struct nl_rec *rec)
+bool state_apply(const struct nl_rec *rec)
 {
 	switch (rec->kind) {
 	case NL_LINK_NEW:
@@ -345,8 +347,7 @@ void state_apply(const struct nl_rec *rec)
 		break;
 	}
 	case NL_ADDR_NEW:
-		apply_addr(&rec->addr);
-		break;
+		return apply_addr(&rec->addr);
 	case NL_ADDR_DEL: {
 		struct addr_ent *e = addr_find(&rec->addr);
 		if (e)
@@ -356,6 +357,7 @@ void state_apply(const struct nl_rec *rec)
 	default:
 		break;
 	}
+	return false;
 }
 
 void state_mark(void)

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "status.h"
+#include "event.h"
 
 enum snode_kind { SN_OBJECT, SN_LIST, SN_STRING, SN_UINT, SN_BOOL };
 

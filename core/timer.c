@@ -11,7 +11,7 @@
 #include <ev.h>
 #include <stdlib.h>
 
-#include "nlevd.h"
+#include "timer.h"
 
 struct nlevd_timer {
 	ev_timer w; /* first: the watcher is the timer */

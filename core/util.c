@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "nlevd.h"
+#include "util.h"
 
 int parse_bool(const char *s, bool *out)
 {

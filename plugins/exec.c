@@ -400,7 +400,12 @@ static void child_done(void *arg, const struct nlevd_child_result *res)
 	struct ex *x = r->ex;
 	const char *prog = r->progs[r->idx];
 	r->child = NULL;
-	if (res->timed_out) {
+	if (res->spawn_error) {
+		/* It could not exec (the core reports that from the loop). */
+		x->failed++;
+		x->host->log(x->inst, NLEVD_LOG_ERR, "cannot run %s: %s", prog,
+			     strerror(res->spawn_error));
+	} else if (res->timed_out) {
 		x->failed++;
 		x->host->log(x->inst, NLEVD_LOG_WARNING, "%s timed out after %llu ms (%s %s)", prog,
 			     (unsigned long long)x->timeout_ms, ev_name(x, &r->job->ev),

@@ -371,7 +371,26 @@ struct nlevd_host {
 	const char *(*event_name)(enum nlevd_event_type type);
 
 	/* Child processes.  The child gets its own process group; the timeout
-	 * signals the whole group.  Returns NULL with errno set on failure. */
+	 * signals the whole group.
+	 *
+	 * NULL, with errno set (EINVAL: no argv or argv[0] not absolute;
+	 * ENOENT: no such user; the errno of pipe(), fork() or malloc()):
+	 * nothing was started and spec->done is never called.
+	 *
+	 * A child: spec->done is called exactly once, later, from the loop,
+	 * never from inside child_spawn(): when the child has exited (status
+	 * as from waitpid(), spawn_error 0), or when it could not change to
+	 * spec->cwd, drop to spec->user or exec (spawn_error = that errno,
+	 * e.g. ENOENT or ENOEXEC; status 0).  The only exception: once the
+	 * instance is destroyed, none of its callbacks runs again (see
+	 * Ownership).  Until done is called the child may be passed to
+	 * child_kill(); from the moment done is called the child pointer is
+	 * invalid, inside done too (no child_kill() on it).
+	 *
+	 * Everything in spec is copied before child_spawn() returns: the
+	 * spec itself, the argv and envp strings and arrays, input, user and
+	 * cwd may all be freed or changed then (exec_fd: see its field).
+	 * envp NULL is an empty environment: no PATH, no HOME. */
 	struct nlevd_child *(*child_spawn)(struct nlevd_instance *inst,
 					   const struct nlevd_child_spec *spec);
 	/* Ask a child to stop: TERM to its group, KILL 2 s later.  done() is

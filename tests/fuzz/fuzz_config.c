@@ -1,6 +1,6 @@
 /* Configuration parsing: inih on a buffer, through our line reader, plus
  * the [nlevd] validation. */
-#include "nlevd.h"
+#include "cfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,7 +8,8 @@
 #include <linux/netlink.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "nlmsg.h"
+#include "state.h"
 
 static unsigned long long events;
 

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "log.h"
 #include "tap.h"
+#include "util.h"
 
 static struct cfg *load(const char *text)
 {

@@ -11,7 +11,7 @@
 #include "../../plugins/dns/dhcid.h"
 #include "../../plugins/dns/engine.h"
 #include "../../plugins/dns/nsuclass.h"
-#include "nlevd.h"
+#include "status.h"
 #include "tap.h"
 
 /* ---- a fake host ---- */

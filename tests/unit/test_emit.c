@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nlevd.h"
+#include "emit.h"
+#include "log.h"
 #include "tap.h"
+#include "util.h"
 
 static struct ev_loop *loop;
 

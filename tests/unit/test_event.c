@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "emit.h"
+#include "event.h"
 #include "tap.h"
+#include "util.h"
 
 /* ---- a small strict JSON validator (RFC 8259) ---- */
 

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "cfg.h"
+#include "instance.h"
+#include "state.h"
+#include "status.h"
 #include "tap.h"
 
 static struct ev_loop *loop;

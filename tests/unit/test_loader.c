@@ -14,8 +14,16 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "nlevd.h"
+#include "cfg.h"
+#include "emit.h"
+#include "filter.h"
+#include "host.h"
+#include "instance.h"
+#include "instcfg.h"
+#include "log.h"
+#include "state.h"
 #include "tap.h"
+#include "util.h"
 
 static char test_dir[PATH_MAX], plugins_dir[PATH_MAX];
 static struct ev_loop *loop;
@@ -126,7 +134,7 @@ static void test_log_plugin(void)
 		is_str(i->name, "log", "instance name");
 		is_str(i->p->name, "log", "plugin descriptor name");
 		is_int(i->p->abi_major, NLEVD_ABI_MAJOR, "plugin ABI major");
-		ok(i->created && !i->started, "created, not started");
+		ok(i->state == INST_CREATED, "created, not started");
 		const struct filter *f = &i->filter;
 		is_int(f->events, (1u << NLEVD_EV_COUNT) - 1, "default events: all");
 		ok(f->ifpat && !strcmp(f->ifpat[0], "!lo") && !f->ifpat[1], "default interfaces: !lo");
@@ -251,7 +259,7 @@ static void test_deliver(void)
 	state_init(NULL, NULL);
 	is_int(instances_start(&set), 0, "started");
 	instances_commit(&none, &set);
-	ok(set.head && set.head->started, "committed and started");
+	ok(set.head && set.head->state == INST_RUNNING, "committed and started");
 
 	struct nlevd_event ev;
 	memset(&ev, 0, sizeof(ev));
@@ -294,7 +302,7 @@ static void test_deliver(void)
 	if (rc == 0) {
 		is_int(instances_start(&bad), -1, "but the instance cannot start");
 		instances_destroy(&bad, NLEVD_STOP_REFUSED);
-		ok(neu.head == kept && kept->started && !kept->next,
+		ok(neu.head == kept && kept->state == INST_RUNNING && !kept->next,
 		   "the running instance is untouched");
 	}
 	cfg_free(c2);

@@ -17,8 +17,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "log.h"
+#include "netlink.h"
+#include "nlmsg.h"
+#include "state.h"
 #include "tap.h"
+#include "util.h"
 
 /* ---- captured messages ---- */
 
@@ -1003,8 +1007,10 @@ static void input_cb(const struct nlevd_event *ev, void *arg)
 }
 
 /* netlink_input: what the monitor socket reads goes into the state, and a
- * datagram holding a malformed or truncated message asks for a re-read
- * (SPEC: after a truncated message the core re-reads the kernel's state). */
+ * datagram holding a malformed or truncated message, or an address of an
+ * interface the state does not know (a link message was lost), asks for a
+ * re-read (SPEC: after a truncated message the core re-reads the kernel's
+ * state). */
 static void test_input(void)
 {
 	state_init(input_cb, NULL);
@@ -1013,8 +1019,12 @@ static void test_input(void)
 	is_int((int)state_count_links(), 1, "it is in the state");
 	ok(input_events >= 1, "and became events (link-add, link-up: %d)", input_events);
 	int first = input_events;
-	ok(!netlink_input(multi, multi_len), "a whole datagram of many messages: no re-read");
+	/* Its addresses on ifindex 1 and 2 have no link in the state. */
+	uint64_t m1 = nl_stats.malformed;
+	ok(netlink_input(multi, multi_len), "a whole datagram of many messages: re-read "
+	   "(addresses of unknown interfaces)");
 	ok(input_events > first, "they became events (%d)", input_events - first);
+	ok(nl_stats.malformed == m1, "none of them malformed");
 	/* Cut inside the last message: the ones before it still count. */
 	size_t cut = multi_bounds[multi_n - 1] - 3;
 	ok(netlink_input(multi, cut), "a datagram cut inside a message: re-read wanted");
@@ -1023,6 +1033,10 @@ static void test_input(void)
 	struct nlmsghdr *nlh = mb_addr(&m, RTM_NEWADDR, AF_INET, 24, 7); /* no address */
 	ok(netlink_input(nlh, nlh->nlmsg_len), "an address message without an address: re-read");
 	ok(!netlink_input(cap_done, sizeof(cap_done)), "NLMSG_DONE alone: nothing to re-read");
+	nlh = mb_addr4(&m); /* interface 7: not in the state */
+	m0 = nl_stats.malformed;
+	ok(netlink_input(nlh, nlh->nlmsg_len), "an address of an unknown interface: re-read");
+	ok(nl_stats.malformed == m0, "... which is not malformed");
 	state_free();
 }
 

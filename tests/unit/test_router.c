@@ -8,8 +8,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "emit.h"
+#include "event.h"
+#include "filter.h"
+#include "log.h"
+#include "router.h"
 #include "tap.h"
+#include "util.h"
 
 #define ALL_EVENTS ((1u << NLEVD_EV_COUNT) - 1)
 

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nlevd.h"
+#include "event.h"
+#include "log.h"
+#include "nlmsg.h"
+#include "state.h"
 #include "tap.h"
 
 /* ---- recording ---- */
@@ -119,10 +122,10 @@ static struct nl_rec addr_rec(enum nl_kind kind, int ifindex, const char *text, 
 	return r;
 }
 
-static void addr_new(int ifindex, const char *text, uint8_t plen, uint32_t flags)
+static bool addr_new(int ifindex, const char *text, uint8_t plen, uint32_t flags)
 {
 	struct nl_rec r = addr_rec(NL_ADDR_NEW, ifindex, text, plen, flags);
-	state_apply(&r);
+	return state_apply(&r);
 }
 
 static void addr_new_lft(int ifindex, const char *text, uint8_t plen, uint32_t flags,
@@ -359,12 +362,10 @@ static void test_addrs(void)
 	is_str(rec_str(), "", "del of an unknown address: nothing");
 
 	/* unknown interface */
-	state_resync_wanted = false;
 	rec_clear();
-	addr_new(42, "203.0.113.1", 24, IFA_F_PERMANENT);
+	bool resync = addr_new(42, "203.0.113.1", 24, IFA_F_PERMANENT);
 	is_str(rec_str(), "", "address on an unknown interface: no event");
-	ok(state_resync_wanted, "... and a resync is wanted");
-	state_resync_wanted = false;
+	ok(resync, "... and a resync is wanted");
 
 	/* foreach */
 	is_str(addrs_of(2), "eth0:192.0.2.1/24 eth0:2001:db8::1/64 eth0:2001:db8::4/64",

@@ -6,8 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "nlevd.h"
+#include "log.h"
 #include "tap.h"
+#include "util.h"
 
 static void test_bool(void)
 {
