@@ -67,6 +67,13 @@ static struct nlevd_child *h_child_spawn(struct nlevd_instance *inst,
 					 const struct nlevd_child_spec *spec)
 {
 	struct instance *i = instance_of(inst);
+	/* Not from create(), which runs for -t and for reloads that may be
+	 * refused; not once the instance is going, when the core would kill
+	 * the child at once and never report it. */
+	if (i->state == INST_NEW || i->timers.closed) {
+		errno = i->state == INST_NEW ? EAGAIN : ECANCELED;
+		return NULL;
+	}
 	/* A 1.0 plugin's spec ends before exec_fd: never read past it. */
 	if (spec && i->p->abi_minor < 1) {
 		struct nlevd_child_spec s = {0};
@@ -81,6 +88,10 @@ static int h_timer_start(struct nlevd_instance *inst, struct nlevd_timer **t, ui
 {
 	if (!inst)
 		return -EINVAL;
+	/* The loop never runs for -t: a timer armed in create() would only
+	 * mislead stop(NLEVD_STOP_CHECK). */
+	if (instance_of(inst)->state == INST_NEW)
+		return -EAGAIN;
 	return timers_start(&instance_of(inst)->timers, t, after_ms, repeat_ms, cb, arg);
 }
 

@@ -212,7 +212,9 @@ struct nlevd_addr {
 	int ifindex;
 	uint8_t family; /* AF_INET or AF_INET6 */
 	uint8_t prefixlen;
-	uint8_t scope; /* RT_SCOPE_* */
+	uint8_t scope; /* the kernel's RT_SCOPE_* (<linux/rtnetlink.h>): 0
+			* universe (global), 200 site, 253 link, 254 host;
+			* not the NLEVD_SCOPE_* bits of default_scopes */
 	uint8_t has_peer;
 	uint32_t flags;         /* IFA_F_* (from IFA_FLAGS when present) */
 	uint32_t valid_lft;     /* seconds, or NLEVD_LFT_FOREVER */
@@ -374,7 +376,9 @@ struct nlevd_host {
 	 * signals the whole group.
 	 *
 	 * NULL, with errno set (EINVAL: no argv or argv[0] not absolute;
-	 * ENOENT: no such user; the errno of pipe(), fork() or malloc()):
+	 * ENOENT: no such user; EAGAIN: called from create(), which runs
+	 * for -t too; ECANCELED: called from stop() or destroy(), the
+	 * instance is going; the errno of pipe(), fork() or malloc()):
 	 * nothing was started and spec->done is never called.
 	 *
 	 * A child: spec->done is called exactly once, later, from the loop,
@@ -419,9 +423,10 @@ struct nlevd_host {
 
 	/* ---- 1.1: everything below ---- */
 
-	/* Timers owned by the instance: no libev needed.  *t is NULL for a
-	 * new timer (one is allocated) or a timer this instance started
-	 * before (it is re-armed, its callback replaced).  cb runs after
+	/* Timers owned by the instance: no libev needed.  Pass a pointer
+	 * to NULL for a new timer (one is allocated and *t set), or to a
+	 * timer this instance started before (it is re-armed, its callback
+	 * replaced).  cb runs after
 	 * after_ms, then every repeat_ms (0: once).  A one-shot timer that
 	 * has fired stays valid (inactive) until timer_stop() frees it,
 	 * or the instance goes: no timer callback runs once stop() is
@@ -429,7 +434,8 @@ struct nlevd_host {
 	 * the core stops them all after stop() and frees those left after
 	 * destroy(), so timer_stop() still works in stop() and destroy().
 	 * 0, -EINVAL (NULL t or cb, another instance's timer), -ENOMEM,
-	 * -ECANCELED (called from stop() or destroy()). */
+	 * -ECANCELED (called from stop() or destroy()), -EAGAIN (called
+	 * from create(): the loop never runs for -t). */
 	int (*timer_start)(struct nlevd_instance *inst, struct nlevd_timer **t,
 			   uint64_t after_ms, uint64_t repeat_ms, nlevd_timer_cb cb, void *arg);
 	/* Stop and free *t, and set it to NULL; NULL *t is fine.  Callable
@@ -454,9 +460,11 @@ struct nlevd_host {
 			 const char *const **out, size_t *n);
 	/* A command line split as exec's `command` is (blanks; '...', "..."
 	 * with \" and \\, and \ outside quotes), argv[0] resolved to an
-	 * absolute path (a name without '/' through PATH, else it must be
-	 * absolute) of an executable file.  Absent key: *argv = NULL, 0.
-	 * *argv is NULL-terminated and lives as long as the instance. */
+	 * absolute path of an executable file (a name without '/' in the
+	 * fixed /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin,
+	 * never the daemon's PATH; else it must be absolute).  Absent key:
+	 * *argv = NULL, 0.  *argv is NULL-terminated and lives as long as
+	 * the instance; argc may be NULL. */
 	int (*cfg_command)(struct nlevd_instance *inst, const char *key,
 			   const char *const **argv, size_t *argc);
 	/* The instance's `family` key: NLEVD_FAMILY_* bits. */

@@ -30,6 +30,8 @@ static void tr(struct lf *l, const char *fmt, ...)
 	fclose(f);
 }
 
+static void once_cb(struct nlevd_instance *inst, void *arg);
+
 static int lf_create(const struct nlevd_host *h, struct nlevd_instance *inst, void **priv)
 {
 	const char *path, *tag;
@@ -45,7 +47,14 @@ static int lf_create(const struct nlevd_host *h, struct nlevd_instance *inst, vo
 		return -EINVAL;
 	}
 	l->trace = path; /* lives as long as the instance */
-	tr(l, "create %s", tag);
+	/* Neither a timer nor a child from create(): -t never runs the loop. */
+	struct nlevd_timer *t = NULL;
+	static const char *const argv[] = {"/bin/true", NULL};
+	struct nlevd_child_spec spec = {.argv = argv};
+	errno = 0;
+	struct nlevd_child *c = h->child_spawn(inst, &spec);
+	tr(l, "create %s timer=%d child=%s", tag, h->timer_start(inst, &t, 1, 0, once_cb, l),
+	   c ? "spawned" : errno == EAGAIN ? "EAGAIN" : "?");
 	*priv = l;
 	return 0;
 }
@@ -128,8 +137,13 @@ static void lf_stop(struct nlevd_instance *inst, void *priv, enum nlevd_stop_rea
 	static const char *const names[] = {"shutdown", "reload", "refused", "check"};
 	struct nlevd_timer *t = NULL;
 	int rc = l->h->timer_start(inst, &t, 1, 0, once_cb, l);
-	tr(l, "stop %s %s timer_start=%d late=%s", (unsigned)why < 4 ? names[why] : "?",
-	   l->events ? "events" : "no-events", rc, l->h->timer_active(l->late) ? "active" : "inactive");
+	static const char *const argv[] = {"/bin/true", NULL};
+	struct nlevd_child_spec spec = {.argv = argv};
+	errno = 0;
+	struct nlevd_child *c = l->h->child_spawn(inst, &spec);
+	tr(l, "stop %s %s timer_start=%d late=%s child=%s", (unsigned)why < 4 ? names[why] : "?",
+	   l->events ? "events" : "no-events", rc, l->h->timer_active(l->late) ? "active" : "inactive",
+	   c ? "spawned" : errno == ECANCELED ? "ECANCELED" : "?");
 }
 
 static void lf_destroy(struct nlevd_instance *inst, void *priv)

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	struct cfg *c = create(conf, &set, true, &rc);
 	is_int(rc, 0, "created for -t");
 	instances_destroy(&set, NLEVD_STOP_CHECK);
-	is_str(slurp(), "create -\nstop check no-events timer_start=-125 late=inactive\n"
+	is_str(slurp(), "create - timer=-11 child=EAGAIN\nstop check no-events timer_start=-125 late=inactive child=ECANCELED\n"
 			"destroy null\n", "-t: create, stop(check), destroy");
 	cfg_free(c);
 
@@ -173,8 +173,8 @@ int main(int argc, char **argv)
 	instances_commit(&set, &neu);
 	set = neu;
 	cfg_free(c);
-	ok(traced("create two\nstart 0 0 -22 -22 0\nstop reload no-events timer_start=-125 "
-		  "late=active\ndestroy null\n"),
+	ok(traced("create two timer=-11 child=EAGAIN\nstart 0 0 -22 -22 0\nstop reload no-events timer_start=-125 "
+		  "late=active child=ECANCELED\ndestroy null\n"),
 	   "a reload: the new one created and started before the old one stops: %s", slurp());
 
 	/* A start that fails: the new set goes as refused. */
@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 	/* Shutdown. */
 	unlink(trace);
 	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
-	is_str(slurp(), "stop shutdown no-events timer_start=-125 late=active\ndestroy null\n",
+	is_str(slurp(), "stop shutdown no-events timer_start=-125 late=active child=ECANCELED\ndestroy null\n",
 	       "shutdown: stop, timers inactive, destroy");
 	unlink(trace);
 	state_free();
