@@ -31,7 +31,7 @@
 struct nlevd_child {
 	struct nlevd_child *next, *prev;
 	void *owner;  /* whose it is, for child_disown_all() */
-	char *prefix; /* the owner's name, for the log; NULL once disowned */
+	char *prefix; /* the owner's name, for the log (a copy: it outlives the owner) */
 	struct ev_loop *loop;
 	pid_t pid;
 	char *name; /* argv[0], for the log */
@@ -231,11 +231,8 @@ void child_disown_all(const void *owner)
 		child_kill(c);
 	}
 	for (struct nlevd_child *c = children; c; c = c->next)
-		if (c->owner == owner) {
-			c->owner = NULL;
-			free(c->prefix);
-			c->prefix = NULL;
-		}
+		if (c->owner == owner)
+			c->owner = NULL; /* the prefix stays: its last lines still say whose */
 }
 
 void child_kill_all(void)
