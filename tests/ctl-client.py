@@ -9,11 +9,11 @@ Usage: ctl-client.py [-t SECONDS] SOCKET MODE [ARGS...]
   line TEXT            send TEXT and a newline; print replies, then "closed"
   concurrent N JSON    N connections open at once, each sends JSON; prints
                        "answered K" (K replies with "ok": true)
-  hold N               N connections held open; prints each one's first
-                       line or "open" (the daemon said nothing), then waits
-                       for stdin to close
-  stall JSON           send JSON (a monitor request) and never read; prints
-                       "dropped" when the daemon closes the connection
+  hold N               N connections held open; prints "connected N", then
+                       each first line the daemon sends, until stdin closes
+  stall JSON           send JSON (a monitor request), print the reply, then
+                       never read again; prints "dropped" when the daemon
+                       closes the connection
   monitor JSON N       send JSON, print the reply and the next N lines
 
 Exit status: 0, 1 on an error (message on stderr), 2 on a timeout.
@@ -33,13 +33,22 @@ def die(msg, code=1):
 
 
 def connect(path, timeout):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect(path)
-    except OSError as e:
-        die(f"connect {path}: {e.strerror}")
-    return s
+    # A full listen backlog is EAGAIN, not a wait, on a socket with a
+    # timeout: try again until the daemon has accepted the others.
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() >= deadline:
+                die(f"connect {path}: the backlog stayed full", 2)
+            time.sleep(0.01)
+        except OSError as e:
+            die(f"connect {path}: {e.strerror}")
 
 
 class Lines:
@@ -97,8 +106,8 @@ def main():
         s = connect(path, timeout)
         r = Lines(s)
         for req in rest:
-            if not send_all(s, req.encode() + b"\n"):
-                die("the daemon closed the connection")
+            # A refused peer may be closed before it sends: read anyway.
+            send_all(s, req.encode() + b"\n")
             line = r.line()
             if line is None:
                 die("the daemon closed the connection")
@@ -124,14 +133,23 @@ def main():
         print(f"answered {ok}")
     elif mode == "hold":
         socks = [connect(path, timeout) for _ in range(int(rest[0]))]
-        for s in socks:
-            rd, _, _ = select.select([s], [], [], 0.5)
-            print(Lines(s).line() if rd else "open", flush=True)
-        sys.stdin.read()
+        print(f"connected {len(socks)}", flush=True)
+        # Print each first line as it comes, until stdin closes.
+        waiting = {s.fileno(): s for s in socks}
+        while True:
+            rd, _, _ = select.select(list(waiting.values()) + [sys.stdin], [], [])
+            if sys.stdin in rd and not sys.stdin.read(1):
+                return
+            for s in rd:
+                if s is not sys.stdin:
+                    print(Lines(s).line() or "closed", flush=True)
+                    del waiting[s.fileno()]
     elif mode == "stall":
         s = connect(path, timeout)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         send_all(s, rest[0].encode() + b"\n")
+        r = Lines(s)
+        print(r.line(), flush=True)
         # Never read: wait for the hang-up the daemon's close gives.
         p = select.poll()
         p.register(s, select.POLLHUP | select.POLLRDHUP if hasattr(select, "POLLRDHUP")
