@@ -49,7 +49,7 @@ struct control {
 	ev_timer retry;
 	struct client *clients;
 	size_t nclients, nmonitors;
-	unsigned long dropped, drops_unlogged;
+	unsigned long drops_unlogged;
 	ev_tstamp drop_logged;
 };
 
@@ -60,6 +60,21 @@ json_t *control_ok(json_t *result)
 	return json_pack("{s:b,s:o}", "ok", 1, "result", result);
 }
 
+json_t *control_string(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = json_quote(s, NULL, 0);
+	char *q = malloc(n + 1);
+	if (!q)
+		return NULL;
+	json_quote(s, q, n + 1);
+	j = json_loadb(q, n, JSON_DECODE_ANY, NULL);
+	free(q);
+	return j;
+}
+
 json_t *control_error(const char *fmt, ...)
 {
 	char msg[1024];
@@ -67,7 +82,7 @@ json_t *control_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	return json_pack("{s:b,s:o}", "ok", 0, "error", control_string(msg));
 }
 
 static void client_free(struct client *c)
@@ -144,7 +159,6 @@ static bool client_put(struct client *c, const char *buf, size_t len)
 		struct control *ctl = c->ctl;
 		drop_log(ctl, c->monitor ? "its monitor backlog is full" : "its reply would not fit");
 		client_free(c);
-		ctl->dropped++;
 		if (ctl->ops.dropped)
 			ctl->ops.dropped(ctl->ops.arg);
 		return false;
@@ -637,14 +651,4 @@ void control_event(struct control *ctl, const struct nlevd_event *ev)
 	}
 	free(jbig);
 	free(tbig);
-}
-
-size_t control_clients(const struct control *ctl)
-{
-	return ctl ? ctl->nclients : 0;
-}
-
-unsigned long control_dropped(const struct control *ctl)
-{
-	return ctl ? ctl->dropped : 0;
 }

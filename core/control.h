@@ -36,12 +36,15 @@ int control_chown(struct control *ctl, uid_t uid);
 void control_close(struct control *ctl);
 /* A routed event: one line to each monitor client whose filter selects it. */
 void control_event(struct control *ctl, const struct nlevd_event *ev);
-size_t control_clients(const struct control *ctl);
-unsigned long control_dropped(const struct control *ctl);
 
 /* Reply objects: {"ok":true,"result":result} (result's reference stolen)
  * and {"ok":false,"error":msg}.  NULL: out of memory. */
 json_t *control_ok(json_t *result);
 json_t *control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A JSON string of s whatever its bytes: what is not UTF-8 becomes U+FFFD,
+ * as the core's json_quote() writes it (json_string() would refuse it:
+ * interface names and configuration text may be any bytes).  NULL: out of
+ * memory. */
+json_t *control_string(const char *s);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "ctlstatus.h"
 #include "event.h"
 #include "instance.h"
@@ -36,7 +37,7 @@ static void field_cb(const char *name, const char *value, bool quoted, void *arg
 		return;
 	json_t *v;
 	if (quoted)
-		v = json_string(value);
+		v = control_string(value);
 	else if (!strcmp(value, "true") || !strcmp(value, "false"))
 		v = json_boolean(value[0] == 't');
 	else
@@ -94,7 +95,7 @@ fail:
 
 static void line_cb(const char *line, void *arg)
 {
-	json_array_append_new(arg, json_string(line));
+	json_array_append_new(arg, control_string(line));
 }
 
 /* The instance's structured status tree, as status_json() writes it. */

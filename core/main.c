@@ -188,7 +188,7 @@ static json_t *reload_errors(const struct cfg *c, const char *why)
 {
 	json_t *a = json_array();
 	for (const struct cfg_error *e = c ? c->errors : NULL; a && e; e = e->next)
-		json_array_append_new(a, json_string(e->msg));
+		json_array_append_new(a, control_string(e->msg));
 	if (a && json_array_size(a) == 0)
 		json_array_append_new(a, json_string(why));
 	return a;
@@ -267,7 +267,7 @@ static json_t *ctl_status(const json_t *req, void *arg)
 
 static void pushed_cb(const char *name, void *arg)
 {
-	json_array_append_new(arg, json_string(name));
+	json_array_append_new(arg, control_string(name));
 }
 
 static json_t *ctl_push(const json_t *req, void *arg)

@@ -109,6 +109,12 @@ assert_jq "$r" '.result.interfaces[] | select(.ifname == "v0") | .ifindex == $ix
 assert_jq "$r" '.result.instances | length == 1 and .[0].name == "all" and .[0].plugin == "log" and
 	(.[0].version | type == "string") and .[0].settling == 0 and (.[0].status | type == "object") and
 	(.[0].lines | length >= 1) and (.[0].lines[0] | startswith("[") | not)' "status: instances"
+# An interface name is any bytes: not UTF-8, it is U+FFFD in the JSON
+# (as event_json writes it), and the status is still given.
+ip -n "$NS" link add name $'e\xff\x1b' type veth peer name p0 || fail "cannot create the interface"
+wait_event "$EV" '.event == "link-add" and .ifname == "e\ufffd\u001b"'
+r=$(ctl req '{"command":"status"}') || fail "status: $r"
+assert_jq "$r" '.ok and any(.result.interfaces[]; .ifname == "e\ufffd\u001b")' "status: a name not UTF-8"
 ip -n "$NS" addr del 192.0.2.10/24 dev v0 || fail "addr del"
 wait_event "$EV" '.event == "addr-del" and .address == "192.0.2.10"'
 r=$(ctl req '{"command":"status"}') || fail "status: $r"
