@@ -67,7 +67,7 @@ static struct {
 	int stop_phase;
 	int exit_code;
 	struct control *ctl; /* the control socket, NULL when none */
-	ev_tstamp started;   /* ev_now() at start, for the status' uptime */
+	uint64_t started_ms; /* now_ms() (monotonic) at start: the status' uptime */
 } d;
 
 static void usage(FILE *f)
@@ -253,7 +253,7 @@ static json_t *ctl_status(const json_t *req, void *arg)
 		.version = PACKAGE_VERSION,
 		.config = d.config,
 		.pid = getpid(),
-		.uptime_s = (uint64_t)(ev_now(d.loop) - d.started),
+		.uptime_s = (now_ms() - d.started_ms) / 1000,
 		.netlink = &nl_stats,
 	};
 	json_t *r;
@@ -556,7 +556,7 @@ static int run(struct cfg *c)
 	}
 	bool notifying = !d.once && notify_init() == 1;
 	state_init(dispatch, NULL);
-	d.started = ev_now(d.loop);
+	d.started_ms = now_ms();
 	if (netlink_open(d.loop, c->netlink_rcvbuf) < 0 || (!d.once && control_setup(c) < 0) ||
 	    drop_privileges(c) < 0 || netlink_initial_dump() < 0) {
 		control_close(d.ctl);
