@@ -7,7 +7,8 @@
 # without a newline, unknown commands; 50 concurrent clients; the 64-client
 # limit; monitor (json and text, filtered); a monitor client that never
 # reads while 4,000 address changes are routed (dropped and logged, the
-# log instance gets every event); peers outside control_group refused.
+# log instance gets every event); peers outside control_group refused;
+# after user= the socket is that user's.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init ctl-server
 
@@ -248,5 +249,26 @@ chmod 666 "$CTL"
 r=$(asother --regid 65534 --clear-groups) || fail "a peer outside the group, socket 0666: $r"
 assert_jq "$r" '. == {"ok": false, "error": "permission denied"}' "a peer outside the group, socket 0666"
 assert_running "after the refused peers"
+stop_nlevd
+
+# ---- user=: the socket is the dropped user's, who may connect ----
+cat >"$T/user.conf" <<EOF
+[nlevd]
+control_socket = $CTL
+control_group = $GROUP
+user = nobody
+group = $(id -gn nobody)
+[all]
+plugin = log
+output = $T/user.log
+EOF
+: >"$T/user.log"
+chmod 666 "$T/user.log"
+chmod 644 "$T/user.conf"
+start_nlevd "$T/user.conf"
+[ "$(stat -c '%a %U %G' "$CTL")" = "660 nobody $GROUP" ] ||
+	fail "after user=nobody the socket is $(stat -c '%a %U %G' "$CTL"), not 660 nobody $GROUP"
+r=$(asother --regid 65534 --clear-groups) || fail "the daemon's own user: $r"
+assert_jq "$r" '.ok == true and .result.daemon.pid == $pid' "the daemon's own user" --argjson pid "$NLEVD_PID"
 stop_nlevd
 pass
