@@ -240,15 +240,22 @@ static int reload(json_t **errors)
 
 /* ---- the control socket's commands (control.c calls them) ---- */
 
-static const char *req_instance(const json_t *req)
+/* The request's "instance": NULL when absent (all); *bad when it is there
+ * but not a string. */
+static const char *req_instance(const json_t *req, bool *bad)
 {
-	return json_string_value(json_object_get(req, "instance"));
+	const json_t *v = json_object_get(req, "instance");
+	*bad = v && !json_is_string(v) && !json_is_null(v);
+	return json_string_value(v);
 }
 
 static json_t *ctl_status(const json_t *req, void *arg)
 {
 	(void)arg;
-	const char *name = req_instance(req);
+	bool bad;
+	const char *name = req_instance(req, &bad);
+	if (bad)
+		return control_error("instance: not a string");
 	struct ctlstatus_daemon dmn = {
 		.version = PACKAGE_VERSION,
 		.config = d.config,
@@ -273,7 +280,10 @@ static void pushed_cb(const char *name, void *arg)
 static json_t *ctl_push(const json_t *req, void *arg)
 {
 	(void)arg;
-	const char *name = req_instance(req);
+	bool bad;
+	const char *name = req_instance(req, &bad);
+	if (bad)
+		return control_error("instance: not a string");
 	json_t *list = json_array();
 	if (!list)
 		return NULL;

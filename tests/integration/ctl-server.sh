@@ -121,12 +121,14 @@ wait_event "$EV" '.event == "addr-del" and .address == "192.0.2.10"'
 r=$(ctl req '{"command":"status"}') || fail "status: $r"
 assert_jq "$r" '[.result.interfaces[].addresses[] | select(.address == "192.0.2.10")] | length == 0' \
 	"status after the address went"
-r=$(ctl req '{"command":"status","instance":"all"}' '{"command":"status","instance":"nope"}') ||
-	fail "status INSTANCE: $r"
+r=$(ctl req '{"command":"status","instance":"all"}' '{"command":"status","instance":"nope"}' \
+	'{"command":"status","instance":7}') || fail "status INSTANCE: $r"
 assert_jq "$(sed -n 1p <<<"$r")" '.ok and (.result.instances | length == 1) and (.result.interfaces | length >= 2)' \
 	"status all"
 assert_jq "$(sed -n 2p <<<"$r")" '.ok == false and .error == "unknown instance '"'nope'"'"' \
 	"status of an unknown instance"
+assert_jq "$(sed -n 3p <<<"$r")" '. == {"ok": false, "error": "instance: not a string"}' \
+	"status of an instance that is not a string"
 
 # ---- reload: ok, then refused with FILE:LINE, the old configuration runs ----
 write_conf "
