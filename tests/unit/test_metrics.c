@@ -187,6 +187,7 @@ static int count(const char *text, const char *needle)
 /* ---- fake instances ---- */
 
 static uint64_t sent = 3;
+static int pushed;
 
 static void rep_dns(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
@@ -233,6 +234,14 @@ static void rep_other(struct nlevd_instance *inst, void *priv, struct nlevd_stat
 	status_end(st);
 }
 
+static int push_ok(struct nlevd_instance *inst, void *priv)
+{
+	(void)inst;
+	(void)priv;
+	pushed++;
+	return 0;
+}
+
 static void ev_noop(struct nlevd_instance *inst, void *priv, const struct nlevd_event *ev)
 {
 	(void)inst;
@@ -242,15 +251,25 @@ static void ev_noop(struct nlevd_instance *inst, void *priv, const struct nlevd_
 
 static struct nlevd_plugin p_dns = {
 	NLEVD_PLUGIN_INIT, .name = "dnsupdate", .event = ev_noop, .report = rep_dns,
+	.push = push_ok,
 };
 static struct nlevd_plugin p_other = {
 	NLEVD_PLUGIN_INIT, .name = "we\"ird\\", .event = ev_noop, .report = rep_other,
 };
-/* Built against 1.0: the descriptor ends before stop and report. */
+/* Built against 1.0: the descriptor ends before stop, report and push;
+ * what is past its size is never read, whatever is there. */
 static struct nlevd_plugin p_old = {
 	.abi_major = 1, .abi_minor = 0, .size = offsetof(struct nlevd_plugin, stop),
-	.name = "old", .event = ev_noop, .report = rep_other,
+	.name = "old", .event = ev_noop, .report = rep_other, .push = push_ok,
 };
+
+static char got_names[256];
+static void push_cb(const char *name, void *arg)
+{
+	(void)arg;
+	size_t n = strlen(got_names);
+	snprintf(got_names + n, sizeof(got_names) - n, "%s%s", n ? " " : "", name);
+}
 
 int main(void)
 {
@@ -359,6 +378,19 @@ int main(void)
 	   "an instance's counter moves");
 	free(t);
 
+	/* push: started instances with push, a 1.0 plugin skipped. */
+	i0.state = INST_RUNNING;
+	i0.p = &p_old;
+	is_int(instances_push(&set, NULL, push_cb, NULL), 1, "push all: the one with push");
+	is_str(got_names, "dns", "named in the callback");
+	is_int(pushed, 1, "its push called once (not the 1.0 plugin's)");
+	got_names[0] = 0;
+	is_int(instances_push(&set, "legacy", push_cb, NULL), 0, "a named instance without push: 0");
+	is_int(instances_push(&set, "nope", push_cb, NULL), -ENOENT, "an unknown name: -ENOENT");
+	is_int(instances_push(&set, "dns", NULL, NULL), 1, "a named one");
+	is_int(pushed, 2, "pushed again");
+	i1.state = INST_CREATED;
+	is_int(instances_push(&set, "dns", NULL, NULL), 0, "not started: not pushed");
 	state_free();
 	return tap_done();
 }
