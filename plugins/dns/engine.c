@@ -389,6 +389,23 @@ int dns_engine_once(struct dns_engine *e)
 	return all_ok(e) ? 0 : -1;
 }
 
+int dns_engine_push(struct dns_engine *e)
+{
+	if (!e->started) {
+		begin(e); /* reads every zone anyway */
+		return 0;
+	}
+	/* Not reconsider(): each zone reads first, so a change is sent once. */
+	dns_want_update(e);
+	sync_groups(e);
+	for (size_t i = 0; i < e->ngroups; i++)
+		if (e->groups[i]->fstate == G_FAILED)
+			find(e->groups[i]);
+	for (size_t i = 0; i < e->nzones; i++)
+		dns_zone_push(e->zones[i]);
+	return 0;
+}
+
 /* An address set as {"a": [...], "aaaa": [...]}. */
 static void report_addrs(const struct nlevd_host *h, struct nlevd_status *st, const char *key,
 			 const struct aset *s)

@@ -338,6 +338,15 @@ void dns_zone_retry(struct dns_zone *z)
 		step(z);
 }
 
+void dns_zone_push(struct dns_zone *z)
+{
+	z->need_read = true;
+	if (dns_zone_busy(z))
+		z->dirty = true;
+	else
+		step(z);
+}
+
 void dns_zone_kick(struct dns_zone *z)
 {
 	if (dns_zone_busy(z))

@@ -566,6 +566,51 @@ static void test_refresh(void)
 	dns_engine_free(e);
 }
 
+/* push (nlevctl push): every zone read again and updated now, the idle
+ * one and the one in back-off alike, reverse zones too. */
+static void test_push(void)
+{
+	struct dns_config c = config();
+	c.ptr = true;
+	naddrs = 0;
+	add_addr(2, "198.51.100.1", 0);
+	struct dns_engine *e = start(&c);
+	struct req *rf = pending(R_READ, NULL);
+	ok(rf != NULL, "push: the forward zone read");
+	if (!rf)
+		return;
+	struct dns_zone *fz = rf->z;
+	answer_read(rf, "");
+	sent_result(pending(R_SEND, fz), DNS_OK, "ok");
+	found(pending(R_FIND, NULL), "100.51.198.in-addr.arpa.");
+	struct req *rr = pending(R_READ, NULL);
+	ok(rr && rr->z != fz, "push: the reverse zone read");
+	if (!rr)
+		return;
+	struct dns_zone *rz = rr->z;
+	answer_read(rr, "");
+	sent_result(pending(R_SEND, rz), DNS_PERMANENT, "REFUSED");
+	run_loop();
+	ok(!npending(R_READ) && !npending(R_SEND) && !npending(R_FIND),
+	   "push: the forward zone idle, the reverse one in back-off (retry_max)");
+	is_int(dns_engine_push(e), 0, "push");
+	ok(pending(R_READ, fz) != NULL, "push: the idle zone is read again at once");
+	ok(pending(R_READ, rz) != NULL, "push: the zone in back-off is read again at once");
+	/* The forward records were changed by hand: repaired; the PTR sent. */
+	answer_read(pending(R_READ, fz), "host.example.test. A 192.0.2.99\n");
+	struct req *s = pending(R_SEND, fz);
+	ok(s && strstr(s->text, "add host.example.test. A 198.51.100.1;"),
+	   "push: what differs is sent: %s", s ? s->text : "-");
+	answer_read(pending(R_READ, rz), "");
+	ok(pending(R_SEND, rz) != NULL, "push: the reverse zone updated now");
+	/* Pushed while an UPDATE is in flight: read again after it. */
+	sent_result(pending(R_SEND, rz), DNS_OK, "ok");
+	dns_engine_push(e);
+	sent_result(pending(R_SEND, fz), DNS_OK, "ok");
+	ok(pending(R_READ, fz) != NULL, "push during an UPDATE: read again once it is done");
+	dns_engine_free(e);
+}
+
 static void test_confirm(void)
 {
 	struct dns_config c = config();
@@ -710,6 +755,7 @@ int main(void)
 	test_delete_delay();
 	test_ownership();
 	test_refresh();
+	test_push();
 	test_confirm();
 	return tap_done();
 }
