@@ -275,6 +275,7 @@ void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
 	}
 	z->ok++;
 	e->ok++;
+	e->last_success = z->last_time;
 	z->failures = 0;
 	z->servers_tried = 0;
 	z->failing = false;

@@ -91,6 +91,7 @@ struct dns_engine {
 	bool started, once_waiting;
 	uint32_t rng;
 	unsigned long long sent, ok, failed;
+	time_t last_success; /* the last UPDATE acknowledged (0: none yet) */
 };
 
 /* rrset.c */

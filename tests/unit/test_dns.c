@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "../../plugins/dns/dhcid.h"
 #include "../../plugins/dns/engine.h"
@@ -87,6 +88,31 @@ static const char *report(struct dns_engine *e)
 	free(json);
 	status_free(st);
 	return text;
+}
+
+static void metric_cb(const char *name, const char *label, const char *lvalue, uint64_t v,
+		      void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+	if (label)
+		snprintf(out + n, 1024 - n, "%s %s=%s %llu\n", name, label, lvalue,
+			 (unsigned long long)v);
+	else
+		snprintf(out + n, 1024 - n, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* The report's "metrics" object as nlevctl metrics reads it (status_metrics):
+ * "NAME LABEL=VALUE N" lines. */
+static const char *metrics(struct dns_engine *e)
+{
+	static char out[1024];
+	out[0] = 0;
+	struct nlevd_status *st = status_new();
+	dns_engine_report(e, st);
+	status_metrics(st, metric_cb, out);
+	status_free(st);
+	return out;
 }
 
 static void add_addr(int ifindex, const char *text, uint32_t flags)
@@ -345,6 +371,11 @@ static void test_engine(void)
 		   strstr(t, "; updates_sent 3; updates_ok 3; updates_failed 0\n") &&
 		   strstr(t, "summary 1 zone: 1 published, 0 failed, 0 busy; updates_sent 3; "),
 		   "report: %s", t);
+		t = metrics(e);
+		ok(!strncmp(t, "updates_total result=sent 3\nupdates_total result=ok 3\n"
+			    "updates_total result=failed 0\nlast_success_timestamp_seconds ", 115) &&
+		   strtoull(t + 115, NULL, 10) >= (unsigned long long)time(NULL) - 60,
+		   "metrics: updates_total by result, the last success's time: %s", t);
 	}
 	dns_engine_free(e);
 
@@ -355,6 +386,9 @@ static void test_engine(void)
 	answer_read(r, "host.example.test. A 198.51.100.1\nhost.example.test. A 198.51.100.3\n"
 		       "host.example.test. AAAA 2001:db8::1\n");
 	ok(!npending(R_SEND) && dns_engine_sent(e) == 0, "restart, records right: nothing sent");
+	is_str(metrics(e), "updates_total result=sent 0\nupdates_total result=ok 0\n"
+	       "updates_total result=failed 0\nlast_success_timestamp_seconds 0\n",
+	       "metrics: no UPDATE yet, last success 0 (never)");
 	/* Drift: the verify read finds one changed by hand. */
 	dns_engine_free(e);
 	e = start(&c);
@@ -416,6 +450,7 @@ static void test_independent_zones(void)
 			  "a - aaaa -; zone other.test.\n") &&
 		   strstr(t, "zone example.test.: names a.example.test.; state published; "),
 		   "report: the refused zone failed, the other published: %s", t);
+		like(metrics(e), "updates_total result=failed 2\n", "metrics: the failures counted");
 	}
 	dns_engine_free(e);
 }
