@@ -78,7 +78,8 @@ static const char *const core_families[] = {
 
 static void core_metrics(FILE *f)
 {
-	family(f, "events_total", "counter", "Events routed to the instances, by type.");
+	family(f, "events_total", "counter",
+	       "Events by type: kernel ones (the first read of the state's too), plugin ones.");
 	for (int t = 0; t < NLEVD_EV_COUNT; t++) {
 		fputs(PREFIX "events_total{type=\"", f);
 		put_label_value(f, event_name((enum nlevd_event_type)t));
@@ -112,7 +113,7 @@ static void core_metrics(FILE *f)
 	sample(f, "control_clients_dropped_total", control_drops);
 	family(f, "interfaces", "gauge", "Interfaces the daemon knows.");
 	sample(f, "interfaces", state_count_links());
-	family(f, "addresses", "gauge", "Usable addresses the daemon knows.");
+	family(f, "addresses", "gauge", "Addresses the daemon knows (tentative ones included).");
 	sample(f, "addresses", state_count_addrs());
 }
 

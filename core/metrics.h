@@ -6,8 +6,9 @@
 
 struct instances;
 
-/* An event main dispatches: a kernel one by its type, a plugin one by its
- * name (the start-up replay is not counted: nothing happened). */
+/* An event main dispatches: a kernel one by its type (those of the first
+ * read of the state too), a plugin one by its name.  An instance's start-up
+ * replay does not pass here: nothing happened. */
 void metrics_count_event(const struct nlevd_event *ev);
 /* A control client dropped for not reading its replies. */
 void metrics_count_control_drop(void);

@@ -298,7 +298,8 @@ int main(void)
 	char *t = metrics_text(&none);
 	ok(t != NULL, "metrics_text");
 	ok(valid(t, err, sizeof(err)), "the exposition parses strictly: %s", err);
-	ok(has_line(t, "# HELP nlevd_events_total Events routed to the instances, by type.") &&
+	ok(has_line(t, "# HELP nlevd_events_total Events by type: kernel ones (the first read of "
+		    "the state's too), plugin ones.") &&
 	   has_line(t, "# TYPE nlevd_events_total counter") &&
 	   has_line(t, "nlevd_events_total{type=\"addr-add\"} 0") &&
 	   has_line(t, "nlevd_events_total{type=\"link-rename\"} 0") &&
