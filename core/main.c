@@ -19,6 +19,7 @@
 #include "emit.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "module.h"
 #include "netlink.h"
 #include "notify.h"
@@ -122,6 +123,7 @@ static void apply_log(const struct cfg *c)
 static void dispatch(const struct nlevd_event *ev, void *arg)
 {
 	(void)arg;
+	metrics_count_event(ev);
 	instances_dispatch(&d.running, ev);
 }
 
@@ -129,6 +131,7 @@ static void dispatch(const struct nlevd_event *ev, void *arg)
 static void dispatch_plugin(struct pevent *pe, void *arg)
 {
 	(void)arg;
+	metrics_count_event(&pe->ev);
 	instances_dispatch_plugin(&d.running, pe);
 }
 
