@@ -8,7 +8,8 @@
 # limit; monitor (json and text, filtered); a monitor client that never
 # reads while 4,000 address changes are routed (dropped and logged, the
 # log instance gets every event); peers outside control_group refused;
-# after user= the socket is that user's.
+# after user= the socket is that user's; push and the drop counter in
+# metrics.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init ctl-server
 
@@ -153,6 +154,11 @@ wait_event "$EV" '.event == "addr-add" and .address == "192.0.2.20"'
 wait_event "$T/second.json" '.event == "addr-add" and .address == "192.0.2.20"'
 cp "$T/good.conf" "$CONF"
 
+# ---- push: no instance here has push(); an unknown one is an error ----
+r=$(ctl req '{"command":"push"}' '{"command":"push","instance":"nope"}') || fail "push: $r"
+assert_jq "$(sed -n 1p <<<"$r")" '. == {"ok": true, "result": {"pushed": []}}' "push"
+assert_jq "$(sed -n 2p <<<"$r")" '. == {"ok": false, "error": "unknown instance '"'nope'"'"}' "push nope"
+
 # ---- garbage, 1 MiB without a newline, unknown commands ----
 r=$(ctl line 'hello') || fail "garbage line: $r"
 assert_jq "$(sed -n 1p <<<"$r")" '.ok == false and (.error | startswith("not a JSON request: "))' "garbage line"
@@ -233,6 +239,9 @@ grep -qx dropped "$T/stall.out" || fail "the stalled monitor: $(cat "$T/stall.ou
 grep -q "control: a client dropped: its monitor backlog is full" "$NLEVD_ERR" ||
 	fail "the drop was not logged"
 [ "$(grep -c 'control: a client dropped' "$NLEVD_ERR")" -eq 1 ] || fail "the drop was logged more than once"
+r=$(ctl req '{"command":"metrics"}') || fail "metrics: $r"
+assert_jq "$r" '.ok and (.result.text | split("\n") | any(. == "nlevd_control_clients_dropped_total 1"))' \
+	"the drop was counted"
 assert_running "after the stalled monitor"
 r=$(ctl req '{"command":"status"}') || fail "status after the flood: $r"
 assert_jq "$r" '.ok' "status after the flood"
