@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct cfg_kv {
 	struct cfg_kv *next;
@@ -39,6 +40,8 @@ struct cfg {
 	int log_target; /* -1 = not set */
 	char *user, *group, *pidfile;
 	uint64_t netlink_rcvbuf;
+	char *control_socket; /* NULL: not set (the default), "none": disabled */
+	gid_t control_gid;    /* control_group, resolved (default 0, root) */
 };
 struct cfg *cfg_load(const char *path, const char *plugin_dir_override);
 /* Parse a buffer (for tests and the fuzzer); name is used in messages. */

@@ -379,7 +379,7 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 	const struct cfg_kv *ukv = NULL, *gkv = NULL;
 	static const char *const known[] = {"plugin_dir", "include", "log_level",
 					    "log_target", "user", "group", "pidfile",
-					    "netlink_rcvbuf"};
+					    "netlink_rcvbuf", "control_socket", "control_group"};
 	for (struct cfg_kv *kv = c->global ? c->global->kvs : NULL; kv; kv = kv->next) {
 		size_t i;
 		for (i = 0; i < ARRAY_SIZE(known); i++)
@@ -436,6 +436,24 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 			free_words(c->plugin_path);
 			c->plugin_dir = dup_or_err(c, kv);
 			c->plugin_path = w;
+		} else if (!strcmp(kv->key, "control_socket")) {
+			/* sun_path is 108 bytes with its NUL */
+			if (strcmp(kv->value, "none") &&
+			    (kv->value[0] != '/' || strlen(kv->value) > 107)) {
+				cfg_error(c, kv->file, kv->line,
+					  "control_socket: '%s' is not none or an absolute path "
+					  "of at most 107 bytes", kv->value);
+				continue;
+			}
+			free(c->control_socket);
+			c->control_socket = dup_or_err(c, kv);
+		} else if (!strcmp(kv->key, "control_group")) {
+			struct group *gr = *kv->value ? getgrnam(kv->value) : NULL;
+			if (!gr)
+				cfg_error(c, kv->file, kv->line, "control_group: '%s' does not exist",
+					  kv->value);
+			else
+				c->control_gid = gr->gr_gid;
 		} else if (!strcmp(kv->key, "pidfile")) {
 			if (kv->value[0] != '/') {
 				cfg_error(c, kv->file, kv->line, "%s: '%s' is not an absolute path",
@@ -594,5 +612,6 @@ void cfg_free(struct cfg *c)
 	free(c->user);
 	free(c->group);
 	free(c->pidfile);
+	free(c->control_socket);
 	free(c);
 }

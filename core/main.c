@@ -1,6 +1,7 @@
 /* nlevd: command line, daemon life cycle, signals and reload. */
 #include <errno.h>
 #include <ev.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
@@ -16,9 +17,12 @@
 
 #include "cfg.h"
 #include "child.h"
+#include "control.h"
+#include "ctlstatus.h"
 #include "emit.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "module.h"
 #include "netlink.h"
 #include "notify.h"
@@ -29,6 +33,9 @@
 
 #ifndef NLEVD_PLUGIN_DIR
 #define NLEVD_PLUGIN_DIR "/usr/lib/nlevd"
+#endif
+#ifndef NLEVD_CONTROL_SOCKET
+#define NLEVD_CONTROL_SOCKET "/run/nlevd/control"
 #endif
 #ifndef NLEVD_CONFIG_FILE
 #define NLEVD_CONFIG_FILE "/etc/nlevd/nlevd.conf"
@@ -59,6 +66,8 @@ static struct {
 	ev_periodic no_wakeup;
 	int stop_phase;
 	int exit_code;
+	struct control *ctl; /* the control socket, NULL when none */
+	ev_tstamp started;   /* ev_now() at start, for the status' uptime */
 } d;
 
 static void usage(FILE *f)
@@ -119,17 +128,23 @@ static void apply_log(const struct cfg *c)
 	log_setup(t, c->log_level + d.verbosity);
 }
 
+/* Every routed event is also counted and shown to the control socket's
+ * monitor clients: data flows down into both, nothing comes back. */
 static void dispatch(const struct nlevd_event *ev, void *arg)
 {
 	(void)arg;
+	metrics_count_event(ev);
 	instances_dispatch(&d.running, ev);
+	control_event(d.ctl, ev);
 }
 
 /* Plugin events go to the set running when they are delivered. */
 static void dispatch_plugin(struct pevent *pe, void *arg)
 {
 	(void)arg;
+	metrics_count_event(&pe->ev);
 	instances_dispatch_plugin(&d.running, pe);
+	control_event(d.ctl, &pe->ev);
 }
 
 /* systemd (Type=notify): the counts, then what each instance's status
@@ -167,36 +182,51 @@ static void status_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* A refused reload: the old configuration stays, and the SIGHUP still
  * counts for it (log files reopened: logrotate does not check the config;
  * keys re-read).  why goes to the log and, shorter, to systemd's STATUS=. */
-static void reload_refused(struct cfg *c, const char *why, const char *status)
+/* The errors of a refused reload, for the control socket's reply: the
+ * configuration's FILE:LINE messages, or why else it was refused. */
+static json_t *reload_errors(const struct cfg *c, const char *why)
+{
+	json_t *a = json_array();
+	for (const struct cfg_error *e = c ? c->errors : NULL; a && e; e = e->next)
+		json_array_append_new(a, control_string(e->msg));
+	if (a && json_array_size(a) == 0)
+		json_array_append_new(a, json_string(why));
+	return a;
+}
+
+static int reload_refused(struct cfg *c, const char *why, const char *status, json_t **errors)
 {
 	log_err("reload failed: %s; the old configuration stays", why);
+	if (errors)
+		*errors = reload_errors(c, why);
 	instances_reopen(&d.running);
 	notify("READY=1\nSTATUS=reload failed (%s), old configuration running", status);
 	cfg_free(c);
+	return -1;
 }
 
-static void reload(void)
+/* SIGHUP and the control socket's reload: 0 when the new configuration
+ * runs, -1 when it was refused (the old one stays) and then, when errors
+ * is not NULL, *errors is the list of messages (a jansson array). */
+static int reload(json_t **errors)
 {
 	log_notice("reloading %s", d.config);
 	notify("RELOADING=1\nSTATUS=reloading %s", d.config);
 	struct cfg *c = cfg_load(d.config, d.plugin_dir);
-	if (!c) {
-		reload_refused(NULL, "out of memory", "out of memory");
-		return;
-	}
+	if (!c)
+		return reload_refused(NULL, "out of memory", "out of memory", errors);
 	struct instances neu = {NULL};
 	if (instances_create(c, d.loop, &d.running, &neu) < 0) {
 		char why[64], status[32];
 		cfg_log_errors(c);
 		snprintf(why, sizeof(why), "%d error%s", c->nerrors, c->nerrors == 1 ? "" : "s");
 		snprintf(status, sizeof(status), "%d errors", c->nerrors);
-		reload_refused(c, why, status);
-		return;
+		return reload_refused(c, why, status, errors);
 	}
 	if (instances_start(&neu) < 0) {
 		instances_destroy(&neu, NLEVD_STOP_REFUSED);
-		reload_refused(c, "an instance cannot start", "an instance cannot start");
-		return;
+		return reload_refused(c, "an instance cannot start", "an instance cannot start",
+				      errors);
 	}
 	apply_log(c);
 	instances_commit(&d.running, &neu);
@@ -205,6 +235,109 @@ static void reload(void)
 	module_log_loaded(); /* the plugins the new configuration added */
 	log_notice("reloaded");
 	notify_ready();
+	return 0;
+}
+
+/* ---- the control socket's commands (control.c calls them) ---- */
+
+static const char *req_instance(const json_t *req)
+{
+	return json_string_value(json_object_get(req, "instance"));
+}
+
+static json_t *ctl_status(const json_t *req, void *arg)
+{
+	(void)arg;
+	const char *name = req_instance(req);
+	struct ctlstatus_daemon dmn = {
+		.version = PACKAGE_VERSION,
+		.config = d.config,
+		.pid = getpid(),
+		.uptime_s = (uint64_t)(ev_now(d.loop) - d.started),
+		.netlink = &nl_stats,
+	};
+	json_t *r;
+	int rc = ctlstatus_build(&dmn, &d.running, name, &r);
+	if (rc == -ENOENT)
+		return control_error("unknown instance '%.64s'", name);
+	if (rc < 0)
+		return NULL;
+	return control_ok(r);
+}
+
+static void pushed_cb(const char *name, void *arg)
+{
+	json_array_append_new(arg, control_string(name));
+}
+
+static json_t *ctl_push(const json_t *req, void *arg)
+{
+	(void)arg;
+	const char *name = req_instance(req);
+	json_t *list = json_array();
+	if (!list)
+		return NULL;
+	int rc = instances_push(&d.running, name, pushed_cb, list);
+	if (rc < 0) {
+		json_decref(list);
+		if (rc == -ENOENT)
+			return control_error("unknown instance '%.64s'", name ? name : "");
+		return control_error("push: %s", strerror(-rc));
+	}
+	return control_ok(json_pack("{s:o}", "pushed", list));
+}
+
+static json_t *ctl_reload(const json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	if (d.stop_phase)
+		return control_error("stopping");
+	json_t *errors = NULL;
+	if (reload(&errors) == 0)
+		return control_ok(json_pack("{s:b}", "reloaded", 1));
+	return json_pack("{s:b,s:s,s:o}", "ok", 0, "error", "configuration refused", "errors",
+			 errors ? errors : json_array());
+}
+
+static json_t *ctl_metrics(const json_t *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	char *text = metrics_text(&d.running);
+	if (!text)
+		return NULL;
+	json_t *reply = control_ok(json_pack("{s:s}", "text", text));
+	free(text);
+	return reply;
+}
+
+static void ctl_dropped(void *arg)
+{
+	(void)arg;
+	metrics_count_control_drop();
+}
+
+/* Before the privilege drop (it may need root for its directory). */
+static int control_setup(const struct cfg *c)
+{
+	const char *path = c->control_socket;
+	/* The test suite's default: a socket of its own per daemon. */
+	if (!path)
+		path = getenv("NLEVD_CONTROL_SOCKET");
+	if (!path || !*path)
+		path = NLEVD_CONTROL_SOCKET;
+	if (!strcmp(path, "none"))
+		return 0;
+	static const struct control_ops ops = {
+		.status = ctl_status,
+		.push = ctl_push,
+		.reload = ctl_reload,
+		.metrics = ctl_metrics,
+		.dropped = ctl_dropped,
+	};
+	d.ctl = control_open(d.loop, path, c->control_gid, &ops);
+	return d.ctl ? 0 : -1;
 }
 
 /* Without a periodic watcher, libev wakes up every 59.743 s to notice a
@@ -264,6 +397,8 @@ static void stop(void)
 	ev_timer_stop(d.loop, &d.status_timer);
 	notify("STOPPING=1\nSTATUS=stopping");
 	netlink_close();
+	control_close(d.ctl);
+	d.ctl = NULL;
 	if (child_count()) {
 		ev_timer_set(&d.stop_timer, STOP_GRACE, 0.);
 		ev_timer_start(d.loop, &d.stop_timer);
@@ -279,7 +414,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	switch (w->signum) {
 	case SIGHUP:
 		if (!d.stop_phase)
-			reload();
+			reload(NULL);
 		break;
 	case SIGUSR1:
 		state_dump_log();
@@ -330,6 +465,10 @@ static int drop_privileges(const struct cfg *c)
 	 * nothing to drop, and initgroups() would fail. */
 	if (geteuid() != 0 && uid == geteuid() && gid == getegid())
 		return 0;
+	/* The control socket stays the daemon's to remove, and its own
+	 * uid may then connect (the group stays control_group). */
+	if (uid != geteuid() && control_chown(d.ctl, uid) < 0)
+		return -1;
 	if ((uname ? initgroups(uname, gid) : setgroups(1, &gid)) < 0 || setgid(gid) < 0 ||
 	    setuid(uid) < 0) {
 		log_err("cannot drop privileges: %s", strerror(errno));
@@ -417,8 +556,11 @@ static int run(struct cfg *c)
 	}
 	bool notifying = !d.once && notify_init() == 1;
 	state_init(dispatch, NULL);
-	if (netlink_open(d.loop, c->netlink_rcvbuf) < 0 || drop_privileges(c) < 0 ||
-	    netlink_initial_dump() < 0) {
+	d.started = ev_now(d.loop);
+	if (netlink_open(d.loop, c->netlink_rcvbuf) < 0 || (!d.once && control_setup(c) < 0) ||
+	    drop_privileges(c) < 0 || netlink_initial_dump() < 0) {
+		control_close(d.ctl);
+		d.ctl = NULL;
 		ready(ready_fd, EX_FAIL);
 		return EX_FAIL;
 	}
@@ -450,6 +592,8 @@ static int run(struct cfg *c)
 	ev_signal_start(d.loop, &d.sig_usr1);
 	if (instances_start(&d.running) < 0) {
 		ready(ready_fd, EX_FAIL);
+		control_close(d.ctl);
+		d.ctl = NULL;
 		netlink_close();
 		instances_destroy(&d.running, NLEVD_STOP_REFUSED);
 		return EX_FAIL;
@@ -468,6 +612,8 @@ static int run(struct cfg *c)
 	ev_run(d.loop, 0);
 	ev_ref(d.loop);
 	ev_periodic_stop(d.loop, &d.no_wakeup);
+	control_close(d.ctl);
+	d.ctl = NULL;
 	netlink_close();
 	instances_destroy(&d.running, NLEVD_STOP_SHUTDOWN);
 	log_notice("stopped");

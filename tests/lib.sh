@@ -13,6 +13,8 @@
 #   TESTS_SRCDIR    this directory
 #   CI=true         lacking root is a failure instead of a skip
 #   NLEVD_TEST_TIMEOUT_FACTOR  multiply every timeout (slow machines)
+# and exports NLEVD_CONTROL_SOCKET (the daemon's default control socket):
+# $T/control, and $T/control.N for the Nth start_nlevd.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (only: not root and CI is not "true").
 
@@ -36,6 +38,7 @@ _NAMESPACES=()
 _PIDS=()
 _DIAG_FILES=()
 _MARK_N=0
+_CTL_N=0
 
 # ---- messages ----
 
@@ -164,6 +167,10 @@ test_init()
 	new_netns "$1"
 	NS=$REPLY
 	NLEVD_ERR=$T/nlevd.err
+	# A control socket of the test's own (the default, /run/nlevd/control,
+	# is one per machine): daemons of other tests never collide on it.
+	NLEVD_CONTROL_SOCKET=$T/control
+	export NLEVD_CONTROL_SOCKET
 	note "namespace $NS, temp dir $T, daemon $NLEVD"
 }
 
@@ -247,8 +254,10 @@ start_nlevd()
 	local before n
 	before=$(_started_count)
 	note "starting: ip netns exec $NS $NLEVD -f -c $conf -P $NLEVD_PLUGINS $*"
-	ip netns exec "$NS" "$NLEVD" -f -c "$conf" -P "$NLEVD_PLUGINS" "$@" \
-		>>"$T/nlevd.out" 2>>"$NLEVD_ERR" &
+	# Each daemon its own socket: a test may run two at once.
+	_CTL_N=$((_CTL_N + 1))
+	NLEVD_CONTROL_SOCKET=$T/control.$_CTL_N ip netns exec "$NS" "$NLEVD" -f -c "$conf" \
+		-P "$NLEVD_PLUGINS" "$@" >>"$T/nlevd.out" 2>>"$NLEVD_ERR" &
 	NLEVD_PID=$!
 	_PIDS+=("$NLEVD_PID")
 	local deadline=$((SECONDS + $(_scaled 10)))
