@@ -1,4 +1,5 @@
 /* Plugin instances: created, started, kept or replaced across reloads, fed events, destroyed. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,29 @@ void instances_reopen(struct instances *set)
 	for (struct instance *i = set->head; i; i = i->next)
 		if (i->p->reopen)
 			i->p->reopen(instance_handle(i), i->priv);
+}
+
+int instances_push(struct instances *set, const char *name,
+		   void (*cb)(const char *name, void *arg), void *arg)
+{
+	int n = 0;
+	bool found = false;
+	for (struct instance *i = set->head; i; i = i->next) {
+		if (name && strcmp(i->name, name))
+			continue;
+		found = true;
+		if (!instance_started(i) || !PLUGIN_HAS(i->p, push))
+			continue;
+		int rc = i->p->push(instance_handle(i), i->priv);
+		if (rc < 0) {
+			log_warn("[%s] cannot push: %s", i->name, strerror(-rc));
+			continue;
+		}
+		n++;
+		if (cb)
+			cb(i->name, arg);
+	}
+	return name && !found ? -ENOENT : n;
 }
 
 void instances_destroy(struct instances *set, enum nlevd_stop_reason why)

@@ -91,6 +91,11 @@ void instances_report_log(struct instances *set);
 /* "NAME: summary; NAME: summary" of the instances that give one, as
  * snprintf (the length it needs; buf NUL-terminated when len > 0). */
 size_t instances_summary(struct instances *set, char *buf, size_t len);
+/* nlevctl push: each started instance whose plugin has push() (a 1.0 one
+ * has not), or only the one named; cb(name, arg) for each that was pushed.
+ * The number pushed, or -ENOENT when name is no instance. */
+int instances_push(struct instances *set, const char *name,
+		   void (*cb)(const char *name, void *arg), void *arg);
 /* SIGHUP after a refused reload: each running instance's reopen. */
 void instances_reopen(struct instances *set);
 /* push (ABI 1.1): each instance of set that has push() (only the one

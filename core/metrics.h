@@ -1,4 +1,4 @@
-/* metrics.c: counters and the Prometheus text exposition (nlevctl metrics). */
+/* metrics.c: the daemon's counters, and all of them as Prometheus text. */
 #ifndef NLEVD_METRICS_H
 #define NLEVD_METRICS_H
 
@@ -6,8 +6,14 @@
 
 struct instances;
 
-void metrics_count_event(const struct nlevd_event *ev); /* main's dispatch */
+/* An event main dispatches: a kernel one by its type (those of the first
+ * read of the state too), a plugin one by its name.  An instance's start-up
+ * replay does not pass here: nothing happened. */
+void metrics_count_event(const struct nlevd_event *ev);
+/* A control client dropped for not reading its replies. */
 void metrics_count_control_drop(void);
-char *metrics_text(struct instances *set); /* malloc'd exposition */
+/* Everything in the text exposition format 0.0.4: the core's families, then
+ * each instance's "metrics" status object.  malloc'd; NULL: out of memory. */
+char *metrics_text(struct instances *set);
 
 #endif

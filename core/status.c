@@ -201,6 +201,25 @@ const char *status_summary(const struct nlevd_status *st)
 	return NULL;
 }
 
+void status_metrics(const struct nlevd_status *st, status_metric_cb cb, void *arg)
+{
+	const struct snode *m = st ? st->root.first : NULL;
+	while (m && !(m->kind == SN_OBJECT && !strcmp(m->key, "metrics")))
+		m = m->next;
+	for (const struct snode *k = m ? m->first : NULL; k; k = k->next) {
+		if (k->kind == SN_UINT) {
+			cb(k->key, NULL, NULL, k->u, arg);
+			continue;
+		}
+		const struct snode *l = k->kind == SN_OBJECT ? k->first : NULL;
+		if (!l || l->next || l->kind != SN_OBJECT)
+			continue;
+		for (const struct snode *v = l->first; v; v = v->next)
+			if (v->kind == SN_UINT)
+				cb(k->key, l->key, v->key, v->u, arg);
+	}
+}
+
 /* ---- rendering ---- */
 
 /* A growing buffer; a line is cut (with "...") at max, JSON never is (a

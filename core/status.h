@@ -27,5 +27,12 @@ typedef void (*status_line_cb)(const char *line, void *arg);
  * ("FIRSTKEY VALUE: key value; ..."), one for the root's values. */
 void status_text(const struct nlevd_status *st, status_line_cb cb, void *arg);
 char *status_json(const struct nlevd_status *st); /* malloc'd; NULL: out of memory */
+/* The root's "metrics" object, read only (metrics.c): a uint member K is
+ * cb(K, NULL, NULL, v); an object member K whose only member is an object
+ * L of uints is cb(K, L, M, v) for each uint member M of L.  Any other
+ * member is not a metric and is skipped. */
+typedef void (*status_metric_cb)(const char *name, const char *label, const char *label_value,
+				 uint64_t v, void *arg);
+void status_metrics(const struct nlevd_status *st, status_metric_cb cb, void *arg);
 
 #endif

@@ -73,6 +73,7 @@ struct ex {
 	struct run *runs;
 	size_t nruns;
 	unsigned long long started, failed, dropped_total;
+	unsigned long long timeouts; /* runs the core killed at `timeout` */
 	bool once_waiting;
 	bool pumping; /* in pump(): a run that ends at once does not recurse */
 	char **refused; /* files already reported as unsafe */
@@ -407,6 +408,7 @@ static void child_done(void *arg, const struct nlevd_child_result *res)
 			     strerror(res->spawn_error));
 	} else if (res->timed_out) {
 		x->failed++;
+		x->timeouts++;
 		x->host->log(x->inst, NLEVD_LOG_WARNING, "%s timed out after %llu ms (%s %s)", prog,
 			     (unsigned long long)x->timeout_ms, ev_name(x, &r->job->ev),
 			     ev_subject(&r->job->ev));
@@ -682,6 +684,12 @@ static void ex_report(struct nlevd_instance *inst, void *priv, struct nlevd_stat
 	h->status_uint(st, "started", x->started);
 	h->status_uint(st, "failed", x->failed);
 	h->status_uint(st, "events_dropped", x->dropped_total);
+	/* nlevctl metrics: nlevd_hook_runs_total{instance=...,plugin="exec"} ... */
+	h->status_object(st, "metrics");
+	h->status_uint(st, "hook_runs_total", x->started);
+	h->status_uint(st, "hook_timeouts_total", x->timeouts);
+	h->status_uint(st, "hook_queue_drops_total", x->dropped_total);
+	h->status_end(st);
 }
 
 static void ex_destroy(struct nlevd_instance *inst, void *priv)

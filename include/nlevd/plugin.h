@@ -83,7 +83,8 @@
  *
  * Callbacks of struct nlevd_plugin
  *   REQUIRED: create, event, destroy (a descriptor without one is refused).
- *   OPTIONAL (NULL): start, reopen, once, status, and in 1.1 stop, report.
+ *   OPTIONAL (NULL): start, reopen, once, status, and in 1.1 stop, report,
+ *   push.
  *
  * Change log
  *   1.0  first version.
@@ -101,6 +102,12 @@
  *        - Structured status: nlevd_plugin.report and nlevd_host.status_*
  *          (struct nlevd_status).
  *        - Why an instance goes: nlevd_plugin.stop (enum nlevd_stop_reason).
+ *        - nlevctl push: nlevd_plugin.push, appended after report (verify
+ *          and push now, ignoring back-off); the daemon calls it only when
+ *          plugin->size covers it.
+ *        - Metrics: the root object "metrics" of a report (uints, or one
+ *          object of uints for a labelled family) is exported by nlevctl
+ *          metrics; a convention of the status tree, no layout change.
  *        - The header declares nlevd_plugin (C linkage for C++ plugins)
  *          and, in C++, nlevd_plugin_base(); no layout change.
  *
@@ -540,6 +547,12 @@ struct nlevd_plugin {
 	/* OPTIONAL.  Structured status into st with host->status_*(); when
 	 * set, the core uses it instead of status(). */
 	void (*report)(struct nlevd_instance *inst, void *priv, struct nlevd_status *st);
+	/* OPTIONAL, appended in 1.1 after report (nlevctl push).  Verify and
+	 * push now, ignoring back-off: read what the outside world holds again
+	 * and send what differs, at once.  Called on a started instance only;
+	 * returns 0, or -errno when it cannot even begin (what follows is
+	 * reported as usual: the log, events, the status). */
+	int (*push)(struct nlevd_instance *inst, void *priv);
 };
 
 /* Put before the descriptor so it stays visible with -fvisibility=hidden. */

@@ -234,6 +234,12 @@ static void count_ignored(void *slot, void *arg)
 	*(unsigned long long *)arg += ((struct bslot *)slot)->x.ignored;
 }
 
+static int du_push(struct nlevd_instance *inst, void *priv)
+{
+	(void)inst;
+	return dns_engine_push(((struct dnsu *)priv)->e);
+}
+
 static void du_report(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
 	(void)inst;
@@ -279,5 +285,6 @@ const struct nlevd_plugin nlevd_plugin = {
 	.once = du_once,
 	.reopen = du_reopen,
 	.report = du_report,
+	.push = du_push,
 	.destroy = du_destroy,
 };

@@ -389,6 +389,23 @@ int dns_engine_once(struct dns_engine *e)
 	return all_ok(e) ? 0 : -1;
 }
 
+int dns_engine_push(struct dns_engine *e)
+{
+	if (!e->started) {
+		begin(e); /* reads every zone anyway */
+		return 0;
+	}
+	/* Not reconsider(): each zone reads first, so a change is sent once. */
+	dns_want_update(e);
+	sync_groups(e);
+	for (size_t i = 0; i < e->ngroups; i++)
+		if (e->groups[i]->fstate == G_FAILED)
+			find(e->groups[i]);
+	for (size_t i = 0; i < e->nzones; i++)
+		dns_zone_push(e->zones[i]);
+	return 0;
+}
+
 /* An address set as {"a": [...], "aaaa": [...]}. */
 static void report_addrs(const struct nlevd_host *h, struct nlevd_status *st, const char *key,
 			 const struct aset *s)
@@ -413,8 +430,10 @@ static const char *zone_of(const struct dns_group *g)
 }
 
 /* Per name (desired, published, zone, ownership), per reverse prefix,
- * per zone (dns_zone_report), what delete_delay holds, the counters, and a
- * summary for systemd's STATUS=. */
+ * per zone (dns_zone_report), what delete_delay holds, the counters, the
+ * "metrics" object (nlevctl metrics: nlevd_updates_total{result=...},
+ * nlevd_last_success_timestamp_seconds) and a summary for systemd's
+ * STATUS=. */
 void dns_engine_report(struct dns_engine *e, struct nlevd_status *st)
 {
 	const struct nlevd_host *h = e->host;
@@ -483,6 +502,17 @@ void dns_engine_report(struct dns_engine *e, struct nlevd_status *st)
 					 e->hold_until[f] - ev_now(h->loop));
 			h->status_end(st);
 		}
+	h->status_end(st);
+	h->status_object(st, "metrics");
+	h->status_object(st, "updates_total");
+	h->status_object(st, "result");
+	h->status_uint(st, "sent", e->sent);
+	h->status_uint(st, "ok", e->ok);
+	h->status_uint(st, "failed", e->failed);
+	h->status_end(st);
+	h->status_end(st);
+	h->status_uint(st, "last_success_timestamp_seconds",
+		       e->last_success > 0 ? (uint64_t)e->last_success : 0);
 	h->status_end(st);
 	h->status_uint(st, "updates_sent", e->sent);
 	h->status_uint(st, "updates_ok", e->ok);

@@ -151,6 +151,9 @@ void dns_engine_changed(struct dns_engine *e); /* an event reached the instance 
  * tried again now, or as soon as what is in flight ends. */
 void dns_engine_kick(struct dns_engine *e);
 int dns_engine_once(struct dns_engine *e);    /* plugin->once */
+/* plugin->push: every zone (reverse ones too) read again and updated now,
+ * whatever back-off; zones not found are looked for again now.  0. */
+int dns_engine_push(struct dns_engine *e);
 void dns_engine_report(struct dns_engine *e, struct nlevd_status *st); /* plugin->report */
 /* Counters for tests: UPDATEs sent (each zone's send counts once). */
 unsigned long long dns_engine_sent(const struct dns_engine *e);

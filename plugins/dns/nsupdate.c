@@ -352,6 +352,12 @@ static int nsu_once(struct nlevd_instance *inst, void *priv)
 	return dns_engine_once(((struct nsu *)priv)->e);
 }
 
+static int nsu_push(struct nlevd_instance *inst, void *priv)
+{
+	(void)inst;
+	return dns_engine_push(((struct nsu *)priv)->e);
+}
+
 static void nsu_report(struct nlevd_instance *inst, void *priv, struct nlevd_status *st)
 {
 	(void)inst;
@@ -393,5 +399,6 @@ const struct nlevd_plugin nlevd_plugin = {
 	.once = nsu_once,
 	.reopen = nsu_reopen,
 	.report = nsu_report,
+	.push = nsu_push,
 	.destroy = nsu_destroy,
 };

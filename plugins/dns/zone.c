@@ -275,6 +275,7 @@ void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
 	}
 	z->ok++;
 	e->ok++;
+	e->last_success = z->last_time;
 	z->failures = 0;
 	z->servers_tried = 0;
 	z->failing = false;
@@ -335,6 +336,15 @@ void dns_zone_poke(struct dns_zone *z)
 void dns_zone_retry(struct dns_zone *z)
 {
 	if (!dns_zone_busy(z))
+		step(z);
+}
+
+void dns_zone_push(struct dns_zone *z)
+{
+	z->need_read = true;
+	if (dns_zone_busy(z))
+		z->dirty = true;
+	else
 		step(z);
 }
 

@@ -91,6 +91,7 @@ struct dns_engine {
 	bool started, once_waiting;
 	uint32_t rng;
 	unsigned long long sent, ok, failed;
+	time_t last_success; /* the last UPDATE acknowledged (0: none yet) */
 };
 
 /* rrset.c */
@@ -120,6 +121,9 @@ void dns_zone_poke(struct dns_zone *z);
 void dns_zone_kick(struct dns_zone *z);
 /* Now, whatever back-off is pending (--once). */
 void dns_zone_retry(struct dns_zone *z);
+/* push: read the records again and send what differs, now, whether the
+ * zone is idle or in back-off; after what is in flight when it is busy. */
+void dns_zone_push(struct dns_zone *z);
 /* The zone's element of the report's "zones" list. */
 void dns_zone_report(const struct dns_zone *z, struct nlevd_status *st);
 bool dns_zone_busy(const struct dns_zone *z);

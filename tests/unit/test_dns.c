@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "../../plugins/dns/dhcid.h"
 #include "../../plugins/dns/engine.h"
@@ -87,6 +88,31 @@ static const char *report(struct dns_engine *e)
 	free(json);
 	status_free(st);
 	return text;
+}
+
+static void metric_cb(const char *name, const char *label, const char *lvalue, uint64_t v,
+		      void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+	if (label)
+		snprintf(out + n, 1024 - n, "%s %s=%s %llu\n", name, label, lvalue,
+			 (unsigned long long)v);
+	else
+		snprintf(out + n, 1024 - n, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* The report's "metrics" object as nlevctl metrics reads it (status_metrics):
+ * "NAME LABEL=VALUE N" lines. */
+static const char *metrics(struct dns_engine *e)
+{
+	static char out[1024];
+	out[0] = 0;
+	struct nlevd_status *st = status_new();
+	dns_engine_report(e, st);
+	status_metrics(st, metric_cb, out);
+	status_free(st);
+	return out;
 }
 
 static void add_addr(int ifindex, const char *text, uint32_t flags)
@@ -345,6 +371,11 @@ static void test_engine(void)
 		   strstr(t, "; updates_sent 3; updates_ok 3; updates_failed 0\n") &&
 		   strstr(t, "summary 1 zone: 1 published, 0 failed, 0 busy; updates_sent 3; "),
 		   "report: %s", t);
+		t = metrics(e);
+		ok(!strncmp(t, "updates_total result=sent 3\nupdates_total result=ok 3\n"
+			    "updates_total result=failed 0\nlast_success_timestamp_seconds ", 115) &&
+		   strtoull(t + 115, NULL, 10) >= (unsigned long long)time(NULL) - 60,
+		   "metrics: updates_total by result, the last success's time: %s", t);
 	}
 	dns_engine_free(e);
 
@@ -355,6 +386,9 @@ static void test_engine(void)
 	answer_read(r, "host.example.test. A 198.51.100.1\nhost.example.test. A 198.51.100.3\n"
 		       "host.example.test. AAAA 2001:db8::1\n");
 	ok(!npending(R_SEND) && dns_engine_sent(e) == 0, "restart, records right: nothing sent");
+	is_str(metrics(e), "updates_total result=sent 0\nupdates_total result=ok 0\n"
+	       "updates_total result=failed 0\nlast_success_timestamp_seconds 0\n",
+	       "metrics: no UPDATE yet, last success 0 (never)");
 	/* Drift: the verify read finds one changed by hand. */
 	dns_engine_free(e);
 	e = start(&c);
@@ -416,6 +450,7 @@ static void test_independent_zones(void)
 			  "a - aaaa -; zone other.test.\n") &&
 		   strstr(t, "zone example.test.: names a.example.test.; state published; "),
 		   "report: the refused zone failed, the other published: %s", t);
+		like(metrics(e), "updates_total result=failed 2\n", "metrics: the failures counted");
 	}
 	dns_engine_free(e);
 }
@@ -566,6 +601,51 @@ static void test_refresh(void)
 	dns_engine_free(e);
 }
 
+/* push (nlevctl push): every zone read again and updated now, the idle
+ * one and the one in back-off alike, reverse zones too. */
+static void test_push(void)
+{
+	struct dns_config c = config();
+	c.ptr = true;
+	naddrs = 0;
+	add_addr(2, "198.51.100.1", 0);
+	struct dns_engine *e = start(&c);
+	struct req *rf = pending(R_READ, NULL);
+	ok(rf != NULL, "push: the forward zone read");
+	if (!rf)
+		return;
+	struct dns_zone *fz = rf->z;
+	answer_read(rf, "");
+	sent_result(pending(R_SEND, fz), DNS_OK, "ok");
+	found(pending(R_FIND, NULL), "100.51.198.in-addr.arpa.");
+	struct req *rr = pending(R_READ, NULL);
+	ok(rr && rr->z != fz, "push: the reverse zone read");
+	if (!rr)
+		return;
+	struct dns_zone *rz = rr->z;
+	answer_read(rr, "");
+	sent_result(pending(R_SEND, rz), DNS_PERMANENT, "REFUSED");
+	run_loop();
+	ok(!npending(R_READ) && !npending(R_SEND) && !npending(R_FIND),
+	   "push: the forward zone idle, the reverse one in back-off (retry_max)");
+	is_int(dns_engine_push(e), 0, "push");
+	ok(pending(R_READ, fz) != NULL, "push: the idle zone is read again at once");
+	ok(pending(R_READ, rz) != NULL, "push: the zone in back-off is read again at once");
+	/* The forward records were changed by hand: repaired; the PTR sent. */
+	answer_read(pending(R_READ, fz), "host.example.test. A 192.0.2.99\n");
+	struct req *s = pending(R_SEND, fz);
+	ok(s && strstr(s->text, "add host.example.test. A 198.51.100.1;"),
+	   "push: what differs is sent: %s", s ? s->text : "-");
+	answer_read(pending(R_READ, rz), "");
+	ok(pending(R_SEND, rz) != NULL, "push: the reverse zone updated now");
+	/* Pushed while an UPDATE is in flight: read again after it. */
+	sent_result(pending(R_SEND, rz), DNS_OK, "ok");
+	dns_engine_push(e);
+	sent_result(pending(R_SEND, fz), DNS_OK, "ok");
+	ok(pending(R_READ, fz) != NULL, "push during an UPDATE: read again once it is done");
+	dns_engine_free(e);
+}
+
 static void test_confirm(void)
 {
 	struct dns_config c = config();
@@ -710,6 +790,7 @@ int main(void)
 	test_delete_delay();
 	test_ownership();
 	test_refresh();
+	test_push();
 	test_confirm();
 	return tap_done();
 }

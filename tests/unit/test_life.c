@@ -11,13 +11,14 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "child.h"
 #include "instance.h"
 #include "state.h"
 #include "status.h"
 #include "tap.h"
 
 static struct ev_loop *loop;
-static char dir[512], trace[512];
+static char dir[512], trace[512], plugins[512];
 
 static struct cfg *create(const char *text, struct instances *out, bool check, int *rc)
 {
@@ -84,6 +85,60 @@ static void line_cb(const char *line, void *arg)
 	snprintf(out + n, 4096 - n, "%s\n", line);
 }
 
+/* exec's report (its "metrics" object included) as lines. */
+static const char *exec_report(struct instance *i)
+{
+	static char text[4096];
+	text[0] = 0;
+	struct nlevd_status *st = instance_report(i);
+	if (st) {
+		status_text(st, line_cb, text);
+		status_free(st);
+	}
+	return text;
+}
+
+/* exec counts runs, timeouts and queue drops for nlevctl metrics: three
+ * events into a queue of one behind a hook that outlives its timeout. */
+static void test_exec_metrics(void)
+{
+	char buf[2048];
+	snprintf(buf, sizeof(buf), "%s/exec.la", plugins);
+	if (access(buf, R_OK)) {
+		diag("no %s (configure --disable-exec): exec's metrics not tested", buf);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "[nlevd]\nplugin_dir = %s\n[x]\nplugin = exec\n"
+		 "command = /bin/sleep 5\ntimeout = 100ms\nqueue = 1\n", plugins);
+	struct cfg *c = cfg_load_buffer("exec.conf", buf, strlen(buf));
+	struct instances set = {NULL}, none = {NULL};
+	if (!c)
+		abort();
+	is_int(c->nerrors ? -2 : instances_create(c, loop, NULL, &set), 0, "exec created");
+	if (!set.head) {
+		cfg_free(c);
+		return;
+	}
+	is_int(instances_start(&set), 0, "exec started");
+	instances_commit(&none, &set);
+	like(exec_report(set.head), "metrics: hook_runs_total 0; hook_timeouts_total 0; "
+	     "hook_queue_drops_total 0\n", "exec: metrics, all 0 at first");
+	struct nlevd_event ev = {.type = NLEVD_EV_LINK_UP, .link = {.ifindex = 7, .ifname = "t0"}};
+	for (int k = 0; k < 3; k++)
+		instances_dispatch(&set, &ev);
+	const char *want = "metrics: hook_runs_total 2; hook_timeouts_total 2; "
+			   "hook_queue_drops_total 1\n";
+	ev_timer tick;
+	ev_timer_init(&tick, tick_cb, 0.01, 0.01);
+	ev_timer_start(loop, &tick);
+	for (int k = 0; k < 1000 && !strstr(exec_report(set.head), want); k++)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &tick);
+	like(exec_report(set.head), want, "exec: two runs, both timed out, one event dropped");
+	instances_destroy(&set, NLEVD_STOP_SHUTDOWN);
+	cfg_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -94,6 +149,14 @@ int main(int argc, char **argv)
 		char self[PATH_MAX];
 		snprintf(self, sizeof(self), "%s", argv[0]);
 		snprintf(dir, sizeof(dir), "%s", dirname(self));
+	}
+	env = getenv("NLEVD_PLUGINS");
+	if (env) {
+		snprintf(plugins, sizeof(plugins), "%s", env);
+	} else {
+		char self[PATH_MAX];
+		snprintf(self, sizeof(self), "%s", argv[0]);
+		snprintf(plugins, sizeof(plugins), "%s/../../plugins", dirname(self));
 	}
 	snprintf(trace, sizeof(trace), "/tmp/test_life.%d", (int)getpid());
 	loop = ev_default_loop(0);
@@ -194,6 +257,8 @@ int main(int argc, char **argv)
 	is_str(slurp(), "stop shutdown no-events timer_start=-125 late=active child=ECANCELED\ndestroy null\n",
 	       "shutdown: stop, timers inactive, destroy");
 	unlink(trace);
+	child_init(loop, NULL, NULL);
+	test_exec_metrics();
 	state_free();
 	return tap_done();
 }
