@@ -20,13 +20,13 @@
 #include "timer.h"
 #include "util.h"
 
-/* The way out of every instance: its timers stop (no callback after
- * stop()), the plugin learns why it goes, its children are disowned, it
- * frees itself, then the core frees what the plugin left. */
 /* Whether plugin p (of whatever minor) has a callback field f set. */
 #define PLUGIN_HAS(p, f)                                                        \
 	((p)->size >= offsetof(struct nlevd_plugin, f) + sizeof((p)->f) && (p)->f)
 
+/* The way out of every instance: the plugin learns why it goes (no timer
+ * fires from then on), its timers stop and its children are disowned, it
+ * frees itself, then the core frees what the plugin left. */
 static void instance_free(struct instance *i, enum nlevd_stop_reason why)
 {
 	if (!i)

@@ -98,11 +98,6 @@ int instances_push(struct instances *set, const char *name,
 		   void (*cb)(const char *name, void *arg), void *arg);
 /* SIGHUP after a refused reload: each running instance's reopen. */
 void instances_reopen(struct instances *set);
-/* push (ABI 1.1): each instance of set that has push() (only the one
- * named name, unless NULL) verifies and pushes now; cb gets each one's
- * name.  The number pushed, or -ENOENT for an unknown name. */
-int instances_push(struct instances *set, const char *name,
-		   void (*cb)(const char *name, void *arg), void *arg);
 /* The state's start-up events, into i's router. */
 void instance_replay(struct instance *i);
 

@@ -67,7 +67,7 @@ static struct {
 	int stop_phase;
 	int exit_code;
 	struct control *ctl; /* the control socket, NULL when none */
-	ev_tstamp started;   /* ev_now() at start, for the status' uptime */
+	uint64_t started_ms; /* now_ms() (monotonic) at start: the status' uptime */
 } d;
 
 static void usage(FILE *f)
@@ -240,20 +240,27 @@ static int reload(json_t **errors)
 
 /* ---- the control socket's commands (control.c calls them) ---- */
 
-static const char *req_instance(const json_t *req)
+/* The request's "instance": NULL when absent (all); *bad when it is there
+ * but not a string. */
+static const char *req_instance(const json_t *req, bool *bad)
 {
-	return json_string_value(json_object_get(req, "instance"));
+	const json_t *v = json_object_get(req, "instance");
+	*bad = v && !json_is_string(v) && !json_is_null(v);
+	return json_string_value(v);
 }
 
 static json_t *ctl_status(const json_t *req, void *arg)
 {
 	(void)arg;
-	const char *name = req_instance(req);
+	bool bad;
+	const char *name = req_instance(req, &bad);
+	if (bad)
+		return control_error("instance: not a string");
 	struct ctlstatus_daemon dmn = {
 		.version = PACKAGE_VERSION,
 		.config = d.config,
 		.pid = getpid(),
-		.uptime_s = (uint64_t)(ev_now(d.loop) - d.started),
+		.uptime_s = (now_ms() - d.started_ms) / 1000,
 		.netlink = &nl_stats,
 	};
 	json_t *r;
@@ -273,7 +280,10 @@ static void pushed_cb(const char *name, void *arg)
 static json_t *ctl_push(const json_t *req, void *arg)
 {
 	(void)arg;
-	const char *name = req_instance(req);
+	bool bad;
+	const char *name = req_instance(req, &bad);
+	if (bad)
+		return control_error("instance: not a string");
 	json_t *list = json_array();
 	if (!list)
 		return NULL;
@@ -556,7 +566,7 @@ static int run(struct cfg *c)
 	}
 	bool notifying = !d.once && notify_init() == 1;
 	state_init(dispatch, NULL);
-	d.started = ev_now(d.loop);
+	d.started_ms = now_ms();
 	if (netlink_open(d.loop, c->netlink_rcvbuf) < 0 || (!d.once && control_setup(c) < 0) ||
 	    drop_privileges(c) < 0 || netlink_initial_dump() < 0) {
 		control_close(d.ctl);

@@ -7,7 +7,9 @@
 # without a newline, unknown commands; 50 concurrent clients; the 64-client
 # limit; monitor (json and text, filtered); a monitor client that never
 # reads while 4,000 address changes are routed (dropped and logged, the
-# log instance gets every event); peers outside control_group refused.
+# log instance gets every event); peers outside control_group refused;
+# after user= the socket is that user's; push and the drop counter in
+# metrics.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 test_init ctl-server
 
@@ -120,12 +122,14 @@ wait_event "$EV" '.event == "addr-del" and .address == "192.0.2.10"'
 r=$(ctl req '{"command":"status"}') || fail "status: $r"
 assert_jq "$r" '[.result.interfaces[].addresses[] | select(.address == "192.0.2.10")] | length == 0' \
 	"status after the address went"
-r=$(ctl req '{"command":"status","instance":"all"}' '{"command":"status","instance":"nope"}') ||
-	fail "status INSTANCE: $r"
+r=$(ctl req '{"command":"status","instance":"all"}' '{"command":"status","instance":"nope"}' \
+	'{"command":"status","instance":7}') || fail "status INSTANCE: $r"
 assert_jq "$(sed -n 1p <<<"$r")" '.ok and (.result.instances | length == 1) and (.result.interfaces | length >= 2)' \
 	"status all"
 assert_jq "$(sed -n 2p <<<"$r")" '.ok == false and .error == "unknown instance '"'nope'"'"' \
 	"status of an unknown instance"
+assert_jq "$(sed -n 3p <<<"$r")" '. == {"ok": false, "error": "instance: not a string"}' \
+	"status of an instance that is not a string"
 
 # ---- reload: ok, then refused with FILE:LINE, the old configuration runs ----
 write_conf "
@@ -149,6 +153,11 @@ ip -n "$NS" addr add 192.0.2.20/24 dev v0 || fail "addr add"
 wait_event "$EV" '.event == "addr-add" and .address == "192.0.2.20"'
 wait_event "$T/second.json" '.event == "addr-add" and .address == "192.0.2.20"'
 cp "$T/good.conf" "$CONF"
+
+# ---- push: no instance here has push(); an unknown one is an error ----
+r=$(ctl req '{"command":"push"}' '{"command":"push","instance":"nope"}') || fail "push: $r"
+assert_jq "$(sed -n 1p <<<"$r")" '. == {"ok": true, "result": {"pushed": []}}' "push"
+assert_jq "$(sed -n 2p <<<"$r")" '. == {"ok": false, "error": "unknown instance '"'nope'"'"}' "push nope"
 
 # ---- garbage, 1 MiB without a newline, unknown commands ----
 r=$(ctl line 'hello') || fail "garbage line: $r"
@@ -230,6 +239,9 @@ grep -qx dropped "$T/stall.out" || fail "the stalled monitor: $(cat "$T/stall.ou
 grep -q "control: a client dropped: its monitor backlog is full" "$NLEVD_ERR" ||
 	fail "the drop was not logged"
 [ "$(grep -c 'control: a client dropped' "$NLEVD_ERR")" -eq 1 ] || fail "the drop was logged more than once"
+r=$(ctl req '{"command":"metrics"}') || fail "metrics: $r"
+assert_jq "$r" '.ok and (.result.text | split("\n") | any(. == "nlevd_control_clients_dropped_total 1"))' \
+	"the drop was counted"
 assert_running "after the stalled monitor"
 r=$(ctl req '{"command":"status"}') || fail "status after the flood: $r"
 assert_jq "$r" '.ok' "status after the flood"
@@ -248,5 +260,26 @@ chmod 666 "$CTL"
 r=$(asother --regid 65534 --clear-groups) || fail "a peer outside the group, socket 0666: $r"
 assert_jq "$r" '. == {"ok": false, "error": "permission denied"}' "a peer outside the group, socket 0666"
 assert_running "after the refused peers"
+stop_nlevd
+
+# ---- user=: the socket is the dropped user's, who may connect ----
+cat >"$T/user.conf" <<EOF
+[nlevd]
+control_socket = $CTL
+control_group = $GROUP
+user = nobody
+group = $(id -gn nobody)
+[all]
+plugin = log
+output = $T/user.log
+EOF
+: >"$T/user.log"
+chmod 666 "$T/user.log"
+chmod 644 "$T/user.conf"
+start_nlevd "$T/user.conf"
+[ "$(stat -c '%a %U %G' "$CTL")" = "660 nobody $GROUP" ] ||
+	fail "after user=nobody the socket is $(stat -c '%a %U %G' "$CTL"), not 660 nobody $GROUP"
+r=$(asother --regid 65534 --clear-groups) || fail "the daemon's own user: $r"
+assert_jq "$r" '.ok == true and .result.daemon.pid == $pid' "the daemon's own user" --argjson pid "$NLEVD_PID"
 stop_nlevd
 pass
