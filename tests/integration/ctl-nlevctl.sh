@@ -4,7 +4,8 @@
 # monitor (--json filtered, and text) receiving events; metrics counters
 # moving; reload refused (FILE:LINE on stderr, exit 78, the old
 # configuration still routing) and accepted (a new instance routing); 50
-# concurrent clients; usage errors (64); a daemon that is not there (no
+# concurrent clients; usage errors (64); a bad event name to monitor and a
+# user outside control_group (exit 1); a daemon that is not there (no
 # socket, a stale socket: exit 1 and the message) and one that never
 # answers (exit 1 after the reply deadline, no hang).
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
@@ -13,6 +14,7 @@ test_init ctl-nlevctl
 NLEVCTL=${NLEVCTL:-$(dirname "$NLEVD")/nlevctl}
 [ -x "$NLEVCTL" ] || fail "NLEVCTL=$NLEVCTL is not executable"
 command -v python3 >/dev/null || fail "python3 is required"
+command -v setpriv >/dev/null || fail "setpriv (util-linux) is required"
 CTL=$T/run/control
 CONF=$T/nlevd.conf
 EV=$T/ev.json
@@ -155,6 +157,19 @@ ip -n "$NS" addr del 192.0.2.7/24 dev v0 || fail "addr del"
 wait_for "grep -q '^addr-del ifname=v0 ifindex=[0-9]* initial=false family=ipv4 address=192.0.2.7 prefixlen=24 scope=global ' '$T/mon.txt'" ||
 	fail "monitor (text) missed addr-del 192.0.2.7: $(tail -n 3 "$T/mon.txt")"
 kill "$MON"
+
+# ---- monitor of what cannot be an event name: an error, exit 1 ----
+timeout 15 "$NLEVCTL" -s "$CTL" monitor "addr add" 2>"$T/monbad.err" >/dev/null
+rc=$?
+[ $rc -eq 1 ] || fail "monitor of a bad event name: exit $rc, not 1"
+grep -q "'addr add' is not an event name" "$T/monbad.err" || fail "monitor 'addr add': $(cat "$T/monbad.err")"
+
+# ---- a user outside control_group: refused, exit 1 with the reason ----
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$NLEVCTL" -s "$CTL" status \
+	>/dev/null 2>"$T/nobody.err"
+rc=$?
+[ $rc -eq 1 ] || fail "a user outside control_group: exit $rc, not 1"
+grep -qi "permission denied" "$T/nobody.err" || fail "nobody: $(cat "$T/nobody.err")"
 
 # ---- metrics counters move ----
 adds() { ctl metrics | awk '$1 == "nlevd_events_total{type=\"addr-add\"}" { print $2 }'; }
