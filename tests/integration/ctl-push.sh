@@ -55,7 +55,18 @@ wait_for "[ \"\$(updates_ok)\" -ge 1 ]" || fail "no ok update in the metrics: $(
 ctl status dns --json | jq -e '.instances | length == 1 and .[0].plugin == "dnsupdate" and
 	(.[0].status | type) == "object" and (.[0].lines | length) >= 1' >/dev/null ||
 	fail "status dns: $(ctl status dns --json)"
-ctl status dns | grep -Eq '^dns +dnsupdate ' || fail "no dns row: $(ctl status dns)"
+ctl status dns --json | jq -e '.instances[0].status |
+	(.names[0] | .name == "host.example.test." and .desired.a == ["198.51.100.10"] and
+	 .published.a == ["198.51.100.10"]) and
+	(.zones[0] | .zone == "example.test." and .state == "published" and .last == "ok")' >/dev/null ||
+	fail "status dns: $(ctl status dns --json | jq -c '.instances[0].status')"
+# the table: per name desired and published, per zone state and last result
+ctl status dns >"$T/status.txt" || fail "status dns"
+grep -Eq '^dns +dnsupdate ' "$T/status.txt" || fail "no dns row: $(cat "$T/status.txt")"
+grep -q '^    name host.example.test.: desired a 198.51.100.10 .*; published a 198.51.100.10 ' \
+	"$T/status.txt" || fail "no name line: $(cat "$T/status.txt")"
+grep -q '^    zone example.test.: .*state published; last ok' "$T/status.txt" ||
+	fail "no zone line: $(cat "$T/status.txt")"
 
 # ---- deleted by hand, put back by push, not by waiting ----
 for round in all dns; do
