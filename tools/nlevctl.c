@@ -232,6 +232,8 @@ static int request(struct conn *c, json_t *req, json_t **result)
 	if (rc || (rc = conn_line(c, REPLY_TIMEOUT_MS, &line, &skip)))
 		return rc;
 	json_t *reply = json_loadb(line, skip - 1, 0, &jerr);
+	if (!reply) /* an integer beyond int64: jansson's are signed */
+		reply = json_loadb(line, skip - 1, JSON_DECODE_INT_AS_REAL, &jerr);
 	conn_consume(c, skip);
 	if (!json_is_object(reply)) {
 		fprintf(stderr, "nlevctl: a reply that is not a JSON object from %s: %s\n", c->path,
@@ -280,7 +282,7 @@ static int cmd_args(int argc, char **argv, bool *json, int *first)
 		char *a = argv[i];
 		if (opts && !strcmp(a, "--"))
 			opts = false;
-		else if (opts && json && (!strcmp(a, "--json") || !strcmp(a, "-j")))
+		else if (opts && json && !strcmp(a, "--json"))
 			*json = true;
 		else if (opts && a[0] == '-' && a[1])
 			return -usage_error(a, "unknown option");
