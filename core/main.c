@@ -335,8 +335,23 @@ static int control_setup(const struct cfg *c)
 	/* The test suite's default: a socket of its own per daemon. */
 	if (!path)
 		path = getenv("NLEVD_CONTROL_SOCKET");
-	if (!path || !*path)
+	if (!path || !*path) {
 		path = NLEVD_CONTROL_SOCKET;
+		/* Not asked for: a user trying nlevd out without root (the
+		 * netlink events need none) is not refused for want of
+		 * /run/nlevd.  An explicit control_socket must work. */
+		char dir[sizeof(NLEVD_CONTROL_SOCKET)];
+		memcpy(dir, path, sizeof(dir));
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (geteuid() != 0 && access(dir, W_OK) < 0) {
+			log_notice("no control socket: %s is not writable by uid %u (set "
+				   "control_socket to a path it may create)",
+				   dir, (unsigned)geteuid());
+			return 0;
+		}
+	}
 	if (!strcmp(path, "none"))
 		return 0;
 	static const struct control_ops ops = {
