@@ -25,7 +25,7 @@ startup = no
 
 [bg]
 plugin = exec
-command = /bin/sh -c 'sleep 20 & echo "\$NLEVD_ADDRESS" >>$T/bg.log'
+command = /bin/sh -c 'sleep 20.$$ & echo "\$NLEVD_ADDRESS" >>$T/bg.log'
 events = addr-add
 addresses = 10.11.0.0/24
 startup = no
@@ -84,7 +84,7 @@ n=$(printf '%s' "$long" | tr -cd x | wc -c)
 grep -q '\[loud\] sh: (line truncated)' "$NLEVD_ERR" || fail "truncation not marked"
 assert_running
 stop_nlevd
-pkill -f '^sleep 20$' 2>/dev/null
+pkill -f "^sleep 20\.$$$" 2>/dev/null # only this run's (20.PID: unique)
 
 # ---- stopping with hooks running (nlevd(8) SIGNALS: 2 s grace, TERM, KILL
 # 2 s later) ----
