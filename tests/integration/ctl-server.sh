@@ -282,4 +282,28 @@ start_nlevd "$T/user.conf"
 r=$(asother --regid 65534 --clear-groups) || fail "the daemon's own user: $r"
 assert_jq "$r" '.ok == true and .result.daemon.pid == $pid' "the daemon's own user" --argjson pid "$NLEVD_PID"
 stop_nlevd
+# ---- no root, no control_socket: the default /run/nlevd/control cannot be
+# made, and the daemon runs without it (a notice), rather than refusing to
+# start for a user trying it out ----
+cat >"$T/noroot.conf" <<EOF
+[all]
+plugin = log
+output = $T/noroot.log
+EOF
+: >"$T/noroot.log"
+chmod 666 "$T/noroot.log"
+chmod 644 "$T/noroot.conf"
+env -u NLEVD_CONTROL_SOCKET ip netns exec "$NS" setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$NLEVD" -f -c "$T/noroot.conf" -P "$NLEVD_PLUGINS" 2>"$T/noroot.err" &
+np=$!
+_PIDS+=("$np")
+wait_for "grep -q 'started' '$T/noroot.err'" 10 || fail "a daemon without root did not start: $(cat "$T/noroot.err")"
+grep -q 'notice: no control socket: /run/nlevd is not writable by uid 65534' "$T/noroot.err" ||
+	fail "no notice about the skipped control socket: $(cat "$T/noroot.err")"
+kill -0 "$np" || fail "the daemon without root exited"
+veth_pair nr0 nr1
+ip -n "$NS" addr add 10.62.0.1/32 dev nr0 || fail "addr add"
+wait_for "grep -q '10.62.0.1' '$T/noroot.log'" 10 || fail "the daemon without root does not route events"
+kill "$np"
+wait "$np" 2>/dev/null
 pass
