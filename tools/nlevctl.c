@@ -63,6 +63,19 @@ static int usage_error(const char *arg, const char *msg)
 	return EX_USAGE_;
 }
 
+/* An argument must be UTF-8 to travel in JSON: a usage error, never a
+ * silently dropped instance or event name. */
+static int utf8_args(int argc, char **argv, int first)
+{
+	for (int i = first; i < argc; i++) {
+		json_t *v = json_string(argv[i]);
+		if (!v)
+			return usage_error(NULL, "an argument is not valid UTF-8");
+		json_decref(v);
+	}
+	return 0;
+}
+
 /* Connects when the first request is sent: a usage error is found first,
  * whether nlevd runs or not. */
 static int conn_open(struct conn *c)
@@ -130,6 +143,10 @@ static int conn_send(struct conn *c, json_t *req)
 		ssize_t w = send(c->fd, s + off, n - off, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
+		/* The daemon may have answered and closed first (a refused
+		 * peer): its reply is still there to read. */
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (w < 0) {
 			fprintf(stderr, "nlevctl: sending to %s: %s\n", c->path, strerror(errno));
 			free(s);
@@ -156,7 +173,7 @@ static int conn_line(struct conn *c, int timeout_ms, char **line, size_t *skip)
 	long long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
 	size_t scanned = 0;
 	for (;;) {
-		char *nl = memchr(c->buf + scanned, '\n', c->used - scanned);
+		char *nl = c->used > scanned ? memchr(c->buf + scanned, '\n', c->used - scanned) : NULL;
 		if (nl) {
 			*nl = 0;
 			*line = c->buf;
@@ -301,6 +318,8 @@ static int cmd_status(struct conn *c, int argc, char **argv)
 		return EX_USAGE_;
 	if (argc - first > 1)
 		return usage_error(argv[first + 1], "status takes at most one instance");
+	if (utf8_args(argc, argv, first))
+		return EX_USAGE_;
 	json_t *req = json_pack("{s:s}", "command", "status"), *res;
 	if (req && first < argc)
 		json_object_set_new(req, "instance", json_string(argv[first]));
@@ -323,6 +342,8 @@ static int cmd_push(struct conn *c, int argc, char **argv)
 		return EX_USAGE_;
 	if (argc - first > 1)
 		return usage_error(argv[first + 1], "push takes at most one instance");
+	if (utf8_args(argc, argv, first))
+		return EX_USAGE_;
 	json_t *req = json_pack("{s:s}", "command", "push"), *res;
 	if (req && first < argc)
 		json_object_set_new(req, "instance", json_string(argv[first]));
@@ -370,6 +391,8 @@ static int cmd_monitor(struct conn *c, int argc, char **argv)
 	bool json = false;
 	int first, rc;
 	if ((argc = cmd_args(argc, argv, &json, &first)) < 0)
+		return EX_USAGE_;
+	if (utf8_args(argc, argv, first))
 		return EX_USAGE_;
 	json_t *req = json_pack("{s:s,s:s}", "command", "monitor", "format", json ? "json" : "text");
 	if (req && first < argc) {

@@ -431,7 +431,8 @@ static const char *zone_of(const struct dns_group *g)
 
 /* Per name (desired, published, zone, ownership), per reverse prefix,
  * per zone (dns_zone_report), what delete_delay holds, the counters, the
- * "metrics" object (nlevctl metrics: nlevd_updates_total{result=...},
+ * "metrics" object (nlevctl metrics: nlevd_updates_sent_total,
+ * nlevd_updates_total{result=ok|failed},
  * nlevd_last_success_timestamp_seconds) and a summary for systemd's
  * STATUS=. */
 void dns_engine_report(struct dns_engine *e, struct nlevd_status *st)
@@ -504,9 +505,11 @@ void dns_engine_report(struct dns_engine *e, struct nlevd_status *st)
 		}
 	h->status_end(st);
 	h->status_object(st, "metrics");
+	/* Sent apart from the results: sum(nlevd_updates_total) must not
+	 * count an UPDATE twice. */
+	h->status_uint(st, "updates_sent_total", e->sent);
 	h->status_object(st, "updates_total");
 	h->status_object(st, "result");
-	h->status_uint(st, "sent", e->sent);
 	h->status_uint(st, "ok", e->ok);
 	h->status_uint(st, "failed", e->failed);
 	h->status_end(st);
