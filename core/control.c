@@ -24,12 +24,17 @@
 #define CTL_DROP_LOG_EVERY 10.0            /* s between "dropped" log lines */
 #define CTL_ACCEPT_RETRY 1.0               /* s: out of descriptors, try later */
 #define CTL_EVENT_MAX 65536                /* an event's line */
+/* ms a non-monitor client may go without progress (a complete request
+ * read, reply bytes written) before it is dropped: idle or stuck clients
+ * would else hold their slot, and their reply, for ever. */
+#define CTL_IDLE_MS 30000
 
 struct client {
 	struct client *next;
 	struct control *ctl;
 	int fd;
 	ev_io rio, wio;
+	ev_timer idle;      /* no progress for ctl->idle_s: dropped */
 	char in[CTL_LINE_MAX];
 	size_t inlen;
 	char *out;
@@ -45,6 +50,7 @@ struct control {
 	char *path;
 	int fd;
 	gid_t gid;
+	ev_tstamp idle_s;
 	ev_io lio;
 	ev_timer retry;
 	struct client *clients;
@@ -98,10 +104,21 @@ static void client_free(struct client *c)
 		ctl->nmonitors--;
 	ev_io_stop(ctl->loop, &c->rio);
 	ev_io_stop(ctl->loop, &c->wio);
+	ev_timer_stop(ctl->loop, &c->idle);
 	close(c->fd);
 	free(c->out);
 	free_words(c->events);
 	free(c);
+}
+
+/* The client moved: its idle deadline starts again (monitors have none:
+ * their backlog bound drops them). */
+static void client_progress(struct client *c)
+{
+	if (c->monitor)
+		ev_timer_stop(c->ctl->loop, &c->idle);
+	else
+		ev_timer_again(c->ctl->loop, &c->idle);
 }
 
 /* Write what is pending without blocking; false when the client is gone. */
@@ -119,6 +136,7 @@ static bool client_flush(struct client *c)
 			return false;
 		}
 		c->outoff += (size_t)n;
+		client_progress(c);
 	}
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
@@ -131,6 +149,18 @@ static bool client_flush(struct client *c)
 		ev_io_start(c->ctl->loop, &c->wio);
 	}
 	return true;
+}
+
+static void drop_log(struct control *ctl, const char *why);
+
+/* Dropped for misbehaving: logged (rate-limited) and counted. */
+static void client_drop(struct client *c, const char *why)
+{
+	struct control *ctl = c->ctl;
+	drop_log(ctl, why);
+	client_free(c);
+	if (ctl->ops.dropped)
+		ctl->ops.dropped(ctl->ops.arg);
 }
 
 static void drop_log(struct control *ctl, const char *why)
@@ -156,11 +186,7 @@ static bool client_put(struct client *c, const char *buf, size_t len)
 	size_t bound = c->monitor ? CTL_MONITOR_MAX : CTL_REPLY_MAX;
 	size_t pending = c->outlen - c->outoff;
 	if (len > bound || pending > bound - len) {
-		struct control *ctl = c->ctl;
-		drop_log(ctl, c->monitor ? "its monitor backlog is full" : "its reply would not fit");
-		client_free(c);
-		if (ctl->ops.dropped)
-			ctl->ops.dropped(ctl->ops.arg);
+		client_drop(c, c->monitor ? "its monitor backlog is full" : "its reply would not fit");
 		return false;
 	}
 	if (c->outoff && c->outlen + len > c->outcap) {
@@ -265,6 +291,7 @@ static json_t *monitor_start(struct client *c, const json_t *req)
 	c->text = text;
 	c->events = names;
 	c->ctl->nmonitors++;
+	ev_timer_stop(c->ctl->loop, &c->idle);
 	return control_ok(json_pack("{s:b}", "monitoring", 1));
 }
 
@@ -277,6 +304,7 @@ static bool client_line(struct client *c, char *line, size_t len)
 		return true;
 	if (c->monitor) /* after "monitor" the connection only streams */
 		return true;
+	client_progress(c);
 	json_error_t err;
 	json_t *req = json_loadb(line, len, 0, &err);
 	const char *cmd = json_is_object(req) ? json_string_value(json_object_get(req, "command"))
@@ -352,6 +380,13 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 	}
+}
+
+static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_drop(container_of(w, struct client, idle), "it made no progress");
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -445,6 +480,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->fd = fd;
 		ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 		ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+		ev_timer_init(&c->idle, client_idle_cb, 0., ctl->idle_s);
+		ev_timer_again(loop, &c->idle);
 		ev_io_start(loop, &c->rio);
 		c->next = ctl->clients;
 		ctl->clients = c;
@@ -529,6 +566,18 @@ struct control *control_open(struct ev_loop *loop, const char *path, gid_t gid,
 	ctl->loop = loop;
 	ctl->ops = *ops;
 	ctl->gid = gid;
+	ctl->idle_s = CTL_IDLE_MS / 1000.;
+	/* For the test suite: a deadline it can wait for. */
+	const char *ms = getenv("NLEVD_CONTROL_IDLE_MS");
+	if (ms && *ms) {
+		char *end;
+		unsigned long v = strtoul(ms, &end, 10);
+		if (*end || v == 0 || v > 86400000ul)
+			log_warn("NLEVD_CONTROL_IDLE_MS=%s: not 1..86400000, using %d", ms,
+				 CTL_IDLE_MS);
+		else
+			ctl->idle_s = (ev_tstamp)v / 1000.;
+	}
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ctl->fd < 0) {
 		log_err("control: socket: %s", strerror(errno));

@@ -15,6 +15,9 @@ Usage: ctl-client.py [-t SECONDS] SOCKET MODE [ARGS...]
                        never read again; prints "dropped" when the daemon
                        closes the connection
   monitor JSON N       send JSON, print the reply and the next N lines
+  noread JSON N        send JSON N times (as fast as the daemon takes them)
+                       and never read; prints "dropped" when the daemon
+                       closes the connection
 
 Exit status: 0, 1 on an error (message on stderr), 2 on a timeout.
 Only the standard library: it runs as any user (setpriv) without modules.
@@ -160,6 +163,30 @@ def main():
                 if ev & (select.POLLHUP | getattr(select, "POLLRDHUP", 0)):
                     print("dropped", flush=True)
                     return
+        die("not dropped", 2)
+    elif mode == "noread":
+        s = connect(path, timeout)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setblocking(False)
+        data = (rest[0].encode() + b"\n") * int(rest[1])
+        deadline = time.monotonic() + timeout
+        p = select.poll()
+        p.register(s, select.POLLOUT | select.POLLHUP)
+        while time.monotonic() < deadline:
+            try:
+                if data:
+                    data = data[s.send(data):]
+            except BlockingIOError:
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                print("dropped", flush=True)
+                return
+            for _, ev in p.poll(100):
+                if ev & (select.POLLHUP | select.POLLERR):
+                    print("dropped", flush=True)
+                    return
+                if not data:
+                    time.sleep(0.1)
         die("not dropped", 2)
     elif mode == "monitor":
         s = connect(path, timeout)

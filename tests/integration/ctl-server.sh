@@ -282,6 +282,30 @@ start_nlevd "$T/user.conf"
 r=$(asother --regid 65534 --clear-groups) || fail "the daemon's own user: $r"
 assert_jq "$r" '.ok == true and .result.daemon.pid == $pid' "the daemon's own user" --argjson pid "$NLEVD_PID"
 stop_nlevd
+# ---- idle and stuck clients are dropped (NLEVD_CONTROL_IDLE_MS for a
+# deadline of 1 s instead of 30): 64 silent clients do not lock everyone
+# out, and one that asked for replies and never reads loses its slot ----
+write_conf ""
+NLEVD_CONTROL_IDLE_MS=1000 start_nlevd "$CONF"
+mkfifo "$T/idle.in"
+python3 "$CLIENT" -t 30 "$CTL" hold 64 <"$T/idle.in" >"$T/idle.out" 2>&1 &
+idle=$!
+_PIDS+=("$idle")
+exec 8>"$T/idle.in"
+wait_for "[ \$(grep -cx closed '$T/idle.out') -ge 64 ]" 20 ||
+	fail "64 idle clients were not dropped: $(sort "$T/idle.out" | uniq -c)"
+exec 8>&-
+wait_exit "$idle" 10 || fail "the idle clients did not exit"
+r=$(ctl req '{"command":"status"}') || fail "status after the idle clients: $r"
+assert_jq "$r" '.ok == true' "status after the idle clients"
+r=$(ctl -t 30 noread '{"command":"status"}' 200) || fail "a client that never reads: $r"
+[ "$r" = dropped ] || fail "a client that never reads: $r"
+grep -q "control: a client dropped: it made no progress" "$NLEVD_ERR" || fail "the idle drop was not logged"
+r=$(ctl req '{"command":"metrics"}') || fail "metrics: $r"
+assert_jq "$r" '.ok and (.result.text | split("\n") | any(. == "nlevd_control_clients_dropped_total 65"))' \
+	"the idle drops were counted"
+stop_nlevd
+
 # ---- no root, no control_socket: the default /run/nlevd/control cannot be
 # made, and the daemon runs without it (a notice), rather than refusing to
 # start for a user trying it out ----
