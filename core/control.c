@@ -35,6 +35,7 @@ struct client {
 	int fd;
 	ev_io rio, wio;
 	ev_timer idle;      /* no progress for ctl->idle_s: dropped */
+	ev_timer kick;      /* the next buffered request, next loop iteration */
 	char in[CTL_LINE_MAX];
 	size_t inlen;
 	char *out;
@@ -105,6 +106,7 @@ static void client_free(struct client *c)
 	ev_io_stop(ctl->loop, &c->rio);
 	ev_io_stop(ctl->loop, &c->wio);
 	ev_timer_stop(ctl->loop, &c->idle);
+	ev_timer_stop(ctl->loop, &c->kick);
 	close(c->fd);
 	free(c->out);
 	free_words(c->events);
@@ -119,6 +121,26 @@ static void client_progress(struct client *c)
 		ev_timer_stop(c->ctl->loop, &c->idle);
 	else
 		ev_timer_again(c->ctl->loop, &c->idle);
+}
+
+/* Input resumes only once the reply is written, one request per loop
+ * iteration: a client pipelining requests can neither run the loop for
+ * itself nor pile up replies it does not read. */
+static void client_resume(struct client *c)
+{
+	struct ev_loop *loop = c->ctl->loop;
+	if (c->closing) /* its input is over */
+		return;
+	if (c->outoff < c->outlen) { /* the write watcher resumes it */
+		ev_io_stop(loop, &c->rio);
+		ev_timer_stop(loop, &c->kick);
+	} else if (memchr(c->in, '\n', c->inlen) || c->inlen == sizeof(c->in)) {
+		ev_io_stop(loop, &c->rio);
+		ev_timer_start(loop, &c->kick);
+	} else {
+		ev_timer_stop(loop, &c->kick);
+		ev_io_start(loop, &c->rio);
+	}
 }
 
 /* Write what is pending without blocking; false when the client is gone. */
@@ -145,6 +167,7 @@ static bool client_flush(struct client *c)
 			client_free(c);
 			return false;
 		}
+		client_resume(c);
 	} else {
 		ev_io_start(c->ctl->loop, &c->wio);
 	}
@@ -338,48 +361,57 @@ static bool client_line(struct client *c, char *line, size_t len)
 	return client_reply(c, reply);
 }
 
+/* At most one buffered request; false when the client is gone. */
+static bool client_next(struct client *c)
+{
+	char *nl = memchr(c->in, '\n', c->inlen);
+	if (nl) {
+		size_t len = (size_t)(nl - c->in);
+		if (!client_line(c, c->in, len))
+			return false;
+		memmove(c->in, nl + 1, c->inlen - len - 1);
+		c->inlen -= len + 1;
+	} else if (c->inlen == sizeof(c->in)) {
+		if (!c->monitor) {
+			client_refuse(c, control_error("request too long"));
+			return false;
+		}
+		c->inlen = 0; /* ignored anyway: no need to keep it */
+	}
+	client_resume(c);
+	return true;
+}
+
+static void client_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_next(container_of(w, struct client, kick));
+}
+
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
 	struct client *c = container_of(w, struct client, rio);
-	for (int rounds = 0; rounds < 16; rounds++) {
-		ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			/* The peer is done sending: what it asked for is still
-			 * written before the connection ends. */
-			ev_io_stop(c->ctl->loop, &c->rio);
-			c->closing = true;
-			if (c->outoff == c->outlen)
-				client_free(c);
-			return;
-		}
-		c->inlen += (size_t)n;
-		size_t start = 0;
-		char *nl;
-		while ((nl = memchr(c->in + start, '\n', c->inlen - start))) {
-			size_t len = (size_t)(nl - (c->in + start));
-			if (!client_line(c, c->in + start, len))
-				return;
-			start += len + 1;
-		}
-		if (start) {
-			memmove(c->in, c->in + start, c->inlen - start);
-			c->inlen -= start;
-		}
-		if (c->inlen == sizeof(c->in)) {
-			if (c->monitor) { /* ignored anyway: no need to keep it */
-				c->inlen = 0;
-				continue;
-			}
-			client_refuse(c, control_error("request too long"));
-			return;
-		}
+	ssize_t n;
+	/* The watcher runs only with no complete line buffered and room. */
+	do
+		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		/* The peer is done sending: what it asked for is still
+		 * written before the connection ends. */
+		ev_io_stop(c->ctl->loop, &c->rio);
+		c->closing = true;
+		if (c->outoff == c->outlen)
+			client_free(c);
+		return;
 	}
+	c->inlen += (size_t)n;
+	client_next(c);
 }
 
 static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -481,6 +513,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 		ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
 		ev_timer_init(&c->idle, client_idle_cb, 0., ctl->idle_s);
+		ev_timer_init(&c->kick, client_kick_cb, 0., 0.);
 		ev_timer_again(loop, &c->idle);
 		ev_io_start(loop, &c->rio);
 		c->next = ctl->clients;
