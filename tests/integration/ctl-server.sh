@@ -153,6 +153,12 @@ ip -n "$NS" addr add 192.0.2.20/24 dev v0 || fail "addr add"
 wait_event "$EV" '.event == "addr-add" and .address == "192.0.2.20"'
 wait_event "$T/second.json" '.event == "addr-add" and .address == "192.0.2.20"'
 cp "$T/good.conf" "$CONF"
+# control_group is used at start only: a reload does not look it up (a
+# group lookup may block the loop), so an unknown one there is no error.
+sed 's/^control_group = .*/control_group = no-such-group-nlevd/' "$T/good.conf" >"$CONF"
+r=$(ctl -t 30 req '{"command":"reload"}') || fail "reload with another control_group: $r"
+assert_jq "$r" '. == {"ok": true, "result": {"reloaded": true}}' "reload with another control_group"
+cp "$T/good.conf" "$CONF"
 
 # ---- push: no instance here has push(); an unknown one is an error ----
 r=$(ctl req '{"command":"push"}' '{"command":"push","instance":"nope"}') || fail "push: $r"
