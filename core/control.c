@@ -24,6 +24,11 @@
 #define CTL_DROP_LOG_EVERY 10.0            /* s between "dropped" log lines */
 #define CTL_ACCEPT_RETRY 1.0               /* s: out of descriptors, try later */
 #define CTL_EVENT_MAX 65536                /* an event's line */
+#define CTL_GROUPS_MAX 65536               /* NGROUPS_MAX of Linux */
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13; older headers lack it */
+#endif
 /* ms a non-monitor client may go without progress (a complete request
  * read, reply bytes written) before it is dropped: idle or stuck clients
  * would else hold their slot, and their reply, for ever. */
@@ -428,8 +433,39 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	client_flush(container_of(w, struct client, wio));
 }
 
-/* Whether gid is among the supplementary groups in /proc/PID/status
- * (never NSS: it may block on a network directory). */
+/* Whether gid is among the peer's supplementary groups as the kernel
+ * recorded them at connect() (SO_PEERGROUPS): no race with the peer
+ * exiting, or its pid being reused, before the accept.  1 yes, 0 no, -1
+ * when the kernel does not have SO_PEERGROUPS. */
+static int peer_groups_have(int fd, gid_t gid)
+{
+	gid_t small[64], *buf = small;
+	socklen_t len = sizeof(small);
+	int found = 0;
+	while (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len) < 0) {
+		int e = errno;
+		/* ERANGE: len is now the size needed (fixed at connect()). */
+		if (e == ERANGE && buf == small && len > sizeof(small) &&
+		    len <= CTL_GROUPS_MAX * sizeof(gid_t)) {
+			buf = malloc(len);
+			if (buf)
+				continue;
+		}
+		if (buf != small)
+			free(buf);
+		return e == ENOPROTOOPT ? -1 : 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (buf[i] == gid)
+			found = 1;
+	if (buf != small)
+		free(buf);
+	return found;
+}
+
+/* Whether gid is among the supplementary groups in /proc/PID/status, for
+ * kernels without SO_PEERGROUPS (never NSS: it may block on a network
+ * directory). */
 static bool proc_in_group(pid_t pid, gid_t gid)
 {
 	char path[64];
@@ -465,6 +501,9 @@ static bool peer_allowed(const struct control *ctl, int fd)
 		return false;
 	if (cr.uid == 0 || cr.uid == geteuid() || cr.gid == ctl->gid)
 		return true;
+	int in = peer_groups_have(fd, ctl->gid);
+	if (in >= 0)
+		return in;
 	return cr.pid > 0 && proc_in_group(cr.pid, ctl->gid);
 }
 
@@ -624,10 +663,16 @@ struct control *control_open(struct ev_loop *loop, const char *path, gid_t gid,
 		log_err("cannot bind the control socket %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	/* Not root: the daemon's own group it has to keep. */
-	if (chown(path, (uid_t)-1, gid) < 0 && !(errno == EPERM && geteuid() != 0)) {
-		log_err("control socket %s: %s", path, strerror(errno));
-		goto fail_unlink;
+	if (chown(path, (uid_t)-1, gid) < 0) {
+		if (errno != EPERM || geteuid() == 0) {
+			log_err("control socket %s: %s", path, strerror(errno));
+			goto fail_unlink;
+		}
+		/* Not root: the daemon's own group it has to keep; say so,
+		 * control_group's members would else wonder why not them. */
+		log_warn("control socket %s: cannot give it group %u (%s): it keeps the "
+			 "daemon's group %u", path, (unsigned)gid, strerror(errno),
+			 (unsigned)getegid());
 	}
 	if (chmod(path, 0660) < 0) {
 		log_err("control socket %s: %s", path, strerror(errno));

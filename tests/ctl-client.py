@@ -15,6 +15,9 @@ Usage: ctl-client.py [-t SECONDS] SOCKET MODE [ARGS...]
                        never read again; prints "dropped" when the daemon
                        closes the connection
   monitor JSON N       send JSON, print the reply and the next N lines
+  orphan JSON          connect, then leave the connection to a child and
+                       exit: the child prints "orphaned" once this pid is
+                       gone, then sends JSON and prints the reply
   noread JSON N        send JSON N times (as fast as the daemon takes them)
                        and never read; prints "dropped" when the daemon
                        closes the connection
@@ -24,6 +27,7 @@ Only the standard library: it runs as any user (setpriv) without modules.
 """
 
 import json
+import os
 import select
 import socket
 import sys
@@ -164,6 +168,20 @@ def main():
                     print("dropped", flush=True)
                     return
         die("not dropped", 2)
+    elif mode == "orphan":
+        s = connect(path, timeout)
+        parent = os.getpid()
+        if os.fork():
+            os._exit(0)
+        deadline = time.monotonic() + timeout
+        while os.getppid() == parent:
+            if time.monotonic() >= deadline:
+                die("the parent did not exit", 2)
+            time.sleep(0.01)
+        print("orphaned", flush=True)
+        send_all(s, rest[0].encode() + b"\n")
+        line = Lines(s).line()
+        print(line if line is not None else "closed", flush=True)
     elif mode == "noread":
         s = connect(path, timeout)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

@@ -261,6 +261,17 @@ r=$(asother --regid "$GID" --clear-groups) || fail "a peer with the group as its
 assert_jq "$r" '.ok == true' "a peer with the group as its gid"
 r=$(asother --regid 65534 --groups "$GID") || fail "a peer with the group as a supplementary group: $r"
 assert_jq "$r" '.ok == true' "a peer with the group as a supplementary group"
+# The groups are the ones the peer had at connect(), whatever became of
+# its pid before the accept (SO_PEERGROUPS, not /proc/PID/status): the
+# daemon is stopped while the connecting process exits.
+kill -STOP "$NLEVD_PID"
+setpriv --reuid 65534 --regid 65534 --groups "$GID" "$PY_OTHER" "$CLIENT" "$CTL" orphan \
+	'{"command":"status"}' >"$T/orphan.out" 2>&1 &
+_PIDS+=("$!")
+wait_for "grep -qx orphaned '$T/orphan.out'" 10 || { kill -CONT "$NLEVD_PID"; fail "orphan: $(cat "$T/orphan.out")"; }
+kill -CONT "$NLEVD_PID"
+wait_for "[ \$(wc -l <'$T/orphan.out') -ge 2 ]" 10 || fail "orphan: no reply: $(cat "$T/orphan.out")"
+assert_jq "$(sed -n 2p "$T/orphan.out")" '.ok == true' "a peer whose connecting process exited before the accept"
 # With the file open to all, the daemon's own check refuses.
 chmod 666 "$CTL"
 r=$(asother --regid 65534 --clear-groups) || fail "a peer outside the group, socket 0666: $r"
@@ -342,6 +353,29 @@ kill -0 "$np" || fail "the daemon without root exited"
 veth_pair nr0 nr1
 ip -n "$NS" addr add 10.62.0.1/32 dev nr0 || fail "addr add"
 wait_for "grep -q '10.62.0.1' '$T/noroot.log'" 10 || fail "the daemon without root does not route events"
+kill "$np"
+wait "$np" 2>/dev/null
+# ---- no root, an explicit control_socket and control_group: the socket
+# cannot get the group, and the daemon says so (once) ----
+mkdir "$T/nr"
+chown 65534:65534 "$T/nr"
+cat >"$T/nrgroup.conf" <<EOF
+[nlevd]
+control_socket = $T/nr/control
+control_group = $GROUP
+[all]
+plugin = log
+output = $T/noroot.log
+EOF
+chmod 644 "$T/nrgroup.conf"
+ip netns exec "$NS" setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$NLEVD" -f -c "$T/nrgroup.conf" -P "$NLEVD_PLUGINS" 2>"$T/nrgroup.err" &
+np=$!
+_PIDS+=("$np")
+wait_for "grep -q 'started' '$T/nrgroup.err'" 10 || fail "a daemon without root did not start: $(cat "$T/nrgroup.err")"
+[ "$(grep -c "warning: control socket $T/nr/control: cannot give it group $GID" "$T/nrgroup.err")" -eq 1 ] ||
+	fail "no single warning about the socket's group: $(cat "$T/nrgroup.err")"
+[ "$(stat -c %g "$T/nr/control")" = 65534 ] || fail "the socket's group is $(stat -c %g "$T/nr/control")"
 kill "$np"
 wait "$np" 2>/dev/null
 pass
