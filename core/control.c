@@ -602,6 +602,8 @@ static int clear_stale(const char *path)
 	return 0;
 }
 
+/* The socket's directory, made if missing; one anybody may write to
+ * without the sticky bit is refused: anybody could replace the socket. */
 static int make_dir(const char *path)
 {
 	char *tmp = strdup(path);
@@ -609,8 +611,15 @@ static int make_dir(const char *path)
 		return -1;
 	const char *dir = dirname(tmp);
 	int rc = 0;
+	struct stat st;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		log_err("cannot create %s for the control socket: %s", dir, strerror(errno));
+		rc = -1;
+	} else if (stat(dir, &st) < 0) {
+		log_err("control_socket %s: %s: %s", path, dir, strerror(errno));
+		rc = -1;
+	} else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		log_err("control_socket %s: %s is writable by others and not sticky", path, dir);
 		rc = -1;
 	}
 	free(tmp);
@@ -655,15 +664,17 @@ struct control *control_open(struct ev_loop *loop, const char *path, gid_t gid,
 		log_err("control: socket: %s", strerror(errno));
 		goto fail;
 	}
-	/* Never, not even for a moment, reachable by anyone but root. */
-	mode_t old = umask(0177);
+	/* Made 0660 at once: no chmod by path afterwards, which would
+	 * follow whatever was swapped in under that name meanwhile. */
+	mode_t old = umask(0117);
 	int rc = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0) {
 		log_err("cannot bind the control socket %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (chown(path, (uid_t)-1, gid) < 0) {
+	/* Not following a symlink put there since the bind. */
+	if (fchownat(AT_FDCWD, path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != EPERM || geteuid() == 0) {
 			log_err("control socket %s: %s", path, strerror(errno));
 			goto fail_unlink;
@@ -673,10 +684,6 @@ struct control *control_open(struct ev_loop *loop, const char *path, gid_t gid,
 		log_warn("control socket %s: cannot give it group %u (%s): it keeps the "
 			 "daemon's group %u", path, (unsigned)gid, strerror(errno),
 			 (unsigned)getegid());
-	}
-	if (chmod(path, 0660) < 0) {
-		log_err("control socket %s: %s", path, strerror(errno));
-		goto fail_unlink;
 	}
 	if (listen(ctl->fd, CTL_CLIENTS_MAX) < 0) {
 		log_err("control socket %s: listen: %s", path, strerror(errno));
@@ -701,7 +708,7 @@ int control_chown(struct control *ctl, uid_t uid)
 {
 	if (!ctl)
 		return 0;
-	if (chown(ctl->path, uid, ctl->gid) < 0) {
+	if (fchownat(AT_FDCWD, ctl->path, uid, ctl->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		log_err("control socket %s: chown: %s", ctl->path, strerror(errno));
 		return -1;
 	}

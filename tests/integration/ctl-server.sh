@@ -62,6 +62,24 @@ assert_jq "$r" '.ok == true' "status"
 stop_nlevd
 [ -e "$CTL" ] && fail "the socket outlived the daemon"
 
+# ---- a directory others may write to, without the sticky bit: refused
+# (anybody could replace the socket); with it, fine ----
+mkdir -m 0777 "$T/ww"
+chmod 0777 "$T/ww"
+sed "s|^control_socket = .*|control_socket = $T/ww/control|" "$CONF" >"$T/ww.conf"
+ip netns exec "$NS" "$NLEVD" -f -c "$T/ww.conf" -P "$NLEVD_PLUGINS" >/dev/null 2>"$T/ww.err" &
+pid=$!
+_PIDS+=("$pid")
+wait_exit "$pid" 10 || fail "a daemon with a world-writable socket directory did not exit"
+[ "$EXIT_STATUS" -eq 1 ] || fail "a world-writable socket directory: status $EXIT_STATUS, not 1"
+grep -qF "control_socket $T/ww/control: $T/ww is writable by others and not sticky" "$T/ww.err" ||
+	fail "a world-writable socket directory: $(cat "$T/ww.err")"
+chmod 1777 "$T/ww"
+start_nlevd "$T/ww.conf"
+[ "$(stat -c '%a %U %G' "$T/ww/control")" = "660 root $GROUP" ] ||
+	fail "in a sticky directory the socket is $(stat -c '%a %U %G' "$T/ww/control")"
+stop_nlevd
+
 # ---- control_socket = none: no socket anywhere ----
 cat >"$T/none.conf" <<EOF
 [nlevd]
