@@ -214,7 +214,8 @@ static bool client_put(struct client *c, const char *buf, size_t len)
 	size_t bound = c->monitor ? CTL_MONITOR_MAX : CTL_REPLY_MAX;
 	size_t pending = c->outlen - c->outoff;
 	if (len > bound || pending > bound - len) {
-		client_drop(c, c->monitor ? "its monitor backlog is full" : "its reply would not fit");
+		client_drop(c, c->monitor ? "its monitor backlog is full"
+					  : "its reply would not fit");
 		return false;
 	}
 	if (c->outoff && c->outlen + len > c->outcap) {
