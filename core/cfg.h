@@ -41,7 +41,7 @@ struct cfg {
 	char *user, *group, *pidfile;
 	uint64_t netlink_rcvbuf;
 	char *control_socket; /* NULL: not set (the default), "none": disabled */
-	gid_t control_gid;    /* control_group, resolved (default 0, root) */
+	gid_t control_gid;    /* control_group, resolved at start (default 0, root) */
 };
 struct cfg *cfg_load(const char *path, const char *plugin_dir_override);
 /* Parse a buffer (for tests and the fuzzer); name is used in messages. */
@@ -52,5 +52,9 @@ void cfg_error(struct cfg *c, const char *file, int line, const char *fmt, ...)
 struct cfg_kv *cfg_find(struct cfg_section *s, const char *key);
 void cfg_print_errors(const struct cfg *c, FILE *f);
 void cfg_log_errors(const struct cfg *c);
+/* control_group to control_gid, errors at its FILE:LINE: for the start-up
+ * configuration only (the socket is made then; a group lookup may block,
+ * which a reload in the loop must not). */
+void cfg_resolve_control_group(struct cfg *c);
 
 #endif

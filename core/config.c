@@ -63,6 +63,20 @@ void cfg_print_errors(const struct cfg *c, FILE *f)
 		fprintf(f, "%s\n", e->msg);
 }
 
+void cfg_resolve_control_group(struct cfg *c)
+{
+	for (const struct cfg_kv *kv = c->global ? c->global->kvs : NULL; kv; kv = kv->next) {
+		if (strcmp(kv->key, "control_group") || !*kv->value)
+			continue;
+		struct group *gr = getgrnam(kv->value);
+		if (!gr)
+			cfg_error(c, kv->file, kv->line, "control_group: '%s' does not exist",
+				  kv->value);
+		else
+			c->control_gid = gr->gr_gid;
+	}
+}
+
 void cfg_log_errors(const struct cfg *c)
 {
 	for (const struct cfg_error *e = c->errors; e; e = e->next)
@@ -448,12 +462,9 @@ static void validate_global(struct cfg *c, const char *plugin_dir_override)
 			free(c->control_socket);
 			c->control_socket = dup_or_err(c, kv);
 		} else if (!strcmp(kv->key, "control_group")) {
-			struct group *gr = *kv->value ? getgrnam(kv->value) : NULL;
-			if (!gr)
-				cfg_error(c, kv->file, kv->line, "control_group: '%s' does not exist",
-					  kv->value);
-			else
-				c->control_gid = gr->gr_gid;
+			/* Resolved by cfg_resolve_control_group, at start only. */
+			if (!*kv->value)
+				cfg_error(c, kv->file, kv->line, "control_group: '' does not exist");
 		} else if (!strcmp(kv->key, "pidfile")) {
 			if (kv->value[0] != '/') {
 				cfg_error(c, kv->file, kv->line, "%s: '%s' is not an absolute path",

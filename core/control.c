@@ -24,12 +24,23 @@
 #define CTL_DROP_LOG_EVERY 10.0            /* s between "dropped" log lines */
 #define CTL_ACCEPT_RETRY 1.0               /* s: out of descriptors, try later */
 #define CTL_EVENT_MAX 65536                /* an event's line */
+#define CTL_GROUPS_MAX 65536               /* NGROUPS_MAX of Linux */
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13; older headers lack it */
+#endif
+/* ms a non-monitor client may go without progress (a complete request
+ * read, reply bytes written) before it is dropped: idle or stuck clients
+ * would else hold their slot, and their reply, for ever. */
+#define CTL_IDLE_MS 30000
 
 struct client {
 	struct client *next;
 	struct control *ctl;
 	int fd;
 	ev_io rio, wio;
+	ev_timer idle;      /* no progress for ctl->idle_s: dropped */
+	ev_timer kick;      /* the next buffered request, next loop iteration */
 	char in[CTL_LINE_MAX];
 	size_t inlen;
 	char *out;
@@ -45,6 +56,7 @@ struct control {
 	char *path;
 	int fd;
 	gid_t gid;
+	ev_tstamp idle_s;
 	ev_io lio;
 	ev_timer retry;
 	struct client *clients;
@@ -98,10 +110,42 @@ static void client_free(struct client *c)
 		ctl->nmonitors--;
 	ev_io_stop(ctl->loop, &c->rio);
 	ev_io_stop(ctl->loop, &c->wio);
+	ev_timer_stop(ctl->loop, &c->idle);
+	ev_timer_stop(ctl->loop, &c->kick);
 	close(c->fd);
 	free(c->out);
 	free_words(c->events);
 	free(c);
+}
+
+/* The client moved: its idle deadline starts again (monitors have none:
+ * their backlog bound drops them). */
+static void client_progress(struct client *c)
+{
+	if (c->monitor)
+		ev_timer_stop(c->ctl->loop, &c->idle);
+	else
+		ev_timer_again(c->ctl->loop, &c->idle);
+}
+
+/* Input resumes only once the reply is written, one request per loop
+ * iteration: a client pipelining requests can neither run the loop for
+ * itself nor pile up replies it does not read. */
+static void client_resume(struct client *c)
+{
+	struct ev_loop *loop = c->ctl->loop;
+	if (c->closing) /* its input is over */
+		return;
+	if (c->outoff < c->outlen) { /* the write watcher resumes it */
+		ev_io_stop(loop, &c->rio);
+		ev_timer_stop(loop, &c->kick);
+	} else if (memchr(c->in, '\n', c->inlen) || c->inlen == sizeof(c->in)) {
+		ev_io_stop(loop, &c->rio);
+		ev_timer_start(loop, &c->kick);
+	} else {
+		ev_timer_stop(loop, &c->kick);
+		ev_io_start(loop, &c->rio);
+	}
 }
 
 /* Write what is pending without blocking; false when the client is gone. */
@@ -119,6 +163,7 @@ static bool client_flush(struct client *c)
 			return false;
 		}
 		c->outoff += (size_t)n;
+		client_progress(c);
 	}
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
@@ -127,10 +172,23 @@ static bool client_flush(struct client *c)
 			client_free(c);
 			return false;
 		}
+		client_resume(c);
 	} else {
 		ev_io_start(c->ctl->loop, &c->wio);
 	}
 	return true;
+}
+
+static void drop_log(struct control *ctl, const char *why);
+
+/* Dropped for misbehaving: logged (rate-limited) and counted. */
+static void client_drop(struct client *c, const char *why)
+{
+	struct control *ctl = c->ctl;
+	drop_log(ctl, why);
+	client_free(c);
+	if (ctl->ops.dropped)
+		ctl->ops.dropped(ctl->ops.arg);
 }
 
 static void drop_log(struct control *ctl, const char *why)
@@ -156,11 +214,8 @@ static bool client_put(struct client *c, const char *buf, size_t len)
 	size_t bound = c->monitor ? CTL_MONITOR_MAX : CTL_REPLY_MAX;
 	size_t pending = c->outlen - c->outoff;
 	if (len > bound || pending > bound - len) {
-		struct control *ctl = c->ctl;
-		drop_log(ctl, c->monitor ? "its monitor backlog is full" : "its reply would not fit");
-		client_free(c);
-		if (ctl->ops.dropped)
-			ctl->ops.dropped(ctl->ops.arg);
+		client_drop(c, c->monitor ? "its monitor backlog is full"
+					  : "its reply would not fit");
 		return false;
 	}
 	if (c->outoff && c->outlen + len > c->outcap) {
@@ -265,6 +320,7 @@ static json_t *monitor_start(struct client *c, const json_t *req)
 	c->text = text;
 	c->events = names;
 	c->ctl->nmonitors++;
+	ev_timer_stop(c->ctl->loop, &c->idle);
 	return control_ok(json_pack("{s:b}", "monitoring", 1));
 }
 
@@ -277,6 +333,7 @@ static bool client_line(struct client *c, char *line, size_t len)
 		return true;
 	if (c->monitor) /* after "monitor" the connection only streams */
 		return true;
+	client_progress(c);
 	json_error_t err;
 	json_t *req = json_loadb(line, len, 0, &err);
 	const char *cmd = json_is_object(req) ? json_string_value(json_object_get(req, "command"))
@@ -310,48 +367,64 @@ static bool client_line(struct client *c, char *line, size_t len)
 	return client_reply(c, reply);
 }
 
+/* At most one buffered request; false when the client is gone. */
+static bool client_next(struct client *c)
+{
+	char *nl = memchr(c->in, '\n', c->inlen);
+	if (nl) {
+		size_t len = (size_t)(nl - c->in);
+		if (!client_line(c, c->in, len))
+			return false;
+		memmove(c->in, nl + 1, c->inlen - len - 1);
+		c->inlen -= len + 1;
+	} else if (c->inlen == sizeof(c->in)) {
+		if (!c->monitor) {
+			client_refuse(c, control_error("request too long"));
+			return false;
+		}
+		c->inlen = 0; /* ignored anyway: no need to keep it */
+	}
+	client_resume(c);
+	return true;
+}
+
+static void client_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_next(container_of(w, struct client, kick));
+}
+
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
 	struct client *c = container_of(w, struct client, rio);
-	for (int rounds = 0; rounds < 16; rounds++) {
-		ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			/* The peer is done sending: what it asked for is still
-			 * written before the connection ends. */
-			ev_io_stop(c->ctl->loop, &c->rio);
-			c->closing = true;
-			if (c->outoff == c->outlen)
-				client_free(c);
-			return;
-		}
-		c->inlen += (size_t)n;
-		size_t start = 0;
-		char *nl;
-		while ((nl = memchr(c->in + start, '\n', c->inlen - start))) {
-			size_t len = (size_t)(nl - (c->in + start));
-			if (!client_line(c, c->in + start, len))
-				return;
-			start += len + 1;
-		}
-		if (start) {
-			memmove(c->in, c->in + start, c->inlen - start);
-			c->inlen -= start;
-		}
-		if (c->inlen == sizeof(c->in)) {
-			if (c->monitor) { /* ignored anyway: no need to keep it */
-				c->inlen = 0;
-				continue;
-			}
-			client_refuse(c, control_error("request too long"));
-			return;
-		}
+	ssize_t n;
+	/* The watcher runs only with no complete line buffered and room. */
+	do
+		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		/* The peer is done sending: what it asked for is still
+		 * written before the connection ends. */
+		ev_io_stop(c->ctl->loop, &c->rio);
+		c->closing = true;
+		if (c->outoff == c->outlen)
+			client_free(c);
+		return;
 	}
+	c->inlen += (size_t)n;
+	client_next(c);
+}
+
+static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_drop(container_of(w, struct client, idle), "it made no progress");
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -361,8 +434,39 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	client_flush(container_of(w, struct client, wio));
 }
 
-/* Whether gid is among the supplementary groups in /proc/PID/status
- * (never NSS: it may block on a network directory). */
+/* Whether gid is among the peer's supplementary groups as the kernel
+ * recorded them at connect() (SO_PEERGROUPS): no race with the peer
+ * exiting, or its pid being reused, before the accept.  1 yes, 0 no, -1
+ * when the kernel does not have SO_PEERGROUPS. */
+static int peer_groups_have(int fd, gid_t gid)
+{
+	gid_t small[64], *buf = small;
+	socklen_t len = sizeof(small);
+	int found = 0;
+	while (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len) < 0) {
+		int e = errno;
+		/* ERANGE: len is now the size needed (fixed at connect()). */
+		if (e == ERANGE && buf == small && len > sizeof(small) &&
+		    len <= CTL_GROUPS_MAX * sizeof(gid_t)) {
+			buf = malloc(len);
+			if (buf)
+				continue;
+		}
+		if (buf != small)
+			free(buf);
+		return e == ENOPROTOOPT ? -1 : 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (buf[i] == gid)
+			found = 1;
+	if (buf != small)
+		free(buf);
+	return found;
+}
+
+/* Whether gid is among the supplementary groups in /proc/PID/status, for
+ * kernels without SO_PEERGROUPS (never NSS: it may block on a network
+ * directory). */
 static bool proc_in_group(pid_t pid, gid_t gid)
 {
 	char path[64];
@@ -398,6 +502,9 @@ static bool peer_allowed(const struct control *ctl, int fd)
 		return false;
 	if (cr.uid == 0 || cr.uid == geteuid() || cr.gid == ctl->gid)
 		return true;
+	int in = peer_groups_have(fd, ctl->gid);
+	if (in >= 0)
+		return in;
 	return cr.pid > 0 && proc_in_group(cr.pid, ctl->gid);
 }
 
@@ -445,6 +552,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->fd = fd;
 		ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 		ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+		ev_timer_init(&c->idle, client_idle_cb, 0., ctl->idle_s);
+		ev_timer_init(&c->kick, client_kick_cb, 0., 0.);
+		ev_timer_again(loop, &c->idle);
 		ev_io_start(loop, &c->rio);
 		c->next = ctl->clients;
 		ctl->clients = c;
@@ -493,6 +603,8 @@ static int clear_stale(const char *path)
 	return 0;
 }
 
+/* The socket's directory, made if missing; one anybody may write to
+ * without the sticky bit is refused: anybody could replace the socket. */
 static int make_dir(const char *path)
 {
 	char *tmp = strdup(path);
@@ -500,8 +612,15 @@ static int make_dir(const char *path)
 		return -1;
 	const char *dir = dirname(tmp);
 	int rc = 0;
+	struct stat st;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		log_err("cannot create %s for the control socket: %s", dir, strerror(errno));
+		rc = -1;
+	} else if (stat(dir, &st) < 0) {
+		log_err("control_socket %s: %s: %s", path, dir, strerror(errno));
+		rc = -1;
+	} else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		log_err("control_socket %s: %s is writable by others and not sticky", path, dir);
 		rc = -1;
 	}
 	free(tmp);
@@ -529,27 +648,43 @@ struct control *control_open(struct ev_loop *loop, const char *path, gid_t gid,
 	ctl->loop = loop;
 	ctl->ops = *ops;
 	ctl->gid = gid;
+	ctl->idle_s = CTL_IDLE_MS / 1000.;
+	/* For the test suite: a deadline it can wait for. */
+	const char *ms = getenv("NLEVD_CONTROL_IDLE_MS");
+	if (ms && *ms) {
+		char *end;
+		unsigned long v = strtoul(ms, &end, 10);
+		if (*end || v == 0 || v > 86400000ul)
+			log_warn("NLEVD_CONTROL_IDLE_MS=%s: not 1..86400000, using %d", ms,
+				 CTL_IDLE_MS);
+		else
+			ctl->idle_s = (ev_tstamp)v / 1000.;
+	}
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ctl->fd < 0) {
 		log_err("control: socket: %s", strerror(errno));
 		goto fail;
 	}
-	/* Never, not even for a moment, reachable by anyone but root. */
-	mode_t old = umask(0177);
+	/* Made 0660 at once: no chmod by path afterwards, which would
+	 * follow whatever was swapped in under that name meanwhile. */
+	mode_t old = umask(0117);
 	int rc = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0) {
 		log_err("cannot bind the control socket %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	/* Not root: the daemon's own group it has to keep. */
-	if (chown(path, (uid_t)-1, gid) < 0 && !(errno == EPERM && geteuid() != 0)) {
-		log_err("control socket %s: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
-	if (chmod(path, 0660) < 0) {
-		log_err("control socket %s: %s", path, strerror(errno));
-		goto fail_unlink;
+	/* Not following a symlink put there since the bind. */
+	if (fchownat(AT_FDCWD, path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != EPERM || geteuid() == 0) {
+			log_err("control socket %s: %s", path, strerror(errno));
+			goto fail_unlink;
+		}
+		/* Not root: the daemon's own group it has to keep; say so,
+		 * control_group's members would else wonder why not them. */
+		log_warn("control socket %s: cannot give it group %u (%s): it keeps the "
+			 "daemon's group %u", path, (unsigned)gid, strerror(errno),
+			 (unsigned)getegid());
 	}
 	if (listen(ctl->fd, CTL_CLIENTS_MAX) < 0) {
 		log_err("control socket %s: listen: %s", path, strerror(errno));
@@ -574,7 +709,7 @@ int control_chown(struct control *ctl, uid_t uid)
 {
 	if (!ctl)
 		return 0;
-	if (chown(ctl->path, uid, ctl->gid) < 0) {
+	if (fchownat(AT_FDCWD, ctl->path, uid, ctl->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		log_err("control socket %s: chown: %s", ctl->path, strerror(errno));
 		return -1;
 	}

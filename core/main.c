@@ -727,6 +727,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nlevd: out of memory\n");
 		return EX_FAIL;
 	}
+	cfg_resolve_control_group(c);
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (!d.loop) {
 		fprintf(stderr, "nlevd: cannot initialise libev\n");

@@ -15,12 +15,19 @@ Usage: ctl-client.py [-t SECONDS] SOCKET MODE [ARGS...]
                        never read again; prints "dropped" when the daemon
                        closes the connection
   monitor JSON N       send JSON, print the reply and the next N lines
+  orphan JSON          connect, then leave the connection to a child and
+                       exit: the child prints "orphaned" once this pid is
+                       gone, then sends JSON and prints the reply
+  noread JSON N        send JSON N times (as fast as the daemon takes them)
+                       and never read; prints "dropped" when the daemon
+                       closes the connection
 
 Exit status: 0, 1 on an error (message on stderr), 2 on a timeout.
 Only the standard library: it runs as any user (setpriv) without modules.
 """
 
 import json
+import os
 import select
 import socket
 import sys
@@ -160,6 +167,44 @@ def main():
                 if ev & (select.POLLHUP | getattr(select, "POLLRDHUP", 0)):
                     print("dropped", flush=True)
                     return
+        die("not dropped", 2)
+    elif mode == "orphan":
+        s = connect(path, timeout)
+        parent = os.getpid()
+        if os.fork():
+            os._exit(0)
+        deadline = time.monotonic() + timeout
+        while os.getppid() == parent:
+            if time.monotonic() >= deadline:
+                die("the parent did not exit", 2)
+            time.sleep(0.01)
+        print("orphaned", flush=True)
+        send_all(s, rest[0].encode() + b"\n")
+        line = Lines(s).line()
+        print(line if line is not None else "closed", flush=True)
+    elif mode == "noread":
+        s = connect(path, timeout)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setblocking(False)
+        data = (rest[0].encode() + b"\n") * int(rest[1])
+        deadline = time.monotonic() + timeout
+        p = select.poll()
+        p.register(s, select.POLLOUT | select.POLLHUP)
+        while time.monotonic() < deadline:
+            try:
+                if data:
+                    data = data[s.send(data):]
+            except BlockingIOError:
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                print("dropped", flush=True)
+                return
+            for _, ev in p.poll(100):
+                if ev & (select.POLLHUP | select.POLLERR):
+                    print("dropped", flush=True)
+                    return
+                if not data:
+                    time.sleep(0.1)
         die("not dropped", 2)
     elif mode == "monitor":
         s = connect(path, timeout)

@@ -62,6 +62,24 @@ assert_jq "$r" '.ok == true' "status"
 stop_nlevd
 [ -e "$CTL" ] && fail "the socket outlived the daemon"
 
+# ---- a directory others may write to, without the sticky bit: refused
+# (anybody could replace the socket); with it, fine ----
+mkdir -m 0777 "$T/ww"
+chmod 0777 "$T/ww"
+sed "s|^control_socket = .*|control_socket = $T/ww/control|" "$CONF" >"$T/ww.conf"
+ip netns exec "$NS" "$NLEVD" -f -c "$T/ww.conf" -P "$NLEVD_PLUGINS" >/dev/null 2>"$T/ww.err" &
+pid=$!
+_PIDS+=("$pid")
+wait_exit "$pid" 10 || fail "a daemon with a world-writable socket directory did not exit"
+[ "$EXIT_STATUS" -eq 1 ] || fail "a world-writable socket directory: status $EXIT_STATUS, not 1"
+grep -qF "control_socket $T/ww/control: $T/ww is writable by others and not sticky" "$T/ww.err" ||
+	fail "a world-writable socket directory: $(cat "$T/ww.err")"
+chmod 1777 "$T/ww"
+start_nlevd "$T/ww.conf"
+[ "$(stat -c '%a %U %G' "$T/ww/control")" = "660 root $GROUP" ] ||
+	fail "in a sticky directory the socket is $(stat -c '%a %U %G' "$T/ww/control")"
+stop_nlevd
+
 # ---- control_socket = none: no socket anywhere ----
 cat >"$T/none.conf" <<EOF
 [nlevd]
@@ -152,6 +170,12 @@ assert_jq "$r" '.errors | any(test(":[0-9]+: .*no_such_key"))' \
 ip -n "$NS" addr add 192.0.2.20/24 dev v0 || fail "addr add"
 wait_event "$EV" '.event == "addr-add" and .address == "192.0.2.20"'
 wait_event "$T/second.json" '.event == "addr-add" and .address == "192.0.2.20"'
+cp "$T/good.conf" "$CONF"
+# control_group is used at start only: a reload does not look it up (a
+# group lookup may block the loop), so an unknown one there is no error.
+sed 's/^control_group = .*/control_group = no-such-group-nlevd/' "$T/good.conf" >"$CONF"
+r=$(ctl -t 30 req '{"command":"reload"}') || fail "reload with another control_group: $r"
+assert_jq "$r" '. == {"ok": true, "result": {"reloaded": true}}' "reload with another control_group"
 cp "$T/good.conf" "$CONF"
 
 # ---- push: no instance here has push(); an unknown one is an error ----
@@ -255,6 +279,17 @@ r=$(asother --regid "$GID" --clear-groups) || fail "a peer with the group as its
 assert_jq "$r" '.ok == true' "a peer with the group as its gid"
 r=$(asother --regid 65534 --groups "$GID") || fail "a peer with the group as a supplementary group: $r"
 assert_jq "$r" '.ok == true' "a peer with the group as a supplementary group"
+# The groups are the ones the peer had at connect(), whatever became of
+# its pid before the accept (SO_PEERGROUPS, not /proc/PID/status): the
+# daemon is stopped while the connecting process exits.
+kill -STOP "$NLEVD_PID"
+setpriv --reuid 65534 --regid 65534 --groups "$GID" "$PY_OTHER" "$CLIENT" "$CTL" orphan \
+	'{"command":"status"}' >"$T/orphan.out" 2>&1 &
+_PIDS+=("$!")
+wait_for "grep -qx orphaned '$T/orphan.out'" 10 || { kill -CONT "$NLEVD_PID"; fail "orphan: $(cat "$T/orphan.out")"; }
+kill -CONT "$NLEVD_PID"
+wait_for "[ \$(wc -l <'$T/orphan.out') -ge 2 ]" 10 || fail "orphan: no reply: $(cat "$T/orphan.out")"
+assert_jq "$(sed -n 2p "$T/orphan.out")" '.ok == true' "a peer whose connecting process exited before the accept"
 # With the file open to all, the daemon's own check refuses.
 chmod 666 "$CTL"
 r=$(asother --regid 65534 --clear-groups) || fail "a peer outside the group, socket 0666: $r"
@@ -282,6 +317,38 @@ start_nlevd "$T/user.conf"
 r=$(asother --regid 65534 --clear-groups) || fail "the daemon's own user: $r"
 assert_jq "$r" '.ok == true and .result.daemon.pid == $pid' "the daemon's own user" --argjson pid "$NLEVD_PID"
 stop_nlevd
+# ---- idle and stuck clients are dropped (NLEVD_CONTROL_IDLE_MS for a
+# deadline of 1 s instead of 30): 64 silent clients do not lock everyone
+# out, and one that asked for replies and never reads loses its slot ----
+write_conf ""
+logged=$(wc -l <"$NLEVD_ERR")
+NLEVD_CONTROL_IDLE_MS=1000 start_nlevd "$CONF"
+# Pipelined requests, never read: the daemon stops reading while a reply
+# is being written (one request per wakeup), so this is the idle drop, not
+# the 4 MiB reply bound (the first drop of a daemon is always logged).
+r=$(ctl -t 30 noread '{"command":"status"}' 100000) || fail "a pipelining client that never reads: $r"
+[ "$r" = dropped ] || fail "a pipelining client that never reads: $r"
+first=$(tail -n +$((logged + 1)) "$NLEVD_ERR" | grep -m1 "control: a client dropped")
+[[ $first == *"control: a client dropped: it made no progress" ]] ||
+	fail "a pipelining client that never reads: '$first', not the idle drop"
+mkfifo "$T/idle.in"
+python3 "$CLIENT" -t 30 "$CTL" hold 64 <"$T/idle.in" >"$T/idle.out" 2>&1 &
+idle=$!
+_PIDS+=("$idle")
+exec 8>"$T/idle.in"
+wait_for "[ \$(grep -cx closed '$T/idle.out') -ge 64 ]" 20 ||
+	fail "64 idle clients were not dropped: $(sort "$T/idle.out" | uniq -c)"
+exec 8>&-
+wait_exit "$idle" 10 || fail "the idle clients did not exit"
+r=$(ctl req '{"command":"status"}') || fail "status after the idle clients: $r"
+assert_jq "$r" '.ok == true' "status after the idle clients"
+r=$(ctl -t 30 noread '{"command":"status"}' 200) || fail "a client that never reads: $r"
+[ "$r" = dropped ] || fail "a client that never reads: $r"
+r=$(ctl req '{"command":"metrics"}') || fail "metrics: $r"
+assert_jq "$r" '.ok and (.result.text | split("\n") | any(. == "nlevd_control_clients_dropped_total 66"))' \
+	"the idle drops were counted"
+stop_nlevd
+
 # ---- no root, no control_socket: the default /run/nlevd/control cannot be
 # made, and the daemon runs without it (a notice), rather than refusing to
 # start for a user trying it out ----
@@ -304,6 +371,29 @@ kill -0 "$np" || fail "the daemon without root exited"
 veth_pair nr0 nr1
 ip -n "$NS" addr add 10.62.0.1/32 dev nr0 || fail "addr add"
 wait_for "grep -q '10.62.0.1' '$T/noroot.log'" 10 || fail "the daemon without root does not route events"
+kill "$np"
+wait "$np" 2>/dev/null
+# ---- no root, an explicit control_socket and control_group: the socket
+# cannot get the group, and the daemon says so (once) ----
+mkdir "$T/nr"
+chown 65534:65534 "$T/nr"
+cat >"$T/nrgroup.conf" <<EOF
+[nlevd]
+control_socket = $T/nr/control
+control_group = $GROUP
+[all]
+plugin = log
+output = $T/noroot.log
+EOF
+chmod 644 "$T/nrgroup.conf"
+ip netns exec "$NS" setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$NLEVD" -f -c "$T/nrgroup.conf" -P "$NLEVD_PLUGINS" 2>"$T/nrgroup.err" &
+np=$!
+_PIDS+=("$np")
+wait_for "grep -q 'started' '$T/nrgroup.err'" 10 || fail "a daemon without root did not start: $(cat "$T/nrgroup.err")"
+[ "$(grep -c "warning: control socket $T/nr/control: cannot give it group $GID" "$T/nrgroup.err")" -eq 1 ] ||
+	fail "no single warning about the socket's group: $(cat "$T/nrgroup.err")"
+[ "$(stat -c %g "$T/nr/control")" = 65534 ] || fail "the socket's group is $(stat -c %g "$T/nr/control")"
 kill "$np"
 wait "$np" 2>/dev/null
 pass
