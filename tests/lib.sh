@@ -14,7 +14,7 @@
 #   CI=true         lacking root is a failure instead of a skip
 #   NLEVD_TEST_TIMEOUT_FACTOR  multiply every timeout (slow machines)
 # and exports NLEVD_CONTROL_SOCKET (the daemon's default control socket):
-# $T/control, and $T/control.N for the Nth start_nlevd.
+# $T/ctl/control, and $T/ctl/control.N for the Nth start_nlevd.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (only: not root and CI is not "true").
 
@@ -168,8 +168,11 @@ test_init()
 	NS=$REPLY
 	NLEVD_ERR=$T/nlevd.err
 	# A control socket of the test's own (the default, /run/nlevd/control,
-	# is one per machine): daemons of other tests never collide on it.
-	NLEVD_CONTROL_SOCKET=$T/control
+	# is one per machine): daemons of other tests never collide on it.  In
+	# a directory of its own, which stays 0755 whatever a test does to $T
+	# (nlevd refuses a socket directory that others may write to).
+	mkdir -m 755 "$T/ctl" || fail "mkdir $T/ctl"
+	NLEVD_CONTROL_SOCKET=$T/ctl/control
 	export NLEVD_CONTROL_SOCKET
 	note "namespace $NS, temp dir $T, daemon $NLEVD"
 }
@@ -256,7 +259,7 @@ start_nlevd()
 	note "starting: ip netns exec $NS $NLEVD -f -c $conf -P $NLEVD_PLUGINS $*"
 	# Each daemon its own socket: a test may run two at once.
 	_CTL_N=$((_CTL_N + 1))
-	NLEVD_CONTROL_SOCKET=$T/control.$_CTL_N ip netns exec "$NS" "$NLEVD" -f -c "$conf" \
+	NLEVD_CONTROL_SOCKET=$T/ctl/control.$_CTL_N ip netns exec "$NS" "$NLEVD" -f -c "$conf" \
 		-P "$NLEVD_PLUGINS" "$@" >>"$T/nlevd.out" 2>>"$NLEVD_ERR" &
 	NLEVD_PID=$!
 	_PIDS+=("$NLEVD_PID")

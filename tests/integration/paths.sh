@@ -133,7 +133,8 @@ grep -qxF "$T/hookuser.conf:4: [hook] user: user=nobody needs root (nlevd runs a
 sed -i '/^user\|^group/d' "$T/user.conf"
 for dumpable in 0 1; do
 	: >"$T/dump.err"
-	NLEVD_DUMPABLE=$dumpable ip netns exec "$NS" setpriv --reuid=nobody --regid=nogroup \
+	# (no control socket: nobody may not create one in root's $T/ctl)
+	NLEVD_CONTROL_SOCKET=none NLEVD_DUMPABLE=$dumpable ip netns exec "$NS" setpriv --reuid=nobody --regid=nogroup \
 		--clear-groups "$NLEVD" -f -c "$T/user.conf" -P "$NLEVD_PLUGINS" 2>"$T/dump.err" &
 	pid=$!
 	_PIDS+=("$pid")
