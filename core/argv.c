@@ -5,15 +5,7 @@
 #include <unistd.h>
 
 #include "argv.h"
-
-void argv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
+#include "util.h"
 
 char **argv_split(const char *s, size_t *argc, const char **err)
 {
@@ -82,7 +74,7 @@ char **argv_split(const char *s, size_t *argc, const char **err)
 	free(word);
 	if (n == 0) {
 		*err = "empty command";
-		argv_free(v);
+		free_words(v);
 		return NULL;
 	}
 	if (argc)
@@ -90,7 +82,7 @@ char **argv_split(const char *s, size_t *argc, const char **err)
 	return v;
 fail:
 	free(word);
-	argv_free(v);
+	free_words(v);
 	return NULL;
 }
 

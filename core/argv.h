@@ -7,13 +7,12 @@
  * runs never depends on the daemon's environment. */
 #define ARGV_SAFE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Split s into a NULL-terminated vector (free with argv_free()).  Single
+/* Split s into a NULL-terminated vector (free with free_words(), util.h).  Single
  * quotes keep everything literally; inside double quotes a backslash
  * escapes only '"' and '\'; outside quotes a backslash escapes any
  * character.  '$', '`', globs, '~', ';', '|' and the like are ordinary
  * characters.  On error returns NULL and sets *err to a static message. */
 char **argv_split(const char *s, size_t *argc, const char **err);
-void argv_free(char **v);
 /* The absolute path of prog (malloc'd): prog itself when it is absolute,
  * else the first executable ARGV_SAFE_PATH/prog.  NULL for a relative
  * path with a '/', a name found nowhere, or no memory. */

@@ -268,13 +268,13 @@ int instcfg_command(struct nlevd_instance *inst, const char *key, const char *co
 		instcfg_error(i, kv, "'%s' is not an executable program%s", v[0],
 			      strchr(v[0], '/') && v[0][0] != '/' ? " (give an absolute path)" : "");
 		free(path);
-		argv_free(v);
+		free_words(v);
 		return -EINVAL;
 	}
 	free(v[0]);
 	v[0] = path;
 	if (keep(i, v) < 0) {
-		argv_free(v);
+		free_words(v);
 		instcfg_error(i, kv, "out of memory");
 		return -ENOMEM;
 	}

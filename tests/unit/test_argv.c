@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "../../core/argv.h"
+#include "../../core/util.h"
 #include "tap.h"
 
 static void check(const char *in, const char *const *want, const char *what)
@@ -22,7 +23,7 @@ static void check(const char *in, const char *const *want, const char *what)
 	if (!same)
 		for (size_t j = 0; v[j]; j++)
 			printf("#   word %zu: [%s]\n", j, v[j]);
-	argv_free(v);
+	free_words(v);
 }
 
 static void check_err(const char *in, const char *want_err)
@@ -31,7 +32,7 @@ static void check_err(const char *in, const char *want_err)
 	char **v = argv_split(in, NULL, &err);
 	ok(v == NULL && err && !strcmp(err, want_err), "error for [%s]: %s", in,
 	   err ? err : "(none)");
-	argv_free(v);
+	free_words(v);
 }
 
 int main(void)
