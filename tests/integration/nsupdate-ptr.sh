@@ -86,7 +86,9 @@ wait_records other.example.test AAAA 2001:db8::41
 # ---- a PTR someone else changed is put back at the next verify (2 s) ----
 dns_update "$D" "update delete $(ptr_name 198.51.100.41) PTR
 update add $(ptr_name 198.51.100.41) 60 PTR elsewhere.example.test." || fail "nsupdate by hand"
-wait_ptr 198.51.100.41 elsewhere.example.test.
+# Seen in named's log, not by polling: verify may put it back within ms.
+wait_for "grep -qF \"41.100.51.198.in-addr.arpa' PTR elsewhere.example.test.\" '$D/named.log'" 10 ||
+	fail "the hand UPDATE is not in named's log"
 ip -n "$NS" addr add 198.51.100.42/32 dev v0
 wait_ptr 198.51.100.42 ptr.example.test.
 wait_ptr 198.51.100.41 ptr.example.test.
