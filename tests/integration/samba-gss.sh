@@ -1,0 +1,136 @@
+#!/bin/bash
+# Both DNS plugins against a Samba AD DC's internal DNS (tests/samba-lib.sh)
+# with GSS-TSIG: first what Samba does with nsupdate -g/-o by hand (its
+# signed answers never verify, another machine's name is SERVFAIL, the SOA
+# serial never moves), then for nsupdate and dnsupdate, each with
+# auth = gss-tsig and ms-gss-tsig and the machine account CLIENT$ picked
+# from the keytab (no principal): the host's A record published, an address
+# change followed, and another machine's name refused, reported as an
+# error (dns-failed) and left as it was.  No Kerberos ticket in the
+# daemon's environment: the plugins get their own from the keytab.
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+. "$TESTS_SRCDIR/samba-lib.sh"
+test_init samba-gss
+for p in nsupdate dnsupdate; do
+	[ -e "$NLEVD_PLUGINS/$p.la" ] || [ -e "$NLEVD_PLUGINS/$p.so" ] ||
+		fail "no $p plugin in $NLEVD_PLUGINS"
+done
+samba_require
+unset KRB5CCNAME KRB5_CLIENT_KTNAME KRB5_KTNAME
+
+samba_start
+samba_computer CLIENT "$T/client.keytab"
+samba_computer OTHER "$T/other.keytab"
+ME=client.$SAMBA_ZONE
+THEM=other.$SAMBA_ZONE
+VERIFY_FAIL='; TSIG error with server: tsig verify failure'
+
+# ---- Samba by hand: what the plugins have to live with ----
+samba_kinit "$T/other.keytab" "OTHER\$@$SAMBA_REALM" "$T/other.cc" ||
+	fail "kinit OTHER\$: $(cat "$SAMBA_DIR/kinit.err")"
+samba_kinit "$T/client.keytab" "CLIENT\$@$SAMBA_REALM" "$T/client.cc" ||
+	fail "kinit CLIENT\$: $(cat "$SAMBA_DIR/kinit.err")"
+serial0=$(samba_serial)
+[ -n "$serial0" ] || fail "no SOA serial from the DC"
+# OTHER registers its name; Samba applies it but its signed answer does
+# not verify, so nsupdate reports a failure.
+samba_nsupdate -g "$T/other.cc" "update add $THEM 300 A 10.53.16.20"
+[ "$NSU_RC" -eq 2 ] && [ "$NSU_ERR" = "$VERIFY_FAIL" ] ||
+	fail "nsupdate -g, an accepted update: status $NSU_RC, stderr [$NSU_ERR] (Samba's answer verifies now?)"
+samba_wait_records "$THEM" A 10.53.16.20 5
+# -o: Samba FORMERRs the Windows TKEY form, nsupdate falls back to
+# gss-tsig by itself; the same unverifiable answer.
+samba_nsupdate -o "$T/client.cc" "update add $ME 300 A 10.53.16.30"
+[ "$NSU_RC" -eq 2 ] && [ "$NSU_ERR" = "$VERIFY_FAIL" ] ||
+	fail "nsupdate -o, an accepted update: status $NSU_RC, stderr [$NSU_ERR]"
+samba_wait_records "$ME" A 10.53.16.30 5
+# Another machine's name: SERVFAIL (not REFUSED), record unchanged.
+samba_nsupdate -g "$T/client.cc" "update delete $THEM A
+update add $THEM 300 A 10.53.16.99"
+[ "$NSU_RC" -eq 2 ] && [ "$NSU_ERR" = "$VERIFY_FAIL"$'\nupdate failed: SERVFAIL' ] ||
+	fail "nsupdate -g, overwriting OTHER's name: status $NSU_RC, stderr [$NSU_ERR]"
+[ "$(samba_query "$THEM" A)" = 10.53.16.20 ] || fail "CLIENT\$ overwrote $THEM: [$(samba_query "$THEM" A)]"
+[ "$(samba_serial)" = "$serial0" ] || fail "the SOA serial moved: $serial0 -> $(samba_serial)"
+note "by hand: answers unverifiable, other's name SERVFAIL, serial stays $serial0"
+samba_nsupdate -g "$T/client.cc" "update delete $ME A"
+samba_wait_records "$ME" A "" 5
+
+# ---- the plugins ----
+veth_pair cl0 cl1
+# conf FILE PLUGIN AUTH EVENTS: [ad] publishes $ME, [other] tries $THEM,
+# both from the interface cl0 with CLIENT$'s keytab.
+conf()
+{
+	local inst
+	{
+		cat <<EOF
+[nlevd]
+log_level = debug
+
+[events]
+plugin = log
+format = json
+output = $4
+events = dns-published dns-failed
+EOF
+		for inst in ad other; do
+			cat <<EOF
+
+[$inst]
+plugin = $2
+name = $([ $inst = ad ] && echo "$ME" || echo "$THEM")
+auth = $3
+keytab = $T/client.keytab
+server = $SAMBA_IP
+interfaces = cl0
+family = ipv4
+retry = 1s
+retry_max = 5s
+timeout = 3s
+EOF
+		done
+	} >"$1"
+}
+
+n=0
+for combo in "nsupdate gss-tsig" "nsupdate ms-gss-tsig" "dnsupdate gss-tsig" "dnsupdate ms-gss-tsig"; do
+	read -r plugin auth <<<"$combo"
+	n=$((n + 1))
+	note "---- $plugin, auth = $auth ----"
+	ev=$T/events.$n.json
+	ip -n "$NS" addr flush dev cl0
+	ip -n "$NS" addr add 10.53.17.10/24 dev cl0 || fail "addr add"
+	conf "$T/$n.conf" "$plugin" "$auth" "$ev"
+	mark=$(grep -c '' "$NLEVD_ERR" 2>/dev/null)
+	t0=$(now_ms)
+	start_nlevd "$T/$n.conf"
+	samba_wait_records "$ME" A 10.53.17.10 20
+	wait_event "$ev" '.event == "dns-published" and .source == "ad" and .zone == $z' 1 20 \
+		--arg z "$SAMBA_ZONE"
+	note "$plugin/$auth: published in $(($(now_ms) - t0)) ms"
+
+	ip -n "$NS" addr add 10.53.17.11/24 dev cl0 || fail "addr add"
+	ip -n "$NS" addr del 10.53.17.10/24 dev cl0 || fail "addr del"
+	samba_wait_records "$ME" A 10.53.17.11 20
+	wait_event "$ev" '.event == "dns-published" and .source == "ad"' 2 20
+
+	# [other]: refused, reported, not overwritten.
+	wait_event "$ev" '.event == "dns-failed" and .source == "other" and .zone == $z and
+		(.names | test($n)) and (.error | length > 0)' 1 20 \
+		--arg z "$SAMBA_ZONE" --arg n "other\\.samba\\.test"
+	wait_for "tail -n +$((mark + 1)) '$NLEVD_ERR' | grep -E 'error: \[other\] .*samba\.test'" 10 ||
+		fail "$plugin/$auth: no error logged for [other]: $(tail -n +$((mark + 1)) "$NLEVD_ERR" | grep '\[other\]' | tail -n 5)"
+	[ "$(samba_query "$THEM" A)" = 10.53.16.20 ] ||
+		fail "$plugin/$auth overwrote $THEM: [$(samba_query "$THEM" A)]"
+	assert_count "$ev" '.event == "dns-failed" and .source == "ad"' 0 "$plugin/$auth: [ad] failed"
+	assert_running "$plugin/$auth"
+	stop_nlevd
+
+	# The next one starts from an empty name again.
+	samba_nsupdate -g "$T/client.cc" "update delete $ME A"
+	samba_wait_records "$ME" A "" 5
+done
+
+[ "$(samba_serial)" = "$serial0" ] || note "the SOA serial moved: $serial0 -> $(samba_serial)"
+samba_host_untouched
+pass "nsupdate and dnsupdate, gss-tsig and ms-gss-tsig, against Samba (DC up in $SAMBA_START_MS ms)"
