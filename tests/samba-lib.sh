@@ -82,7 +82,7 @@ NSU_ERR=
 _SAMBA_REF=
 _SAMBA_EXE=
 # Where Debian's Samba writes by default (samba_host_untouched).
-_SAMBA_HOST_DIRS="/run/samba /var/lib/samba /var/cache/samba /var/log/samba /etc/samba"
+_SAMBA_HOST_DIRS=(/run/samba /var/lib/samba /var/cache/samba /var/log/samba /etc/samba)
 
 samba_require()
 {
@@ -218,7 +218,8 @@ samba_start()
 	_DIAG_FILES+=("$d/provision.log" "$SAMBA_LOG" "$d/samba.out")
 
 	ip -n "$NS" link add sdc0 type veth peer name sdc1 || fail "cannot create veth sdc0/sdc1"
-	ip -n "$NS" link set sdc0 up && ip -n "$NS" link set sdc1 up || fail "cannot set sdc0/sdc1 up"
+	ip -n "$NS" link set sdc0 up || fail "cannot set sdc0 up"
+	ip -n "$NS" link set sdc1 up || fail "cannot set sdc1 up"
 	ip -n "$NS" addr add "$SAMBA_IP/24" dev sdc0 || fail "cannot add $SAMBA_IP"
 	mkdir -p "/etc/netns/$NS" || fail "mkdir /etc/netns/$NS"
 	printf '127.0.0.1\tlocalhost\n%s\t%s dc1\n' "$SAMBA_IP" "$SAMBA_DC" >"/etc/netns/$NS/hosts"
@@ -274,6 +275,7 @@ samba_kinit()
 	nsx env KRB5CCNAME="FILE:$3" kinit -k -t "$1" "$2" >/dev/null 2>>"$SAMBA_DIR/kinit.err"
 }
 
+# shellcheck disable=SC2034 # NSU_RC and NSU_ERR are for the test
 samba_nsupdate()
 {
 	local mode=$1 cc=$2 cmds=$3
@@ -306,6 +308,6 @@ samba_wait_records()
 samba_host_untouched()
 {
 	local changed
-	changed=$(find $_SAMBA_HOST_DIRS -newer "$_SAMBA_REF" 2>/dev/null | head -n 20)
+	changed=$(find "${_SAMBA_HOST_DIRS[@]}" -newer "$_SAMBA_REF" 2>/dev/null | head -n 20)
 	[ -z "$changed" ] || fail "Samba wrote on the host: $changed"
 }

@@ -24,6 +24,12 @@ samba_computer OTHER "$T/other.keytab"
 ME=client.$SAMBA_ZONE
 THEM=other.$SAMBA_ZONE
 VERIFY_FAIL='; TSIG error with server: tsig verify failure'
+# nsu_expect STDERR WHAT: the last samba_nsupdate exited 2 with STDERR.
+nsu_expect()
+{
+	[ "$NSU_RC" -eq 2 ] || fail "$2: nsupdate exited $NSU_RC (stderr [$NSU_ERR]), not 2"
+	[ "$NSU_ERR" = "$1" ] || fail "$2: nsupdate's stderr is [$NSU_ERR], not [$1]"
+}
 
 # ---- Samba by hand: what the plugins have to live with ----
 samba_kinit "$T/other.keytab" "OTHER\$@$SAMBA_REALM" "$T/other.cc" ||
@@ -35,20 +41,17 @@ serial0=$(samba_serial)
 # OTHER registers its name; Samba applies it but its signed answer does
 # not verify, so nsupdate reports a failure.
 samba_nsupdate -g "$T/other.cc" "update add $THEM 300 A 10.53.16.20"
-[ "$NSU_RC" -eq 2 ] && [ "$NSU_ERR" = "$VERIFY_FAIL" ] ||
-	fail "nsupdate -g, an accepted update: status $NSU_RC, stderr [$NSU_ERR] (Samba's answer verifies now?)"
+nsu_expect "$VERIFY_FAIL" "nsupdate -g, an accepted update (does Samba's answer verify now?)"
 samba_wait_records "$THEM" A 10.53.16.20 5
 # -o: Samba FORMERRs the Windows TKEY form, nsupdate falls back to
 # gss-tsig by itself; the same unverifiable answer.
 samba_nsupdate -o "$T/client.cc" "update add $ME 300 A 10.53.16.30"
-[ "$NSU_RC" -eq 2 ] && [ "$NSU_ERR" = "$VERIFY_FAIL" ] ||
-	fail "nsupdate -o, an accepted update: status $NSU_RC, stderr [$NSU_ERR]"
+nsu_expect "$VERIFY_FAIL" "nsupdate -o, an accepted update"
 samba_wait_records "$ME" A 10.53.16.30 5
 # Another machine's name: SERVFAIL (not REFUSED), record unchanged.
 samba_nsupdate -g "$T/client.cc" "update delete $THEM A
 update add $THEM 300 A 10.53.16.99"
-[ "$NSU_RC" -eq 2 ] && [ "$NSU_ERR" = "$VERIFY_FAIL"$'\nupdate failed: SERVFAIL' ] ||
-	fail "nsupdate -g, overwriting OTHER's name: status $NSU_RC, stderr [$NSU_ERR]"
+nsu_expect "$VERIFY_FAIL"$'\nupdate failed: SERVFAIL' "nsupdate -g, overwriting OTHER's name"
 [ "$(samba_query "$THEM" A)" = 10.53.16.20 ] || fail "CLIENT\$ overwrote $THEM: [$(samba_query "$THEM" A)]"
 [ "$(samba_serial)" = "$serial0" ] || fail "the SOA serial moved: $serial0 -> $(samba_serial)"
 note "by hand: answers unverifiable, other's name SERVFAIL, serial stays $serial0"
@@ -105,6 +108,7 @@ for combo in "nsupdate gss-tsig" "nsupdate ms-gss-tsig" "dnsupdate gss-tsig" "dn
 	t0=$(now_ms)
 	start_nlevd "$T/$n.conf"
 	samba_wait_records "$ME" A 10.53.17.10 20
+	# shellcheck disable=SC2016 # jq variables
 	wait_event "$ev" '.event == "dns-published" and .source == "ad" and .zone == $z' 1 20 \
 		--arg z "$SAMBA_ZONE"
 	note "$plugin/$auth: published in $(($(now_ms) - t0)) ms"
@@ -115,6 +119,7 @@ for combo in "nsupdate gss-tsig" "nsupdate ms-gss-tsig" "dnsupdate gss-tsig" "dn
 	wait_event "$ev" '.event == "dns-published" and .source == "ad"' 2 20
 
 	# [other]: refused, reported, not overwritten.
+	# shellcheck disable=SC2016 # jq variables
 	wait_event "$ev" '.event == "dns-failed" and .source == "other" and .zone == $z and
 		(.names | test($n)) and (.error | length > 0)' 1 20 \
 		--arg z "$SAMBA_ZONE" --arg n "other\\.samba\\.test"
