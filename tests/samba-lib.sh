@@ -48,8 +48,12 @@
 #   and exits 2 (stdout empty).  A response to an accepted update is a copy
 #   of the request (its sections echoed) with rcode NOERROR and a TSIG
 #   whose GSS MIC token is the acceptor's (04 04 05: sent by acceptor) but
-#   does not verify.  So success can only be confirmed by reading the
-#   records back, never from the answer.
+#   does not verify.  Samba's source says why (source4/dns_server/
+#   dns_crypto.c, dns_tsig_compute_mac): its MIC covers the request's MAC
+#   *without* the two-octet Request MAC Size that RFC 8945 4.3.3 puts
+#   before it, then the response, then the TSIG variables.  So a client
+#   either verifies that form as well, or confirms success by reading the
+#   records back; never from the unverified answer alone.
 # - nsupdate -o first sends the Windows 2000 form of TKEY (algorithm
 #   gss.microsoft.com, the TKEY record in the ANSWER section): Samba looks
 #   for TKEY only in the additional section and answers FORMERR; nsupdate
