@@ -17,6 +17,9 @@ for p in nsupdate dnsupdate; do
 done
 samba_require
 unset KRB5CCNAME KRB5_CLIENT_KTNAME KRB5_KTNAME
+# The plugins' credential caches (lib.sh sets this too once it knows it).
+: "${RUNTIME_DIRECTORY:=$T/run}"
+export RUNTIME_DIRECTORY
 
 samba_start
 samba_computer CLIENT "$T/client.keytab"
@@ -112,6 +115,7 @@ for combo in "nsupdate gss-tsig" "nsupdate ms-gss-tsig" "dnsupdate gss-tsig" "dn
 	wait_event "$ev" '.event == "dns-published" and .source == "ad" and .zone == $z' 1 20 \
 		--arg z "$SAMBA_ZONE"
 	note "$plugin/$auth: published in $(($(now_ms) - t0)) ms"
+	[ -s "$RUNTIME_DIRECTORY/krb5cc.ad" ] || fail "$plugin/$auth: no credential cache $RUNTIME_DIRECTORY/krb5cc.ad"
 
 	ip -n "$NS" addr add 10.53.17.11/24 dev cl0 || fail "addr add"
 	ip -n "$NS" addr del 10.53.17.10/24 dev cl0 || fail "addr del"
@@ -130,6 +134,7 @@ for combo in "nsupdate gss-tsig" "nsupdate ms-gss-tsig" "dnsupdate gss-tsig" "dn
 	assert_count "$ev" '.event == "dns-failed" and .source == "ad"' 0 "$plugin/$auth: [ad] failed"
 	assert_running "$plugin/$auth"
 	stop_nlevd
+	[ ! -e "$RUNTIME_DIRECTORY/krb5cc.ad" ] || fail "$plugin/$auth: $RUNTIME_DIRECTORY/krb5cc.ad left after SHUTDOWN"
 
 	# The next one starts from an empty name again.
 	samba_nsupdate -g "$T/client.cc" "update delete $ME A"
