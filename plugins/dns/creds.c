@@ -344,8 +344,12 @@ static void helper_done(void *arg, const struct nlevd_child_result *res)
 		for (size_t i = 0; i < c->run_nservices; i++)
 			c->covered[i] = true;
 		c->last_error[0] = 0;
-		c->h->log(c->inst, NLEVD_LOG_INFO, "Kerberos: tickets for %s until %lld", c->principal,
-			  (long long)c->endtime);
+		char when[64] = "?";
+		struct tm tm;
+		if (gmtime_r(&c->endtime, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		c->h->log(c->inst, NLEVD_LOG_INFO, "Kerberos: tickets for %s until %s", c->principal,
+			  when);
 	} else {
 		snprintf(c->last_error, sizeof(c->last_error), "%s", detail);
 		c->h->log(c->inst, r == DNS_PERMANENT ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING,
