@@ -282,6 +282,17 @@ static int run_nsupdate(struct nsz *c)
 	return c->child ? 0 : -e;
 }
 
+/* The zone's primary: as the engine knows it, else as the last read
+ * found it (the engine forgets it after a failure, to look again). */
+static const char *zone_primary(struct dns_zone *z)
+{
+	const char *m = dns_zone_mname(z);
+	struct bslot *s = *dns_zone_tctx(z);
+	if (!m[0] && s)
+		m = s->ds.mname;
+	return m;
+}
+
 /* The tickets are there (or not): run nsupdate, or report why not. */
 static void creds_ready(void *arg, enum dns_result r, const char *detail)
 {
@@ -289,11 +300,13 @@ static void creds_ready(void *arg, enum dns_result r, const char *detail)
 	char d[768];
 	c->waiting = false;
 	const struct dns_server *sv = dns_zone_server(c->z);
-	const char *server = sv ? sv->host : dns_zone_mname(c->z);
+	const char *server = sv ? sv->host : zone_primary(c->z);
 	if (r != DNS_OK) {
 		script_free(c);
-		snprintf(d, sizeof(d), "Kerberos (for server %s): %s", server[0] ? server : "?",
-			 detail);
+		if (server[0])
+			snprintf(d, sizeof(d), "Kerberos (server %s): %s", server, detail);
+		else
+			snprintf(d, sizeof(d), "Kerberos (zone %s): %s", dns_zone_name(c->z), detail);
 		dns_sent(c->z, r, d);
 		return;
 	}
@@ -310,7 +323,7 @@ static void creds_ready(void *arg, enum dns_result r, const char *detail)
  * primary is not known (nsupdate then asks the KDC itself). */
 static const char *service_of(struct dns_zone *z, char *buf, size_t len)
 {
-	const char *m = dns_zone_mname(z);
+	const char *m = zone_primary(z);
 	size_t l = strlen(m);
 	if (l && m[l - 1] == '.')
 		l--;
