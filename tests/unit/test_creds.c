@@ -323,7 +323,8 @@ int main(void)
 	get(c, NULL, &r);
 	ev_run(host.loop, EVRUN_NOWAIT);
 	is_int(child_count(), 1, "the helper runs");
-	const char *cpath = dns_creds_ccache(c) + 5;
+	char cpath[256];
+	snprintf(cpath, sizeof(cpath), "%s", dns_creds_ccache(c) + 5);
 	close(open(cpath, O_WRONLY | O_CREAT, 0600));
 	dns_creds_shutdown(c);
 	child_disown_all(&owner_token);
