@@ -212,6 +212,23 @@ int main(void)
 	like(slurp(argsf), "-s DNS/ns1.example.test -s DNS/ns2.example.test",
 	     "covering every service asked for");
 
+	/* a service the KDC does not know fails its run, and leaves the set:
+	 * the next run (another service) is not failed by it */
+	control("error permanent cannot get a ticket for service DNS/bad.example.test\n");
+	get(c, "DNS/bad.example.test", &r);
+	wait_for(&r);
+	ok(r.calls == 1 && r.r == DNS_PERMANENT, "an unknown service: permanent");
+	control("ok host/client.example.test@EXAMPLE.TEST 3600\n");
+	get(c, "DNS/ns3.example.test", &r);
+	wait_for(&r);
+	ok(r.calls == 1 && r.r == DNS_OK, "the next service: ok");
+	ok(!strstr(slurp(argsf), "bad.example.test") && strstr(slurp(argsf), "-s DNS/ns3.example.test"),
+	   "the failed service was dropped from the set");
+	is_int(dns_creds_runs(c), 5, "two runs for them");
+	get(c, "DNS/ns1.example.test", &r);
+	wait_for(&r);
+	is_int(dns_creds_runs(c), 5, "the services got before are still covered");
+
 	/* near expiry: a ticket that ends now is used by its own run's
 	 * request, and the next request runs the helper again */
 	control("ok host/client.example.test@EXAMPLE.TEST 0\n");
@@ -219,16 +236,16 @@ int main(void)
 	get(c, NULL, &r);
 	wait_for(&r);
 	ok(r.calls == 1 && r.r == DNS_OK, "a short ticket answers its run");
-	is_int(dns_creds_runs(c), 4, "forget: the next get runs");
+	is_int(dns_creds_runs(c), 6, "forget: the next get runs");
 	get(c, NULL, &r);
 	wait_for(&r);
-	is_int(dns_creds_runs(c), 5, "near its end: run again");
+	is_int(dns_creds_runs(c), 7, "near its end: run again");
 	control("ok host/client.example.test@EXAMPLE.TEST 200\n");
 	get(c, NULL, &r);
 	wait_for(&r);
 	get(c, NULL, &r);
 	wait_for(&r);
-	is_int(dns_creds_runs(c), 6, "a 200 s ticket (margin 20 s) is fresh");
+	is_int(dns_creds_runs(c), 8, "a 200 s ticket (margin 20 s) is fresh");
 
 	/* error kinds */
 	static const struct {
@@ -253,7 +270,7 @@ int main(void)
 		ok(r.calls == 1 && r.r == errs[i].r, "%.*s: the class", n, errs[i].line);
 		is_str(r.detail, errs[i].detail, "%.*s: the detail", n, errs[i].line);
 	}
-	is_int(dns_creds_runs(c), 11, "each failed get ran the helper (no failure is cached)");
+	is_int(dns_creds_runs(c), 13, "each failed get ran the helper (no failure is cached)");
 	{
 		struct nlevd_status *s = status_new();
 		dns_creds_report(c, s);
@@ -281,7 +298,7 @@ int main(void)
 	ok(r.calls == 1 && r.r == DNS_OK, "the first request");
 	is_int(r2.calls, 0, "a cancelled request: no callback");
 	is_int(r3.calls, 1, "a replaced request: one callback");
-	is_int(dns_creds_runs(c), 12, "one run for all of them");
+	is_int(dns_creds_runs(c), 14, "one run for all of them");
 
 	/* bounded */
 	static struct rec many[DNS_CREDS_WAITERS_MAX + 1];
