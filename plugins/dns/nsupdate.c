@@ -110,10 +110,12 @@ static void nsu_line(void *arg, int fd, const char *line)
 	}
 }
 
+static const char *zone_primary(struct dns_zone *z);
+
 static void nsu_done(void *arg, const struct nlevd_child_result *res)
 {
 	struct nsz *c = arg;
-	char detail[256];
+	char detail[256], d[768];
 	c->child = NULL;
 	if (c->cancelled) {
 		c->cancelled = false;
@@ -131,6 +133,16 @@ static void nsu_done(void *arg, const struct nlevd_child_result *res)
 	 * the next run gets new ones, whatever creds.c believes. */
 	if (r != DNS_OK && c->n->creds && nsu_gss_failure(c->out))
 		dns_creds_forget(c->n->creds);
+	if (r != DNS_OK && c->n->creds) {
+		/* A zone's policy refuses principals: say which, and to whom. */
+		const struct dns_server *sv = dns_zone_server(c->z);
+		const char *server = sv ? sv->host : zone_primary(c->z);
+		snprintf(d, sizeof(d), "%s (signed as %s, server %s)", detail,
+			 dns_creds_principal(c->n->creds)[0] ? dns_creds_principal(c->n->creds) : "?",
+			 server[0] ? server : "the zone's primary");
+		dns_sent(c->z, r, d);
+		return;
+	}
 	dns_sent(c->z, r, detail);
 }
 
