@@ -162,6 +162,8 @@ static void neg_done(void *owner, enum dns_result r, const char *detail)
 static bool gss_service(const struct bslot *s, char *buf, size_t len)
 {
 	const char *mname = dns_zone_mname(s->z);
+	if (!mname[0]) /* forgotten after a failure: as this attempt found it */
+		mname = s->ds.mname;
 	size_t n = strlen(mname);
 	if (n && mname[n - 1] == '.')
 		n--;
@@ -202,7 +204,8 @@ static void gss_prepare(struct bslot *s)
 	char service[DNS_NAME_MAX + 8], detail[DNS_NAME_MAX + 120];
 	if (!gss_service(s, service, sizeof(service))) {
 		snprintf(detail, sizeof(detail), "GSS-TSIG needs the primary name (SOA MNAME) of "
-			 "zone %s, which is not known", dns_zone_name(s->z));
+			 "zone %s, which is not known (with both zone and server set, nothing "
+			 "asks for it: leave zone unset)", dns_zone_name(s->z));
 		gss_fail(s, DNS_TRANSIENT, detail);
 		return;
 	}
