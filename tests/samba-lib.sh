@@ -6,7 +6,8 @@
 # state, cache, lock, pid, ncalrpc, ntp_signd and winbindd socket
 # directories, the log file), so nothing reaches the host's /run/samba,
 # /var/lib/samba, /var/cache/samba or /var/log/samba (samba_host_untouched
-# checks it).  The DC runs in the foreground (samba -F, TDB_NO_FSYNC=1,
+# checks it; samba itself also needs -l, or it creates an empty
+# /var/log/samba/log.samba before reading smb.conf).  The DC runs in the foreground (samba -F, TDB_NO_FSYNC=1,
 # only its kdc and dns services); its pid joins lib.sh's _PIDS, and the
 # EXIT trap stops it and every Samba process left in the namespace, and
 # removes /etc/netns/$NS, whatever happens.
@@ -210,6 +211,8 @@ _samba_cleanup()
 samba_start()
 {
 	local d=${1:-$T/samba} t0 deadline
+	# Never on the host: without test_init there is no namespace to use.
+	[ -n "$NS" ] && [ -n "$T" ] || { echo "FAIL: samba_start before test_init" >&2; exit 1; }
 	t0=$(now_ms)
 	_SAMBA_EXE=$(readlink -f "$(command -v samba)")
 	SAMBA_DIR=$d
@@ -244,8 +247,10 @@ samba_start()
 	# has dns_lookup_kdc = true): ours instead.
 	cp "$d/krb5.conf" "$d/private/krb5.conf"
 
-	note "starting: ip netns exec $NS samba -F -M single -s $d/smb.conf"
-	ip netns exec "$NS" env TDB_NO_FSYNC=1 samba -F -M single -s "$d/smb.conf" >"$d/samba.out" 2>&1 &
+	note "starting: ip netns exec $NS samba -F -M single -l $d -s $d/smb.conf"
+	# -l: before it reads smb.conf's "log file", samba creates
+	# /var/log/samba/log.samba (its built-in default) without it.
+	ip netns exec "$NS" env TDB_NO_FSYNC=1 samba -F -M single -l "$d" -s "$d/smb.conf" >"$d/samba.out" 2>&1 &
 	SAMBA_PID=$!
 	_PIDS+=("$SAMBA_PID")
 	deadline=$((SECONDS + $(_scaled 30)))
