@@ -7,10 +7,11 @@
 # directories, the log file), so nothing reaches the host's /run/samba,
 # /var/lib/samba, /var/cache/samba or /var/log/samba (samba_host_untouched
 # checks it; samba itself also needs -l, or it creates an empty
-# /var/log/samba/log.samba before reading smb.conf).  The DC runs in the foreground (samba -F, TDB_NO_FSYNC=1,
-# only its kdc and dns services); its pid joins lib.sh's _PIDS, and the
-# EXIT trap stops it and every Samba process left in the namespace, and
-# removes /etc/netns/$NS, whatever happens.
+# /var/log/samba/log.samba before reading smb.conf).  The DC runs in the
+# foreground (samba -F -M single, TDB_NO_FSYNC=1, only its kdc and dns
+# services); its pid joins lib.sh's _PIDS, and the EXIT trap stops it and
+# every Samba process left in the namespace, and removes /etc/netns/$NS,
+# whatever happens.
 #
 #   samba_require            skip (77) unless Samba, MIT kinit, nsupdate and
 #                            dig are installed (CI: fail)
