@@ -152,7 +152,6 @@ EOF
 	dns_canonicalize_hostname = false
 	default_ccache_name = FILE:$dir/default.cc
 	kdc_timesync = 0
-	udp_preference_limit = 1
 
 [realms]
 	$KRB5_REALM = {
@@ -243,7 +242,7 @@ options {
 };
 controls { };
 logging {
-	channel main { file "$dir/named.log"; print-time yes; print-category yes; print-severity yes; severity debug 1; };
+	channel main { file "$dir/named.log"; print-time yes; print-category yes; print-severity yes; severity info; };
 	category default { main; };
 	category lame-servers { null; };
 };
