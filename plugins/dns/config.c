@@ -70,6 +70,67 @@ static const char *key_load(const char *path, const char *key_name, struct tsig_
 	return NULL;
 }
 
+/* A Kerberos principal as nlevd-kinit takes it: printable, no blanks, no
+ * leading '-' (it is an argument), at most one '@'. */
+static bool principal_ok(const char *p)
+{
+	if (!*p || *p == '-' || strlen(p) > 512 || strchr(p, '@') != strrchr(p, '@'))
+		return false;
+	for (const char *c = p; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return false;
+	return true;
+}
+
+/* auth against the keys it needs: tsig a key file, gss-tsig a keytab that
+ * can be read now (a missing one is an error at -t, not a retry loop). */
+static int auth_check(const struct nlevd_host *host, struct nlevd_instance *inst,
+		      struct dns_config *cfg)
+{
+	bool gss = cfg->auth == DNS_AUTH_GSS || cfg->auth == DNS_AUTH_MSGSS;
+	int rc = 0;
+	if (cfg->auth == DNS_AUTH_TSIG && !cfg->key_file) {
+		host->cfg_error(inst, "auth", "tsig needs key_file");
+		return -EINVAL;
+	}
+	if (cfg->auth != DNS_AUTH_TSIG && cfg->key_file) {
+		host->cfg_error(inst, "key_file", "is for auth = tsig, not %s",
+				cfg->auth == DNS_AUTH_NONE ? "none" : "GSS-TSIG");
+		rc = -EINVAL;
+	}
+	if (!gss) {
+		if (cfg->principal) {
+			host->cfg_error(inst, "principal", "is for auth = gss-tsig or ms-gss-tsig");
+			rc = -EINVAL;
+		}
+		return rc;
+	}
+#ifndef HAVE_KRB5
+	host->cfg_error(inst, "auth", "nlevd was built without Kerberos (configure --with-krb5)");
+	return -EINVAL;
+#endif
+	if (cfg->principal && !principal_ok(cfg->principal)) {
+		host->cfg_error(inst, "principal", "'%s' is not a Kerberos principal "
+				"(e.g. host/client.example.com@EXAMPLE.COM or CLIENT$@EXAMPLE.COM)",
+				cfg->principal);
+		rc = -EINVAL;
+	}
+	if (cfg->keytab[0] != '/') {
+		host->cfg_error(inst, "keytab", "'%s' is not an absolute path", cfg->keytab);
+		return -EINVAL;
+	}
+	char err[300];
+	struct stat st;
+	int fd = keyfile_open(cfg->keytab, &st, err, sizeof(err));
+	if (fd < 0) {
+		host->cfg_error(inst, "keytab", "%s", err);
+		return -EINVAL;
+	}
+	close(fd);
+	key_file_warn(host, inst, cfg->keytab, &st);
+	return rc;
+}
+
 void dns_config_reload_key(const struct nlevd_host *host, struct nlevd_instance *inst,
 			   struct dns_config *cfg)
 {
@@ -95,7 +156,8 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 {
 	static const char *const empties[] = {"delete", "keep", NULL};
 	static const char *const owns[] = {"none", "dhcid", NULL};
-	const char *names, *zone, *servers, *suffix;
+	static const char *const auths[] = {"none", "tsig", "gss-tsig", "ms-gss-tsig", NULL};
+	const char *names, *zone, *servers, *suffix, *auth;
 	uint64_t ttl;
 	int on_empty = 0, rc = 0;
 	memset(cfg, 0, sizeof(*cfg));
@@ -105,6 +167,9 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 	host->cfg_string(inst, "key_file", NULL, &cfg->key_file);
 	host->cfg_string(inst, "key_name", NULL, &cfg->key_name);
 	host->cfg_string(inst, "ipv6_suffix", NULL, &suffix);
+	host->cfg_string(inst, "auth", NULL, &auth);
+	host->cfg_string(inst, "keytab", "/etc/krb5.keytab", &cfg->keytab);
+	host->cfg_string(inst, "principal", NULL, &cfg->principal);
 	/* The core's `family` key, as it checked it; a daemon without
 	 * host->families (before 1.1) has both. */
 	unsigned fam = NLEVD_FAMILY_IPV4 | NLEVD_FAMILY_IPV6;
@@ -284,6 +349,11 @@ int dns_config_read(const struct nlevd_host *host, struct nlevd_instance *inst,
 		host->cfg_error(inst, "key_name", "key_name needs key_file");
 		rc = -EINVAL;
 	}
+	cfg->auth = cfg->key_file ? DNS_AUTH_TSIG : DNS_AUTH_NONE;
+	if (auth && host->cfg_enum(inst, "auth", auths, cfg->auth, &cfg->auth) < 0)
+		rc = -EINVAL;
+	else if (auth_check(host, inst, cfg) < 0)
+		rc = -EINVAL;
 	if (rc < 0)
 		dns_config_free(cfg);
 	return rc;

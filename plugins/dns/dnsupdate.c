@@ -27,7 +27,7 @@ struct dnsu {
 static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
 				   "ptr", "on_empty", "delete_delay", "ownership", "verify",
 				   "refresh", "ipv6_suffix", "timeout", "retry", "retry_max",
-				   "tcp", NULL};
+				   "tcp", "auth", "keytab", "principal", NULL};
 
 /* ---- one zone's changes: as few UPDATEs as fit, each atomic ---- */
 
@@ -195,6 +195,12 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 	d->host = host;
 	d->inst = inst;
 	int rc = dns_config_read(host, inst, &d->cfg);
+	if (rc == 0 && d->cfg.auth >= DNS_AUTH_GSS) {
+		/* GSS-TSIG is being built (issue 16): refused, not half done. */
+		host->cfg_error(inst, "auth", "GSS-TSIG is not supported by this plugin yet");
+		dns_config_free(&d->cfg);
+		rc = -EINVAL;
+	}
 	if (rc == 0)
 		rc = backend_init(&d->b, host, inst, &d->cfg);
 	if (rc == 0 && !(d->e = dns_engine_new(host, inst, &d->cfg, &transport, d)))

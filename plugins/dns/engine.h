@@ -20,6 +20,8 @@ struct dns_server {
 };
 
 enum { DNS_OWN_NONE, DNS_OWN_DHCID };
+/* auth: how UPDATEs are signed; MSGSS is GSS-TSIG as Windows does it. */
+enum { DNS_AUTH_NONE, DNS_AUTH_TSIG, DNS_AUTH_GSS, DNS_AUTH_MSGSS };
 
 struct dns_config {
 	char **names; /* lower case, trailing dot */
@@ -30,6 +32,9 @@ struct dns_config {
 	const char *key_file, *key_name;
 	struct tsig_key key; /* when has_key */
 	bool has_key;
+	int auth;              /* DNS_AUTH_* */
+	const char *keytab;    /* gss-tsig: the client keytab */
+	const char *principal; /* gss-tsig: NULL = the keytab's machine account */
 	uint32_t ttl;
 	bool ptr, keep_on_empty, tcp;
 	bool want4, want6; /* from the instance's `family` */

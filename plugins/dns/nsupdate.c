@@ -46,7 +46,7 @@ struct nsz {
 static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
 				   "ptr", "on_empty", "delete_delay", "ownership", "verify",
 				   "refresh", "ipv6_suffix", "timeout", "retry", "retry_max",
-				   "tcp", "nsupdate", NULL};
+				   "tcp", "auth", "keytab", "principal", "nsupdate", NULL};
 
 static const char *type_name(uint16_t t)
 {
@@ -308,6 +308,12 @@ static int nsu_create(const struct nlevd_host *host, struct nlevd_instance *inst
 	n->host = host;
 	n->inst = inst;
 	int rc = dns_config_read(host, inst, &n->cfg);
+	if (rc == 0 && n->cfg.auth >= DNS_AUTH_GSS) {
+		/* GSS-TSIG is being built (issue 16): refused, not half done. */
+		host->cfg_error(inst, "auth", "GSS-TSIG is not supported by this plugin yet");
+		dns_config_free(&n->cfg);
+		rc = -EINVAL;
+	}
 	host->cfg_string(inst, "nsupdate", NSUPDATE_PATH, &n->prog);
 	if (n->prog[0] != '/' || access(n->prog, X_OK) < 0) {
 		host->cfg_error(inst, "nsupdate",

@@ -4,6 +4,7 @@
  * length).  A pure function over the wire bytes, so it can be fuzzed. */
 #ifndef NLEVD_DNS_VERIFY_H
 #define NLEVD_DNS_VERIFY_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -18,6 +19,14 @@ struct dns_expect {
 	const struct tsig_key *key; /* NULL: the request was not signed */
 	const uint8_t *req_mac;     /* the request's MAC */
 	size_t req_mac_len;
+	/* Or signed with GSS-TSIG (RFC 3645): the key name, the algorithm
+	 * (wire form, "gss-tsig."), and the check of the server's MIC. */
+	const char *gss_key;
+	const char *gss_alg;
+	bool (*gss_verify)(void *ctx, const uint8_t *data, size_t len, const uint8_t *mac,
+			   size_t maclen);
+	void *gss_ctx;
+	uint16_t qclass; /* 0: IN */
 };
 
 enum dns_verdict {
@@ -37,8 +46,13 @@ struct dns_answer {
 	int rcode;
 	int tsig_error;      /* 0, or BADSIG 16, BADKEY 17, BADTIME 18, BADTRUNC 22 */
 	long long skew;      /* BADTIME: server time minus ours, seconds */
+	bool mac_no_len;     /* GSS-TSIG: the MIC left out the request MAC's length */
 	char detail[200];    /* why it was ignored, or what it says */
 	void *pkt;           /* ldns_pkt * when accepted (caller frees) */
+	/* The message as received (xchg.c sets it): valid only while the
+	 * exchange's done callback runs. */
+	const uint8_t *wire;
+	size_t wire_len;
 };
 
 enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struct dns_expect *x,

@@ -18,7 +18,7 @@
 
 #define UDP_TRIES 3
 
-static uint16_t random_id(void)
+uint16_t xchg_random_id(void)
 {
 	uint16_t id;
 	if (getentropy(&id, sizeof(id)) < 0)
@@ -130,6 +130,10 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 		x->unv_rcode = a.rcode;
 		x->unv_tsig = a.tsig_error;
 		snprintf(x->unv_detail, sizeof(x->unv_detail), "%s from %s", a.detail, where);
+		if (x->unv_final) {
+			x_finish(x, -EBADMSG, NULL);
+			return;
+		}
 		if (x->tcp) /* the next message on the stream, until the timeout */
 			x->rlen = x->rexp = 0;
 		return;
@@ -145,6 +149,8 @@ static void x_handle(struct xchg *x, const uint8_t *buf, size_t len)
 		x_try(x);
 		return;
 	}
+	a.wire = buf;
+	a.wire_len = len;
 	x_finish(x, 0, &a);
 }
 
@@ -319,6 +325,52 @@ void xchg_init(struct xchg *x, const struct nlevd_host *host, struct nlevd_insta
 	x->fd = -1;
 }
 
+/* Send x->wire to addrs[0..n). */
+static void x_begin(struct xchg *x, const struct xchg_target *addrs, size_t n, bool tcp,
+		    xchg_done_fn *done, void *owner)
+{
+	x->fd = -1;
+	x->naddrs = n > XCHG_MAX_ADDRS ? XCHG_MAX_ADDRS : n;
+	memcpy(x->addrs, addrs, x->naddrs * sizeof(*addrs));
+	x->ai = 0;
+	/* A request that would not fit in one unfragmented UDP datagram (a
+	 * zone's worth of records, merged) goes over TCP from the start. */
+	x->tcp = x->force_tcp = tcp || x->wlen > DNS_EDNS_UDP;
+	x->done = done;
+	x->owner = owner;
+	x->active = true;
+	snprintf(x->last_err, sizeof(x->last_err), "no server address");
+	x_try(x);
+}
+
+int xchg_start_wire(struct xchg *x, uint8_t *wire, size_t wlen, const struct dns_expect *ex,
+		    const struct xchg_target *addrs, size_t n, bool tcp, bool unv_final,
+		    xchg_done_fn *done, void *owner)
+{
+	if (wlen > DNS_MSG_MAX) {
+		free(wire);
+		return -EMSGSIZE;
+	}
+	x->nignored = 0;
+	x->unv = false;
+	x->unv_final = unv_final;
+	explicit_bzero(&x->key, sizeof(x->key));
+	x->ex = *ex;
+	x->ex.key = NULL;
+	snprintf(x->qname, sizeof(x->qname), "%s", ex->qname);
+	x->ex.qname = x->qname;
+	size_t ml = ex->req_mac_len < sizeof(x->req_mac) ? ex->req_mac_len : sizeof(x->req_mac);
+	if (ml)
+		memcpy(x->req_mac, ex->req_mac, ml);
+	x->ex.req_mac = x->req_mac;
+	x->ex.req_mac_len = ml;
+	free(x->wire);
+	x->wire = wire;
+	x->wlen = wlen;
+	x_begin(x, addrs, n, tcp, done, owner);
+	return 0;
+}
+
 int xchg_start(struct xchg *x, ldns_pkt *pkt, const struct xchg_target *addrs, size_t n,
 	       const char *qname, uint16_t qtype, const struct tsig_key *key, bool tcp,
 	       xchg_done_fn *done, void *owner)
@@ -326,7 +378,8 @@ int xchg_start(struct xchg *x, ldns_pkt *pkt, const struct xchg_target *addrs, s
 	memset(&x->ex, 0, sizeof(x->ex));
 	x->nignored = 0;
 	x->unv = false;
-	ldns_pkt_set_id(pkt, random_id());
+	x->unv_final = false;
+	ldns_pkt_set_id(pkt, xchg_random_id());
 	/* EDNS: answers up to 1232 bytes over UDP (no fragmentation). */
 	ldns_pkt_set_edns_udp_size(pkt, DNS_EDNS_UDP);
 	if (key) {
@@ -368,18 +421,7 @@ int xchg_start(struct xchg *x, ldns_pkt *pkt, const struct xchg_target *addrs, s
 		explicit_bzero(&x->key, sizeof(x->key));
 		return err;
 	}
-	x->fd = -1;
-	x->naddrs = n > XCHG_MAX_ADDRS ? XCHG_MAX_ADDRS : n;
-	memcpy(x->addrs, addrs, x->naddrs * sizeof(*addrs));
-	x->ai = 0;
-	/* A request that would not fit in one unfragmented UDP datagram (a
-	 * zone's worth of records, merged) goes over TCP from the start. */
-	x->tcp = x->force_tcp = tcp || x->wlen > DNS_EDNS_UDP;
-	x->done = done;
-	x->owner = owner;
-	x->active = true;
-	snprintf(x->last_err, sizeof(x->last_err), "no server address");
-	x_try(x);
+	x_begin(x, addrs, n, tcp, done, owner);
 	return 0;
 }
 

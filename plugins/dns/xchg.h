@@ -62,6 +62,7 @@ struct xchg {
 	/* An unsigned error answer (DNS_V_UNVERIFIED), kept until a verified
 	 * one comes or the exchange times out: then it counts. */
 	bool unv;
+	bool unv_final; /* the first unverified answer ends the exchange */
 	int unv_rcode, unv_tsig;
 	char unv_detail[DNS_NAME_MAX + 280];
 	xchg_done_fn *done;
@@ -77,6 +78,17 @@ void xchg_init(struct xchg *x, const struct nlevd_host *host, struct nlevd_insta
 int xchg_start(struct xchg *x, ldns_pkt *pkt, const struct xchg_target *addrs, size_t n,
 	       const char *qname, uint16_t qtype, const struct tsig_key *key, bool tcp,
 	       xchg_done_fn *done, void *owner);
+/* As xchg_start, for a message already on the wire (taken over: freed
+ * here, also on failure), signed by the caller or not: ex says what the
+ * answer must match (copied; its qname and req_mac too).  unv_final: an
+ * unverified error answer ends the exchange at once (-EBADMSG), for a
+ * caller that only learns from it (a GSS context the server forgot).
+ * 0; -EMSGSIZE. */
+int xchg_start_wire(struct xchg *x, uint8_t *wire, size_t wlen, const struct dns_expect *ex,
+		    const struct xchg_target *addrs, size_t n, bool tcp, bool unv_final,
+		    xchg_done_fn *done, void *owner);
+/* A random message ID. */
+uint16_t xchg_random_id(void);
 /* Stop the request in flight, if any; done is not called. */
 void xchg_cancel(struct xchg *x);
 /* "ADDRESS#PORT" of a target, for the log. */
