@@ -200,7 +200,8 @@ case_a()
 
 case_b()
 {
-	local tmpcc=/tmp/krb5cc_$(id -u) before after stray=$T/stray.cc sum0 sum1
+	local tmpcc before after stray=$T/stray.cc sum0 sum1
+	tmpcc=/tmp/krb5cc_$(id -u)
 	before=$(stat -c '%i %Y %s' "$tmpcc" 2>/dev/null || echo none)
 	setup 198.51.100.20
 	conf "$T/c.conf"
@@ -244,7 +245,7 @@ case_c()
 	ip -n "$NS" addr add 198.51.100.31/32 dev v0 || fail "addr add"
 	# the KDC stays stopped for about 8 s (longer than timeout and
 	# retry_max): SIGUSR1 is answered at once throughout
-	for i in 1 2 3 4 5 6 7 8; do
+	for ((i = 0; i < 8; i++)); do
 		ms=$(usr1_ms) || exit 1
 		all+=" $ms"
 		sleep 1
@@ -343,7 +344,8 @@ case_e()
 	wait_records client.example.test A $'198.51.100.50\n198.51.100.51' 20
 	wait_ptr 198.51.100.51 client.example.test.
 	e2=$(cc_ends "$(daemon_cc)" | head -n 1)
-	[ -n "$e2" ] && [ "$e2" -gt "$e1" ] || fail "no new ticket after $e1 (now ends ${e2:-none})"
+	[ -n "$e2" ] || fail "no ticket in $(daemon_cc) after the change"
+	[ "$e2" -gt "$e1" ] || fail "no new ticket after $e1 (now ends ${e2:-none})"
 	# and once more, past the second one
 	wait_for "[ \$(date +%s) -gt $((e2 + 1)) ]" 40 || fail "the clock"
 	ip -n "$NS" addr del 198.51.100.50/32 dev v0 || fail "addr del"
