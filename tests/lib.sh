@@ -10,11 +10,13 @@
 # a test is run by hand):
 #   NLEVD           the daemon              (default: ../nlevd)
 #   NLEVD_PLUGINS   directory with log.la   (default: ../plugins)
+#   NLEVD_KINIT     the Kerberos helper     (default: ../nlevd-kinit)
 #   TESTS_SRCDIR    this directory
 #   CI=true         lacking root is a failure instead of a skip
 #   NLEVD_TEST_TIMEOUT_FACTOR  multiply every timeout (slow machines)
 # and exports NLEVD_CONTROL_SOCKET (the daemon's default control socket):
-# $T/ctl/control, and $T/ctl/control.N for the Nth start_nlevd.
+# $T/ctl/control, and $T/ctl/control.N for the Nth start_nlevd; and
+# RUNTIME_DIRECTORY=$T/run (0700, made by test_init: the Kerberos caches).
 #
 # Exit status: 0 pass, 1 fail, 77 skip (only: not root and CI is not "true").
 
@@ -26,7 +28,9 @@ _lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _top=$(cd "$TESTS_SRCDIR/.." && pwd)
 : "${NLEVD:=$_top/nlevd}"
 : "${NLEVD_PLUGINS:=$_top/plugins}"
-export NLEVD NLEVD_PLUGINS TESTS_SRCDIR
+# The Kerberos helper of auth = gss-tsig, from the build tree.
+: "${NLEVD_KINIT:=$_top/nlevd-kinit}"
+export NLEVD NLEVD_PLUGINS NLEVD_KINIT TESTS_SRCDIR
 : "${NLEVD_TEST_TIMEOUT_FACTOR:=1}"
 
 TEST_NAME=$(basename "$0" .sh)
@@ -174,6 +178,11 @@ test_init()
 	mkdir -m 755 "$T/ctl" || fail "mkdir $T/ctl"
 	NLEVD_CONTROL_SOCKET=$T/ctl/control
 	export NLEVD_CONTROL_SOCKET
+	# The runtime directory systemd would give (RuntimeDirectory=): the
+	# DNS plugins' Kerberos caches go there, not to the host's /run/nlevd.
+	mkdir -m 700 "$T/run" || fail "mkdir $T/run"
+	RUNTIME_DIRECTORY=$T/run
+	export RUNTIME_DIRECTORY
 	note "namespace $NS, temp dir $T, daemon $NLEVD"
 }
 
