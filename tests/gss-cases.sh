@@ -28,7 +28,8 @@
 #     MIT takes lifetimes that short); a change after the first ticket
 #     expired still publishes, with a new ticket
 #   f named restarted (it forgets every GSS context), with server = the
-#     address: a change still publishes (dnsupdate negotiates again)
+#     address and principal given: a change still publishes (dnsupdate
+#     negotiates again)
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 . "$TESTS_SRCDIR/dns-lib.sh"
 . "$TESTS_SRCDIR/krb5-lib.sh"
@@ -359,7 +360,7 @@ case_e()
 case_f()
 {
 	setup 198.51.100.60
-	conf "$T/c.conf" "ptr = yes" "server = $KRB5_ADDR"
+	conf "$T/c.conf" "ptr = yes" "server = $KRB5_ADDR" "principal = host/client.example.test@$KRB5_REALM"
 	start_nlevd "$T/c.conf"
 	wait_records client.example.test A 198.51.100.60 20
 	wait_ptr 198.51.100.60 client.example.test.
