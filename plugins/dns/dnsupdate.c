@@ -12,8 +12,12 @@
 
 #include "backend.h"
 #include "build.h"
+#include "creds.h"
 #include "engine.h"
 #include "verify.h"
+#ifdef HAVE_KRB5
+#include "gssneg.h"
+#endif
 
 struct dnsu {
 	const struct nlevd_host *host;
@@ -22,7 +26,22 @@ struct dnsu {
 	struct backend b;
 	struct dns_engine *e;
 	unsigned long long ignored_gone; /* responses ignored by slots freed */
+	struct dns_creds *creds;         /* auth = gss-tsig */
 };
+
+/* A zone's GSS-TSIG state (the slot's pctx). */
+struct du_zone {
+#ifdef HAVE_KRB5
+	struct gssneg *gn;
+#endif
+	size_t last_taken; /* the changes in the UPDATE in flight */
+	bool renewed;      /* this send has already made a new context */
+};
+
+static bool gss(const struct dns_config *cfg)
+{
+	return cfg->auth == DNS_AUTH_GSS || cfg->auth == DNS_AUTH_MSGSS;
+}
 
 static const char *const keys[] = {"name", "zone", "server", "key_file", "key_name", "ttl",
 				   "ptr", "on_empty", "delete_delay", "ownership", "verify",
@@ -38,6 +57,21 @@ static void update_done(void *owner, int err, struct dns_answer *a)
 	struct bslot *s = owner;
 	const char *zone = dns_zone_name(s->z);
 	char detail[sizeof(s->x.unv_detail) + DNS_NAME_MAX + 64];
+	struct du_zone *dz = s->pctx;
+	if (err == -EBADMSG && dz && gss(s->b->cfg) && !dz->renewed &&
+	    (s->x.unv_tsig == 16 || s->x.unv_tsig == 17)) {
+		/* The server no longer knows our context (it restarted, or it
+		 * expired there first): make a new one and send again, once. */
+		s->b->host->log(s->b->inst, NLEVD_LOG_INFO, "zone %s: %s: negotiating a new "
+				"GSS-TSIG context", zone, s->x.unv_detail);
+#ifdef HAVE_KRB5
+		gssneg_forget(dz->gn);
+#endif
+		dz->renewed = true;
+		s->off -= dz->last_taken;
+		send_next(s);
+		return;
+	}
 	if (err == -EBADMSG) {
 		/* Only unsigned error answers until the timeout (SPEC). */
 		const char *name = dns_rcode_name(s->x.unv_tsig ? s->x.unv_tsig : s->x.unv_rcode);
@@ -54,6 +88,9 @@ static void update_done(void *owner, int err, struct dns_answer *a)
 		return;
 	}
 	ldns_pkt_free(a->pkt);
+	if (a->mac_no_len)
+		s->b->host->log(s->b->inst, NLEVD_LOG_DEBUG, "zone %s: the server's MIC leaves out "
+				"the request MAC's length (as Samba's does); accepted", zone);
 	if (a->tsig_error) {
 		/* BADTIME is an error for the admin, but a transient one: a clock
 		 * wrong at boot is usually set by NTP moments later. */
@@ -77,6 +114,111 @@ static void update_done(void *owner, int err, struct dns_answer *a)
 	send_next(s);
 }
 
+/* The instance a slot belongs to (its backend is embedded in it). */
+static struct dnsu *owner_of(struct bslot *s)
+{
+	return (struct dnsu *)((char *)s->b - offsetof(struct dnsu, b));
+}
+
+static void zone_state_free(void *pctx)
+{
+	struct du_zone *dz = pctx;
+#ifdef HAVE_KRB5
+	gssneg_free(dz->gn);
+#endif
+	free(dz);
+}
+
+#ifdef HAVE_KRB5
+/* ---- GSS-TSIG: tickets (a child), then a context (TKEY), then send ---- */
+
+static void gss_fail(struct bslot *s, enum dns_result r, const char *detail)
+{
+	s->active = false;
+	dns_sent(s->z, r, detail);
+}
+
+static void neg_done(void *owner, enum dns_result r, const char *detail)
+{
+	struct bslot *s = owner;
+	if (r != DNS_OK) {
+		gss_fail(s, r, detail);
+		return;
+	}
+	send_next(s);
+}
+
+/* "DNS/ns1.example.com" for the zone's primary: the principal nsupdate
+ * uses too, whatever `server` says.  false when the MNAME is not known. */
+static bool gss_service(const struct bslot *s, char *buf, size_t len)
+{
+	const char *mname = dns_zone_mname(s->z);
+	size_t n = strlen(mname);
+	if (n && mname[n - 1] == '.')
+		n--;
+	if (!n || n >= len - 4)
+		return false;
+	snprintf(buf, len, "DNS/%.*s", (int)n, mname);
+	return true;
+}
+
+static void creds_done(void *arg, enum dns_result r, const char *detail)
+{
+	struct bslot *s = arg;
+	struct dnsu *d = owner_of(s);
+	struct du_zone *dz = s->pctx;
+	char service[DNS_NAME_MAX + 8], full[2 * DNS_NAME_MAX + 16];
+	if (r != DNS_OK) {
+		gss_fail(s, r, detail);
+		return;
+	}
+	gss_service(s, service, sizeof(service));
+	snprintf(full, sizeof(full), "%s@%s", service, dns_creds_realm(d->creds));
+	int rc = gssneg_start(dz->gn, dns_creds_ccache(d->creds), dns_creds_principal(d->creds),
+			      full, s->ds.targets, s->ds.ntargets, neg_done, s);
+	if (rc == -ENOKEY) {
+		/* The cache lacks the ticket it should hold (removed, or
+		 * expired early): the next attempt fetches it again. */
+		dns_creds_forget(d->creds);
+		gss_fail(s, DNS_TRANSIENT, "Kerberos: no usable ticket for the server in the "
+			 "credential cache");
+	} else if (rc < 0) {
+		gss_fail(s, DNS_TRANSIENT, "cannot start the GSS-TSIG negotiation");
+	}
+}
+
+static void gss_prepare(struct bslot *s)
+{
+	struct dnsu *d = owner_of(s);
+	char service[DNS_NAME_MAX + 8], detail[DNS_NAME_MAX + 120];
+	if (!gss_service(s, service, sizeof(service))) {
+		snprintf(detail, sizeof(detail), "GSS-TSIG needs the primary name (SOA MNAME) of "
+			 "zone %s, which is not known", dns_zone_name(s->z));
+		gss_fail(s, DNS_TRANSIENT, detail);
+		return;
+	}
+	int rc = dns_creds_get(d->creds, service, creds_done, s);
+	if (rc < 0)
+		gss_fail(s, DNS_TRANSIENT, "Kerberos: cannot ask for tickets");
+}
+
+static int gss_send(struct bslot *s, ldns_pkt *pkt)
+{
+	struct du_zone *dz = s->pctx;
+	uint8_t *w = NULL;
+	size_t wl = 0;
+	ldns_pkt_set_id(pkt, xchg_random_id());
+	ldns_pkt_set_edns_udp_size(pkt, DNS_EDNS_UDP);
+	ldns_status st = ldns_pkt2wire(&w, pkt, &wl);
+	ldns_pkt_free(pkt);
+	if (st != LDNS_STATUS_OK) {
+		free(w);
+		return -EINVAL;
+	}
+	return gssneg_send(dz->gn, &s->x, w, wl, dns_zone_name(s->z), update_done, s);
+}
+#endif
+
 static void send_next(struct bslot *s)
 {
 	const struct dns_config *cfg = s->b->cfg;
@@ -98,7 +240,19 @@ static void send_next(struct bslot *s)
 	}
 	for (size_t i = 0; i < n; i++)
 		ops[i] = &s->ops[s->off + i];
+#ifdef HAVE_KRB5
+	struct du_zone *dz = s->pctx;
+	if (gss(cfg) && !gssneg_ready(dz->gn, time(NULL))) {
+		free(ops);
+		gss_prepare(s);
+		return;
+	}
+#endif
 	size_t limit = DNS_MSG_MAX, mac_len = 0;
+#ifdef HAVE_KRB5
+	if (gss(cfg))
+		limit -= gssneg_overhead(dz->gn);
+#endif
 	if (cfg->has_key) {
 		const char *alg = tsig_alg_name(cfg->key.algorithm, &mac_len);
 		limit -= dns_tsig_size(cfg->key.name, alg ? alg : "", mac_len);
@@ -129,8 +283,15 @@ static void send_next(struct bslot *s)
 				"(%zu bytes unsigned), the rest of the names in the next",
 				zone, n, u.taken, u.wire_len);
 	s->off += u.taken;
-	rc = xchg_start(&s->x, u.pkt, s->ds.targets, s->ds.ntargets, zone, LDNS_RR_TYPE_SOA,
-			cfg->has_key ? &cfg->key : NULL, cfg->tcp, update_done, s);
+#ifdef HAVE_KRB5
+	if (gss(cfg)) {
+		dz->last_taken = u.taken;
+		rc = gss_send(s, u.pkt);
+	} else
+#endif
+		rc = xchg_start(&s->x, u.pkt, s->ds.targets, s->ds.ntargets, zone,
+				LDNS_RR_TYPE_SOA, cfg->has_key ? &cfg->key : NULL, cfg->tcp,
+				update_done, s);
 	if (rc < 0) {
 		s->active = false;
 		dns_sent(s->z, DNS_PERMANENT, rc == -EMSGSIZE ? "the signed UPDATE message is over "
@@ -156,6 +317,21 @@ static int du_send(void *ctx, struct dns_zone *z, const struct dns_op *ops, size
 	struct bslot *s = backend_zone_slot(&d->b, z);
 	if (!s)
 		return -ENOMEM;
+	if (gss(&d->cfg) && !s->pctx) {
+		struct du_zone *dz = calloc(1, sizeof(*dz));
+#ifdef HAVE_KRB5
+		if (dz && !(dz->gn = gssneg_new(d->host, d->inst, d->cfg.auth == DNS_AUTH_MSGSS,
+						d->cfg.timeout_ms))) {
+			free(dz);
+			dz = NULL;
+		}
+#endif
+		if (!dz)
+			return -ENOMEM;
+		s->pctx = dz;
+	}
+	if (s->pctx)
+		((struct du_zone *)s->pctx)->renewed = false;
 	s->ops = ops;
 	s->nops = nops;
 	s->off = 0;
@@ -166,7 +342,15 @@ static int du_send(void *ctx, struct dns_zone *z, const struct dns_op *ops, size
 
 static void du_cancel_zone(void *ctx, struct dns_zone *z)
 {
-	backend_cancel_zone(&((struct dnsu *)ctx)->b, z);
+	struct dnsu *d = ctx;
+	struct bslot *s = *dns_zone_tctx(z);
+	if (s && d->creds)
+		dns_creds_cancel(d->creds, s);
+#ifdef HAVE_KRB5
+	if (s && s->pctx)
+		gssneg_cancel(((struct du_zone *)s->pctx)->gn);
+#endif
+	backend_cancel_zone(&d->b, z);
 }
 
 static void du_cancel_group(void *ctx, struct dns_group *g)
@@ -182,6 +366,8 @@ static void slot_free(void *ctx, void *slot)
 	struct dnsu *d = ctx;
 	if (slot)
 		d->ignored_gone += ((struct bslot *)slot)->x.ignored;
+	if (slot && d->creds)
+		dns_creds_cancel(d->creds, slot);
 	backend_slot_free(NULL, slot);
 }
 
@@ -195,17 +381,17 @@ static int du_create(const struct nlevd_host *host, struct nlevd_instance *inst,
 	d->host = host;
 	d->inst = inst;
 	int rc = dns_config_read(host, inst, &d->cfg);
-	if (rc == 0 && d->cfg.auth >= DNS_AUTH_GSS) {
-		/* GSS-TSIG is being built (issue 16): refused, not half done. */
-		host->cfg_error(inst, "auth", "GSS-TSIG is not supported by this plugin yet");
-		dns_config_free(&d->cfg);
-		rc = -EINVAL;
-	}
+	if (rc == 0 && gss(&d->cfg) &&
+	    !(d->creds = dns_creds_new(host, inst, d->cfg.keytab, d->cfg.principal,
+				       d->cfg.timeout_ms)))
+		rc = -ENOMEM;
 	if (rc == 0)
 		rc = backend_init(&d->b, host, inst, &d->cfg);
+	d->b.pctx_free = zone_state_free;
 	if (rc == 0 && !(d->e = dns_engine_new(host, inst, &d->cfg, &transport, d)))
 		rc = -ENOMEM;
 	if (rc < 0) {
+		dns_creds_free(d->creds);
 		dns_config_free(&d->cfg);
 		free(d);
 		return rc;
@@ -251,6 +437,8 @@ static void du_report(struct nlevd_instance *inst, void *priv, struct nlevd_stat
 	(void)inst;
 	struct dnsu *d = priv;
 	dns_engine_report(d->e, st);
+	if (d->creds)
+		dns_creds_report(d->creds, st);
 	unsigned long long ignored = d->ignored_gone;
 	dns_engine_foreach_slot(d->e, count_ignored, &ignored);
 	/* forged, stale or malformed */
@@ -273,8 +461,19 @@ static void du_destroy(struct nlevd_instance *inst, void *priv)
 	struct dnsu *d = priv;
 	(void)inst;
 	dns_engine_free(d->e);
+	dns_creds_free(d->creds);
 	dns_config_free(&d->cfg);
 	free(d);
+}
+
+static void du_stop(struct nlevd_instance *inst, void *priv, enum nlevd_stop_reason why)
+{
+	struct dnsu *d = priv;
+	(void)inst;
+	/* Gone for good: its credential cache goes too (a reload's new
+	 * instance of the section goes on using it). */
+	if (why == NLEVD_STOP_SHUTDOWN && d->creds)
+		dns_creds_shutdown(d->creds);
 }
 
 const struct nlevd_plugin nlevd_plugin = {
@@ -293,4 +492,5 @@ const struct nlevd_plugin nlevd_plugin = {
 	.report = du_report,
 	.push = du_push,
 	.destroy = du_destroy,
+	.stop = du_stop,
 };
