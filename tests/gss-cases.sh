@@ -30,6 +30,9 @@
 #   f named restarted (it forgets every GSS context), with server = the
 #     address and principal given: a change still publishes (dnsupdate
 #     negotiates again)
+#   g the KDC stopped until getting a ticket fails (about 30 s): a warning
+#     (transient), not an error, SIGUSR1 answered throughout; after SIGCONT
+#     it converges
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 . "$TESTS_SRCDIR/dns-lib.sh"
 . "$TESTS_SRCDIR/krb5-lib.sh"
@@ -46,7 +49,7 @@ dns_require named nsupdate dig tsig-keygen
 : "${NLEVD_KINIT:=$_top/nlevd-kinit}"
 export NLEVD_KINIT
 [ -x "$NLEVD_KINIT" ] || fail "NLEVD_KINIT=$NLEVD_KINIT is not executable (the credential helper)"
-: "${GSS_CASES:=i a b c d e f}"
+: "${GSS_CASES:=i a b c d e f g}"
 TOP_T=$T
 krb5_net
 krb5_realm "$TOP_T/krb5"
@@ -376,6 +379,36 @@ case_f()
 	ip -n "$NS" addr del 198.51.100.60/32 dev v0 || fail "addr del"
 	wait_records client.example.test A 198.51.100.61 20
 	wait_ptr 198.51.100.60 ""
+	assert_running
+	stop_nlevd
+}
+
+# g: the KDC stopped until getting a ticket fails (transient: a warning,
+# not an error, and SIGUSR1 answered meanwhile), then SIGCONT: it converges.
+case_g()
+{
+	local ms all=
+	setup 198.51.100.70
+	conf "$T/c.conf" "ptr = yes"
+	kdc_stop
+	start_nlevd "$T/c.conf"
+	ip -n "$NS" addr add 198.51.100.71/32 dev v0 || fail "addr add"
+	# MIT gives up after about 27 s, the helper's timeout is 30 s
+	local deadline=$((SECONDS + $(_scaled 50)))
+	until grep -E 'warning: \[ad\] .*(KDC|Kerberos|nlevd-kinit)' "$NLEVD_ERR" >/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || fail "no warning about the KDC within 50 s"
+		ms=$(usr1_ms) || exit 1
+		all+=" $ms"
+		sleep 1
+	done
+	note "SIGUSR1 answered in (ms):$all"
+	note "$(grep -E 'warning: \[ad\] .*(KDC|Kerberos|nlevd-kinit)' "$NLEVD_ERR" | head -n 1)"
+	! grep -E 'error: \[ad\]' "$NLEVD_ERR" || fail "an unreachable KDC is an error, not transient"
+	kdc_cont
+	wait_records client.example.test A $'198.51.100.70\n198.51.100.71' 30
+	wait_ptr 198.51.100.71 client.example.test. 30
+	ip -n "$NS" addr del 198.51.100.70/32 dev v0 || fail "addr del"
+	wait_records client.example.test A 198.51.100.71 20
 	assert_running
 	stop_nlevd
 }
