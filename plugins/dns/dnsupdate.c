@@ -50,6 +50,22 @@ static const char *const keys[] = {"name", "zone", "server", "key_file", "key_na
 
 /* ---- one zone's changes: as few UPDATEs as fit, each atomic ---- */
 
+/* The instance a slot belongs to (its backend is embedded in it). */
+static struct dnsu *owner_of(struct bslot *s)
+{
+	return (struct dnsu *)((char *)s->b - offsetof(struct dnsu, b));
+}
+
+static void zone_state_free(void *pctx)
+{
+	struct du_zone *dz = pctx;
+#ifdef HAVE_KRB5
+	gssneg_free(dz->gn);
+#endif
+	free(dz);
+}
+
+
 static void send_next(struct bslot *s);
 
 static void update_done(void *owner, int err, struct dns_answer *a)
@@ -106,27 +122,20 @@ static void update_done(void *owner, int err, struct dns_answer *a)
 	if (a->rcode) {
 		const char *name = dns_rcode_name(a->rcode);
 		snprintf(detail, sizeof(detail), "%s from the server for zone %s", name, zone);
+#ifdef HAVE_KRB5
+		if (gss(s->b->cfg)) {
+			/* Whose update the zone's policy refused, and where. */
+			size_t o = strlen(detail);
+			snprintf(detail + o, sizeof(detail) - o, " (GSS-TSIG as %s, server %s)",
+				 dns_creds_principal(owner_of(s)->creds), gssneg_server(dz->gn));
+		}
+#endif
 		s->active = false;
 		dns_sent(s->z, dns_rcode_class(name), detail);
 		return;
 	}
 	s->nupdates++;
 	send_next(s);
-}
-
-/* The instance a slot belongs to (its backend is embedded in it). */
-static struct dnsu *owner_of(struct bslot *s)
-{
-	return (struct dnsu *)((char *)s->b - offsetof(struct dnsu, b));
-}
-
-static void zone_state_free(void *pctx)
-{
-	struct du_zone *dz = pctx;
-#ifdef HAVE_KRB5
-	gssneg_free(dz->gn);
-#endif
-	free(dz);
 }
 
 #ifdef HAVE_KRB5
@@ -153,6 +162,8 @@ static void neg_done(void *owner, enum dns_result r, const char *detail)
 static bool gss_service(const struct bslot *s, char *buf, size_t len)
 {
 	const char *mname = dns_zone_mname(s->z);
+	if (!mname[0]) /* forgotten after a failure: as this attempt found it */
+		mname = s->ds.mname;
 	size_t n = strlen(mname);
 	if (n && mname[n - 1] == '.')
 		n--;
@@ -193,7 +204,8 @@ static void gss_prepare(struct bslot *s)
 	char service[DNS_NAME_MAX + 8], detail[DNS_NAME_MAX + 120];
 	if (!gss_service(s, service, sizeof(service))) {
 		snprintf(detail, sizeof(detail), "GSS-TSIG needs the primary name (SOA MNAME) of "
-			 "zone %s, which is not known", dns_zone_name(s->z));
+			 "zone %s, which is not known (with both zone and server set, nothing "
+			 "asks for it: leave zone unset)", dns_zone_name(s->z));
 		gss_fail(s, DNS_TRANSIENT, detail);
 		return;
 	}
