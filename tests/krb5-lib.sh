@@ -30,7 +30,10 @@
 #                            KRB5_DIR=DIR.  Keytab paths: KRB5_CLIENT_KT,
 #                            KRB5_OTHER_KT, KRB5_GONE_KT, KRB5_DNS_KT
 #   krb5_maxlife PRINC TIME  kadmin.local modprinc -maxlife TIME (the KDC
-#                            reads the database at each request)
+#                            reads the database at each request).  MIT has
+#                            no floor: "20 seconds" on host/client gives a
+#                            20 s TGT, and service tickets end with it
+#                            (nsupdate -g then fails "Ticket expired")
 #   start_kdc                krb5kdc -n in $NS on DIR's realm; waits until it
 #                            answers (a kinit of host/client into a scratch
 #                            cache); sets KDC_PID
