@@ -41,6 +41,7 @@ struct dns_creds {
 	char principal[256], realm[256];
 	char *services[DNS_CREDS_SERVICES_MAX];
 	bool covered[DNS_CREDS_SERVICES_MAX];
+	bool ever[DNS_CREDS_SERVICES_MAX]; /* a run got its ticket once */
 	size_t nservices;
 	bool valid;
 	time_t endtime, lifetime;
@@ -221,7 +222,7 @@ int dns_creds_get(struct dns_creds *c, const char *service, dns_creds_cb *cb, vo
 				return -ENOSPC;
 			if (!(c->services[c->nservices] = strdup(service)))
 				return -ENOMEM;
-			c->covered[c->nservices] = false;
+			c->covered[c->nservices] = c->ever[c->nservices] = false;
 			svc = (int)c->nservices++;
 		}
 	}
@@ -333,6 +334,34 @@ static enum dns_result parse_result(struct dns_creds *c, const struct nlevd_chil
 	return DNS_TRANSIENT;
 }
 
+/* A refused run: the services it asked for that no run ever got (the
+ * likely culprits, e.g. a primary without a DNS/ principal) leave the set,
+ * so that they do not make every later run fail for the other zones too;
+ * a zone that asks again puts its service back.  Their requests have had
+ * their answer; requests made during the run keep theirs, renumbered. */
+static void drop_new_services(struct dns_creds *c)
+{
+	int map[DNS_CREDS_SERVICES_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < c->nservices; i++) {
+		if (i < c->run_nservices && !c->ever[i]) {
+			free(c->services[i]);
+			map[i] = -1;
+			continue;
+		}
+		map[i] = (int)n;
+		c->services[n] = c->services[i];
+		c->covered[n] = c->covered[i];
+		c->ever[n] = c->ever[i];
+		n++;
+	}
+	for (size_t i = 0; i < c->nw; i++)
+		if (c->w[i].svc >= 0)
+			c->w[i].svc = map[c->w[i].svc];
+	c->nservices = n;
+	c->run_nservices = 0;
+}
+
 static void helper_done(void *arg, const struct nlevd_child_result *res)
 {
 	struct dns_creds *c = arg;
@@ -342,10 +371,14 @@ static void helper_done(void *arg, const struct nlevd_child_result *res)
 	if (r == DNS_OK) {
 		c->valid = true;
 		for (size_t i = 0; i < c->run_nservices; i++)
-			c->covered[i] = true;
+			c->covered[i] = c->ever[i] = true;
 		c->last_error[0] = 0;
-		c->h->log(c->inst, NLEVD_LOG_INFO, "Kerberos: tickets for %s until %lld", c->principal,
-			  (long long)c->endtime);
+		char when[64] = "?";
+		struct tm tm;
+		if (gmtime_r(&c->endtime, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		c->h->log(c->inst, NLEVD_LOG_INFO, "Kerberos: tickets for %s until %s", c->principal,
+			  when);
 	} else {
 		snprintf(c->last_error, sizeof(c->last_error), "%s", detail);
 		c->h->log(c->inst, r == DNS_PERMANENT ? NLEVD_LOG_ERR : NLEVD_LOG_WARNING,
@@ -357,6 +390,8 @@ static void helper_done(void *arg, const struct nlevd_child_result *res)
 	for (size_t i = 0; i < c->nw; i++)
 		if (!c->w[i].done && (c->w[i].svc < 0 || (size_t)c->w[i].svc < c->run_nservices))
 			finish(&c->w[i], r, detail);
+	if (r == DNS_PERMANENT)
+		drop_new_services(c);
 	schedule(c);
 }
 

@@ -769,12 +769,34 @@ static void test_classify(void)
 		{0, true, "", DNS_TRANSIENT, "nsupdate timed out"},
 		{9, false, "", DNS_TRANSIENT, "nsupdate killed by signal 9"},
 		{3 << 8, false, "something new\n", DNS_TRANSIENT, "nsupdate exited with status 3: something new"},
+		/* nsupdate -g, as it prints them (BIND 9.18, MIT krb5 1.20) */
+		{2 << 8, false, "tkey query failed: GSSAPI error: Major = Unspecified GSS failure.  Minor "
+		 "code may provide more information, Minor = Server DNS/ns1.example.test@EXAMPLE.TEST "
+		 "not found in Kerberos database.\n", DNS_PERMANENT, "GSS-TSIG negotiation failed: "
+		 "Server DNS/ns1.example.test@EXAMPLE.TEST not found in Kerberos database."},
+		{2 << 8, false, "tkey query failed: GSSAPI error: Major = Unspecified GSS failure.  Minor "
+		 "code may provide more information, Minor = Cannot contact any KDC for realm "
+		 "'EXAMPLE.TEST'.\n", DNS_TRANSIENT, "GSS-TSIG negotiation failed: Cannot contact any "
+		 "KDC for realm 'EXAMPLE.TEST'."},
+		{2 << 8, false, "tkey query failed: GSSAPI error: Major = Unspecified GSS failure.  Minor "
+		 "code may provide more information, Minor = Clock skew too great.\n", DNS_TRANSIENT,
+		 "clock skew: GSS-TSIG negotiation failed: Clock skew too great."},
+		{2 << 8, false, "tkey query failed: GSSAPI error: Major = No credentials were supplied, "
+		 "or the credentials were unavailable or inaccessible, Minor = SPNEGO cannot find "
+		 "mechanisms to negotiate.\n", DNS_TRANSIENT, "GSS-TSIG negotiation failed: No "
+		 "credentials were supplied, or the credentials were unavailable or inaccessible; "
+		 "SPNEGO cannot find mechanisms to negotiate."},
+		{1 << 8, false, "kinit: Key table entry not found while getting initial credentials\n",
+		 DNS_PERMANENT, "kinit: Key table entry not found while getting initial credentials"},
+		{2 << 8, false, "update failed: REFUSED\n", DNS_PERMANENT, "REFUSED"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum dns_result r = nsu_classify(cases[i].status, cases[i].to, cases[i].out, d, sizeof(d));
 		ok(r == cases[i].want && !strcmp(d, cases[i].detail), "classify [%s] -> %d (%s)",
 		   cases[i].detail, r, d);
 	}
+	ok(nsu_gss_failure("tkey query failed: GSSAPI error: Major = x\n"), "a GSS failure: told");
+	ok(!nsu_gss_failure("update failed: REFUSED\n"), "a refused update: not a GSS failure");
 }
 
 int main(void)
