@@ -308,9 +308,10 @@ wrong_principal()
 	e1=$(grep -cE 'error: \[ad\]' "$NLEVD_ERR")
 	r1=$(grep -c '' "$T/kinit.runs")
 	note "$p: over $((SECONDS - t0)) s: $((r1 - r0)) helper run(s), $((e1 - e0)) error line(s), $((n1 - n0)) log line(s)"
-	# retry_max = 4s, two zones: a few each, never dozens
-	[ $((r1 - r0)) -le 10 ] || fail "$p: $((r1 - r0)) helper runs in $window s (hot loop)"
-	[ $((e1 - e0)) -le 12 ] || fail "$p: $((e1 - e0)) error lines in $window s (hot loop)"
+	# retry_max = 4s, two zones: 3 or 4 tries each in 12 s (the helper may
+	# run for each), never dozens
+	[ $((r1 - r0)) -le 12 ] || fail "$p: $((r1 - r0)) helper runs in $window s (hot loop)"
+	[ $((e1 - e0)) -le 16 ] || fail "$p: $((e1 - e0)) error lines in $window s (hot loop)"
 	[ $((n1 - n0)) -le 40 ] || fail "$p: $((n1 - n0)) log lines in $window s (hot loop)"
 	[ -z "$(dns_query client.example.test A)" ] || fail "$p: published?"
 	# the retries still fail for that reason: the status names it
