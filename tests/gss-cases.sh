@@ -432,7 +432,8 @@ case_h()
 	{
 		echo '#!/bin/sh'
 		echo "if [ -e '$T/skew' ]; then"
-		echo "	LD_PRELOAD='$lib' FAKETIME=+900s DONT_FAKE_MONOTONIC=1 exec '$NLEVD_KINIT' \"\$@\""
+		# (a sanitizer build's helper must not insist on being first)
+		echo "	ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD='$lib' FAKETIME=+900s DONT_FAKE_MONOTONIC=1 exec '$NLEVD_KINIT' \"\$@\""
 		echo "fi"
 		echo "exec '$NLEVD_KINIT' \"\$@\""
 	} >"$T/kinit-skewed"
