@@ -57,7 +57,8 @@ static const char *krb_msg(krb5_error_code code, char *buf, size_t len)
 static const char *kind_of(krb5_error_code code)
 {
 	switch (code) {
-	case KRB5KRB_AP_ERR_SKEW:
+	case KRB5KRB_AP_ERR_SKEW: /* the KDC finds our clock off */
+	case KRB5_KDCREP_SKEW:    /* we find the KDC's reply's time off */
 		return "skew";
 	case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN:
 	case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN:

@@ -1,4 +1,5 @@
 /* GSS-API security contexts for GSS-TSIG (see gss.h) over MIT krb5. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
@@ -135,9 +136,27 @@ out:
 	return rc;
 }
 
+/* MIT's libraries keep global state (the mechanism list, error tables,
+ * thread keys) that they free only when the process exits: unloading them
+ * with the plugin, at a reload or at exit, loses it (LeakSanitizer sees
+ * it), and they are not made to be loaded twice.  Once used, they stay. */
+static void pin_libraries(void)
+{
+	static const char *const libs[] = {"libgssapi_krb5.so.2", "libkrb5.so.3",
+					   "libk5crypto.so.3", "libkrb5support.so.0",
+					   "libcom_err.so.2"};
+	static bool pinned;
+	if (pinned)
+		return;
+	pinned = true;
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		dlopen(libs[i], RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 int gss_sec_new(const char *ccache, const char *client, const char *service, struct gss_sec **out,
 		char *err, size_t errlen)
 {
+	pin_libraries();
 	struct gss_sec *g = calloc(1, sizeof(*g));
 	OM_uint32 major, minor;
 	krb5_error_code code;
