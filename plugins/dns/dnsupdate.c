@@ -91,8 +91,12 @@ static void update_done(void *owner, int err, struct dns_answer *a)
 	if (err == -EBADMSG) {
 		/* Only unsigned error answers until the timeout (SPEC). */
 		const char *name = dns_rcode_name(s->x.unv_tsig ? s->x.unv_tsig : s->x.unv_rcode);
-		snprintf(detail, sizeof(detail), "%s for zone %s, unverified: no signed answer "
-			 "within the timeout", s->x.unv_detail, zone);
+		if (s->x.unv_final) /* GSS-TSIG over TCP: the server's only answer */
+			snprintf(detail, sizeof(detail), "%s for zone %s, unverified", s->x.unv_detail,
+				 zone);
+		else
+			snprintf(detail, sizeof(detail), "%s for zone %s, unverified: no signed "
+				 "answer within the timeout", s->x.unv_detail, zone);
 		s->active = false;
 		dns_sent(s->z, dns_rcode_class(name), detail);
 		return;

@@ -21,11 +21,12 @@
 struct gssneg {
 	const struct nlevd_host *host;
 	struct nlevd_instance *inst;
-	bool ms;
+	bool ms_conf; /* as configured */
+	bool ms;      /* the form in use: the server may want the other */
 	struct gss_sec *sec; /* negotiating, or established when ready */
 	bool established;
 	time_t expiry, since;
-	char keyname[DNS_NAME_MAX + 32];
+	char keyname[DNS_NAME_MAX + 48];
 	struct xchg_target server;
 	char server_str[DNS_NAME_MAX + 64];
 	/* the negotiation in flight */
@@ -34,6 +35,11 @@ struct gssneg {
 	uint32_t inception;
 	gssneg_done_fn *done;
 	void *owner;
+	/* for a second try in the other form (a FORMERR to the first) */
+	bool other_tried;
+	char ccache[DNS_NAME_MAX + 16], client[DNS_NAME_MAX], service[DNS_NAME_MAX + 16];
+	struct xchg_target targets[XCHG_MAX_ADDRS];
+	size_t ntargets;
 };
 
 struct gssneg *gssneg_new(const struct nlevd_host *host, struct nlevd_instance *inst, bool ms,
@@ -44,7 +50,7 @@ struct gssneg *gssneg_new(const struct nlevd_host *host, struct nlevd_instance *
 		return NULL;
 	g->host = host;
 	g->inst = inst;
-	g->ms = ms;
+	g->ms = g->ms_conf = ms;
 	xchg_init(&g->x, host, inst, timeout_ms);
 	return g;
 }
@@ -113,6 +119,7 @@ static void finish(struct gssneg *g, enum dns_result r, const char *detail)
 
 static int send_token(struct gssneg *g, const uint8_t *tok, size_t toklen,
 		      const struct xchg_target *t, size_t n);
+static int begin(struct gssneg *g);
 
 static void tkey_done(void *owner, int err, struct dns_answer *a)
 {
@@ -135,6 +142,22 @@ static void tkey_done(void *owner, int err, struct dns_answer *a)
 		return;
 	}
 	memcpy(w, a->wire, wl);
+	if (a->rcode == 1 && !g->other_tried) {
+		/* FORMERR: the server does not take this form of TKEY (Samba
+		 * refuses the Windows 2000 one): the other form, once, as
+		 * nsupdate does. */
+		free(w);
+		g->other_tried = true;
+		g->ms = !g->ms;
+		g->host->log(g->inst, NLEVD_LOG_INFO, "%s answers FORMERR to the %s form of "
+			     "GSS-TSIG: trying the %s form", where, g->ms ? "RFC 3645" : "Windows 2000",
+			     g->ms ? "Windows 2000" : "RFC 3645");
+		gss_sec_free(g->sec);
+		g->sec = NULL;
+		if (begin(g) < 0)
+			finish(g, DNS_TRANSIENT, "cannot start the GSS-TSIG negotiation again");
+		return;
+	}
 	if (a->rcode) {
 		const char *name = dns_rcode_name(a->rcode);
 		snprintf(detail, sizeof(detail), "GSS-TSIG negotiation refused by %s: %s", where,
@@ -239,16 +262,12 @@ static int send_token(struct gssneg *g, const uint8_t *tok, size_t toklen,
 	return xchg_start_wire(&g->x, w, wl, &ex, t, n, true, false, tkey_done, g);
 }
 
-int gssneg_start(struct gssneg *g, const char *ccache, const char *client, const char *service,
-		 const struct xchg_target *targets, size_t n, gssneg_done_fn *done, void *owner)
+/* A new security context, its first token sent to g->targets. */
+static int begin(struct gssneg *g)
 {
 	char err[600];
-	xchg_cancel(&g->x);
-	gssneg_forget(g);
-	g->done = done;
-	g->owner = owner;
 	g->rounds = 0;
-	if (gss_sec_new(ccache, client, service, &g->sec, err, sizeof(err)) < 0) {
+	if (gss_sec_new(g->ccache, g->client, g->service, &g->sec, err, sizeof(err)) < 0) {
 		g->host->log(g->inst, NLEVD_LOG_DEBUG, "GSS-TSIG: %s", err);
 		return -ENOKEY;
 	}
@@ -265,18 +284,38 @@ int gssneg_start(struct gssneg *g, const char *ccache, const char *client, const
 	}
 	/* A key name no other client picks: random, under the server's name,
 	 * as nsupdate does. */
-	const char *host = strchr(service, '/');
-	char hn[DNS_NAME_MAX];
-	snprintf(hn, sizeof(hn), "%s", host ? host + 1 : service);
+	const char *host = strchr(g->service, '/');
+	char hn[DNS_NAME_MAX + 16];
+	snprintf(hn, sizeof(hn), "%s", host ? host + 1 : g->service);
 	hn[strcspn(hn, "@")] = 0;
 	uint32_t r = ((uint32_t)xchg_random_id() << 16) | xchg_random_id();
 	snprintf(g->keyname, sizeof(g->keyname), "%u.sig-%s.", r, hn);
 	g->inception = (uint32_t)time(NULL);
-	int rc = send_token(g, tok, toklen, targets, n);
+	int rc = send_token(g, tok, toklen, g->targets, g->ntargets);
 	free(tok);
 	if (rc < 0)
 		gssneg_forget(g);
 	return rc;
+}
+
+int gssneg_start(struct gssneg *g, const char *ccache, const char *client, const char *service,
+		 const struct xchg_target *targets, size_t n, gssneg_done_fn *done, void *owner)
+{
+	xchg_cancel(&g->x);
+	gssneg_forget(g);
+	if (strlen(ccache) >= sizeof(g->ccache) || strlen(client) >= sizeof(g->client) ||
+	    strlen(service) >= sizeof(g->service))
+		return -ENAMETOOLONG;
+	snprintf(g->ccache, sizeof(g->ccache), "%s", ccache);
+	snprintf(g->client, sizeof(g->client), "%s", client);
+	snprintf(g->service, sizeof(g->service), "%s", service);
+	g->ntargets = n > XCHG_MAX_ADDRS ? XCHG_MAX_ADDRS : n;
+	memcpy(g->targets, targets, g->ntargets * sizeof(*targets));
+	g->done = done;
+	g->owner = owner;
+	g->other_tried = false;
+	g->ms = g->ms_conf;
+	return begin(g);
 }
 
 int gssneg_send(struct gssneg *g, struct xchg *x, uint8_t *wire, size_t wlen, const char *zone,

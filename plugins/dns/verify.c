@@ -236,6 +236,16 @@ enum dns_verdict dns_response_check(const uint8_t *wire, size_t len, const struc
 								x->key->secret_b64, req_mac);
 			ldns_rdf_deep_free(req_mac);
 		}
+		if (!good && a->rcode && mac_len && mac_len == x->req_mac_len &&
+		    !memcmp(ldns_rdf_data(mac) + 2, x->req_mac, mac_len)) {
+			/* An error answer that carries our own request's TSIG
+			 * back: the server did not sign it (Samba's SERVFAIL),
+			 * so it is no more than an unsigned error answer. */
+			enum dns_verdict v = unverified(a, p, 0);
+			snprintf(a->detail, sizeof(a->detail), "%s (answer not signed by the server: "
+				 "it carries our own MAC back)", dns_rcode_name(a->rcode));
+			return v;
+		}
 		if (!good)
 			return ignore(a, p, "TSIG MAC does not verify");
 		if (error == 18) {

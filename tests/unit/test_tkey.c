@@ -180,6 +180,22 @@ static void test_sign_and_check(void)
 	       "Samba's form is accepted");
 	ok(a.mac_no_len, "and said to be Samba's form");
 	ldns_pkt_free(a.pkt);
+	/* An answer that carries our own request's TSIG back (Samba's
+	 * SERVFAIL): an error is no more than an unsigned one; a NOERROR is
+	 * no answer at all. */
+	uint8_t *echo = malloc(wl);
+	memcpy(echo, w, wl);
+	echo[2] |= 0x80;
+	echo[3] = (uint8_t)((echo[3] & 0xf0) | 2); /* SERVFAIL */
+	ex.gss_ctx = &server_key;
+	is_int(dns_response_check(echo, wl, &ex, 1000, &a), DNS_V_UNVERIFIED,
+	       "an error answer echoing our MAC is unverified");
+	like(a.detail, "SERVFAIL (answer not signed by the server", "and says why");
+	is_int(a.rcode, 2, "its rcode is kept");
+	echo[3] &= 0xf0; /* NOERROR */
+	is_int(dns_response_check(echo, wl, &ex, 1000, &a), DNS_V_IGNORE,
+	       "a NOERROR echoing our MAC is ignored, never a success");
+	free(echo);
 	/* the digest of garbage fails cleanly */
 	is_int(gsstsig_digest(r, sl - 3, req_mac, rml, true, &d, &dl, &mac, &ml), -EBADMSG,
 	       "a cut answer has no digest");
