@@ -135,6 +135,15 @@ enum dns_result nsu_classify(int status, bool timed_out, const char *out, char *
 			r = DNS_TRANSIENT;
 		return r;
 	}
+	/* The answer's signature does not verify (forged, or Samba's MIC,
+	 * which leaves out the request MAC's length): nothing is known, so
+	 * not a success, nor a refusal; the retry reads the records first
+	 * and so confirms an update that was applied. */
+	if (find_line(out, "tsig verify failure", line, sizeof(line))) {
+		snprintf(detail, len, "%s: the answer is unverified; the records will be read "
+			 "back to confirm", line);
+		return DNS_TRANSIENT;
+	}
 	for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
 		if (find_line(out, permanent[i], detail, len))
 			return DNS_PERMANENT;

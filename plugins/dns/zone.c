@@ -150,6 +150,13 @@ static void send_changes(struct dns_zone *z)
 			z->last_time = time(NULL);
 			snprintf(z->last, sizeof(z->last), "up to date");
 		}
+		if (was) {
+			/* A failed (or unverified) attempt, and the records read
+			 * since are the desired ones: the zone is published. */
+			char names[4096];
+			dns_zone_names(z, names, sizeof(names));
+			dns_engine_emit(e, "dns-published", z->name, names, "");
+		}
 		dns_engine_settled(e);
 		return;
 	}

@@ -789,6 +789,13 @@ static void test_classify(void)
 		{1 << 8, false, "kinit: Key table entry not found while getting initial credentials\n",
 		 DNS_PERMANENT, "kinit: Key table entry not found while getting initial credentials"},
 		{2 << 8, false, "update failed: REFUSED\n", DNS_PERMANENT, "REFUSED"},
+		/* Samba's signed answer to an applied update (nsupdate cannot
+		 * verify its MIC): unknown, so transient, never a success */
+		{2 << 8, false, "; TSIG error with server: tsig verify failure\n", DNS_TRANSIENT,
+		 "TSIG error with server: tsig verify failure: the answer is unverified; the "
+		 "records will be read back to confirm"},
+		{2 << 8, false, "; TSIG error with server: tsig verify failure\nupdate failed: "
+		 "SERVFAIL\n", DNS_TRANSIENT, "SERVFAIL"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum dns_result r = nsu_classify(cases[i].status, cases[i].to, cases[i].out, d, sizeof(d));
