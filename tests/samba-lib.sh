@@ -213,7 +213,10 @@ samba_start()
 {
 	local d=${1:-$T/samba} t0 deadline
 	# Never on the host: without test_init there is no namespace to use.
-	[ -n "$NS" ] && [ -n "$T" ] || { echo "FAIL: samba_start before test_init" >&2; exit 1; }
+	if [ -z "$NS" ] || [ -z "$T" ]; then
+		echo "FAIL: samba_start before test_init" >&2
+		exit 1
+	fi
 	t0=$(now_ms)
 	_SAMBA_EXE=$(readlink -f "$(command -v samba)")
 	SAMBA_DIR=$d
