@@ -78,7 +78,10 @@ struct dns_op {
 
 /* DNS_PREREQ: a prerequisite failed (YXDOMAIN, YXRRSET, NXRRSET, NXDOMAIN):
  * the records changed since they were read; read again. */
-enum dns_result { DNS_OK, DNS_TRANSIENT, DNS_PERMANENT, DNS_PREREQ };
+/* DNS_UNVERIFIED (dns_sent only): the update's answer could not be checked
+ * (nsupdate could not verify its signature): the records are read back at
+ * once, and they say whether it was applied. */
+enum dns_result { DNS_OK, DNS_TRANSIENT, DNS_PERMANENT, DNS_PREREQ, DNS_UNVERIFIED };
 
 /* A record set read from a zone's primary: the engine asks, the
  * transport answers (query.c). */

@@ -137,12 +137,11 @@ enum dns_result nsu_classify(int status, bool timed_out, const char *out, char *
 	}
 	/* The answer's signature does not verify (forged, or Samba's MIC,
 	 * which leaves out the request MAC's length): nothing is known, so
-	 * not a success, nor a refusal; the retry reads the records first
-	 * and so confirms an update that was applied. */
+	 * neither a success nor a refusal; the engine reads the records back
+	 * at once, and they tell. */
 	if (find_line(out, "tsig verify failure", line, sizeof(line))) {
-		snprintf(detail, len, "%s: the answer is unverified; the records will be read "
-			 "back to confirm", line);
-		return DNS_TRANSIENT;
+		snprintf(detail, len, "%s (the answer is unverified)", line);
+		return DNS_UNVERIFIED;
 	}
 	for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
 		if (find_line(out, permanent[i], detail, len))

@@ -70,6 +70,7 @@ static void failed(struct dns_zone *z, enum dns_result r, const char *what, cons
 	struct dns_engine *e = z->e;
 	const struct dns_config *cfg = e->cfg;
 	bool perm = r == DNS_PERMANENT;
+	z->confirming = false;
 	z->failed++;
 	e->failed++;
 	z->failures++;
@@ -134,6 +135,37 @@ static void send_changes(struct dns_zone *z)
 	z->refresh = false;
 	if (z->nops)
 		z->verified = false;
+	if (z->nops && z->confirming) {
+		/* Not applied, whatever the answer seemed to say: a failure,
+		 * with back-off (never a loop against a lying server). */
+		char why[300];
+		snprintf(why, sizeof(why), "%s, and the records read back are not the desired ones",
+			 z->unverified);
+		groups_clear_send(z);
+		z->state = Z_IDLE;
+		failed(z, DNS_TRANSIENT, "update", why);
+		return;
+	}
+	if (!z->nops && z->confirming) {
+		/* The server holds what we sent: the update was applied. */
+		z->confirming = false;
+		z->verified = false;
+		z->ok++;
+		e->ok++;
+		z->last_time = e->last_success = time(NULL);
+		z->failures = 0;
+		z->servers_tried = 0;
+		z->failing = false;
+		z->state = Z_IDLE;
+		snprintf(z->last, sizeof(z->last), "ok (confirmed by reading the records back)");
+		e->host->log(e->inst, NLEVD_LOG_INFO, "updated: zone %s: confirmed by reading the "
+			     "records back (%s)", z->name, z->unverified);
+		char names[4096];
+		dns_zone_names(z, names, sizeof(names));
+		dns_engine_emit(e, "dns-published", z->name, names, "");
+		dns_engine_settled(e);
+		return;
+	}
 	if (!z->nops) {
 		z->state = Z_IDLE;
 		bool was = z->failing;
@@ -271,6 +303,19 @@ void dns_sent(struct dns_zone *z, enum dns_result r, const char *detail)
 		failed(z, DNS_TRANSIENT, "update", why);
 		return;
 	}
+	if (r == DNS_UNVERIFIED && !z->confirming) {
+		z->confirming = true;
+		snprintf(z->unverified, sizeof(z->unverified), "%s", detail ? detail : "unverified");
+		groups_clear_send(z);
+		z->state = Z_IDLE;
+		z->need_read = true;
+		e->host->log(e->inst, NLEVD_LOG_INFO, "zone %s: %s: reading the records back to "
+			     "confirm", z->name, z->unverified);
+		step(z);
+		return;
+	}
+	if (r == DNS_UNVERIFIED)
+		r = DNS_TRANSIENT;
 	if (r != DNS_OK) {
 		/* A timed-out UPDATE may still sit in the server's queue and be
 		 * applied after a later one, undoing it. */

@@ -50,6 +50,8 @@ struct dns_zone {
 	bool refresh;    /* the next UPDATE sends everything */
 	bool failing;    /* the last attempt failed (for --once and status) */
 	bool uncertain;  /* an UPDATE timed out: the server may still apply it */
+	bool confirming; /* reading back after an unverified answer */
+	char unverified[200]; /* what that answer was */
 	bool verified;   /* the records were just read */
 	uint64_t tried;  /* dns_zone_want_hash() of the last attempt */
 	unsigned failures;

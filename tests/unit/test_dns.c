@@ -667,6 +667,45 @@ static void test_confirm(void)
 	dns_engine_free(e);
 }
 
+/* An answer that could not be verified (DNS_UNVERIFIED): the records are
+ * read back at once; as desired, it is a success (dns-published); not, a
+ * failure with back-off, never a loop. */
+static void test_unverified(void)
+{
+	struct dns_config c = config();
+	c.retry_ms = 200;
+	naddrs = 0;
+	add_addr(2, "198.51.100.1", 0);
+	struct dns_engine *e = start(&c);
+	answer_read(pending(R_READ, NULL), "");
+	sent_result(pending(R_SEND, NULL), DNS_UNVERIFIED, "tsig verify failure");
+	struct req *r = pending(R_READ, NULL);
+	ok(r != NULL && !npending(R_SEND), "unverified: the records are read back at once");
+	emitted[0] = 0;
+	answer_read(r, "host.example.test. A 198.51.100.1\n");
+	run_loop();
+	ok(!npending(R_SEND) && !npending(R_READ), "as desired: nothing more to do");
+	like(emitted, "dns-published", "and it is published");
+	ok(!strstr(emitted, "dns-failed"), "never said to have failed");
+	/* again, and this time the server did not apply it */
+	add_addr(2, "198.51.100.2", 0);
+	dns_engine_changed(e);
+	r = pending(R_SEND, NULL);
+	ok(r != NULL, "a change: sent");
+	sent_result(r, DNS_UNVERIFIED, "tsig verify failure");
+	emitted[0] = 0;
+	r = pending(R_READ, NULL);
+	ok(r != NULL, "read back");
+	answer_read(r, "host.example.test. A 198.51.100.1\n");
+	run_loop();
+	ok(!npending(R_SEND), "not as desired: not sent again at once");
+	like(emitted, "dns-failed", "a failure");
+	like(emitted, "not the desired ones", "saying why");
+	run_for(500);
+	ok(npending(R_READ) == 1, "retried after the back-off, reading first");
+	dns_engine_free(e);
+}
+
 static void test_helpers(void)
 {
 	char b[300];
@@ -790,10 +829,9 @@ static void test_classify(void)
 		 DNS_PERMANENT, "kinit: Key table entry not found while getting initial credentials"},
 		{2 << 8, false, "update failed: REFUSED\n", DNS_PERMANENT, "REFUSED"},
 		/* Samba's signed answer to an applied update (nsupdate cannot
-		 * verify its MIC): unknown, so transient, never a success */
-		{2 << 8, false, "; TSIG error with server: tsig verify failure\n", DNS_TRANSIENT,
-		 "TSIG error with server: tsig verify failure: the answer is unverified; the "
-		 "records will be read back to confirm"},
+		 * verify its MIC): unknown, to be confirmed, never a success */
+		{2 << 8, false, "; TSIG error with server: tsig verify failure\n", DNS_UNVERIFIED,
+		 "TSIG error with server: tsig verify failure (the answer is unverified)"},
 		{2 << 8, false, "; TSIG error with server: tsig verify failure\nupdate failed: "
 		 "SERVFAIL\n", DNS_TRANSIENT, "SERVFAIL"},
 	};
@@ -821,5 +859,6 @@ int main(void)
 	test_refresh();
 	test_push();
 	test_confirm();
+	test_unverified();
 	return tap_done();
 }
