@@ -16,7 +16,7 @@
 #   NLEVD_TEST_TIMEOUT_FACTOR  multiply every timeout (slow machines)
 # and exports NLEVD_CONTROL_SOCKET (the daemon's default control socket):
 # $T/ctl/control, and $T/ctl/control.N for the Nth start_nlevd; and
-# RUNTIME_DIRECTORY=$T/run (0700, made by test_init: the Kerberos caches).
+# RUNTIME_DIRECTORY=$T/runtime (0700, made by test_init: the Kerberos caches).
 #
 # Exit status: 0 pass, 1 fail, 77 skip (only: not root and CI is not "true").
 
@@ -180,8 +180,8 @@ test_init()
 	export NLEVD_CONTROL_SOCKET
 	# The runtime directory systemd would give (RuntimeDirectory=): the
 	# DNS plugins' Kerberos caches go there, not to the host's /run/nlevd.
-	mkdir -m 700 "$T/run" || fail "mkdir $T/run"
-	RUNTIME_DIRECTORY=$T/run
+	mkdir -m 700 "$T/runtime" || fail "mkdir $T/runtime"
+	RUNTIME_DIRECTORY=$T/runtime
 	export RUNTIME_DIRECTORY
 	note "namespace $NS, temp dir $T, daemon $NLEVD"
 }

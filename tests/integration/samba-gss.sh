@@ -21,7 +21,7 @@ done
 samba_require
 unset KRB5CCNAME KRB5_CLIENT_KTNAME KRB5_KTNAME
 # The plugins' credential caches (lib.sh sets this too once it knows it).
-: "${RUNTIME_DIRECTORY:=$T/run}"
+: "${RUNTIME_DIRECTORY:=$T/runtime}"
 export RUNTIME_DIRECTORY
 
 samba_start
