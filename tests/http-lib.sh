@@ -5,6 +5,8 @@
 # _PIDS so the EXIT trap kills them whatever happens, every file lives
 # under $T.
 #
+#   http_require             the http plugin, python3 and openssl: a
+#                            missing one skips (77), or fails under CI=true
 #   http_certs               make (once) the test PKI in $HTTP_PKI:
 #                            ca.pem (the CA nlevd is given as ca_file),
 #                            server.pem/server.key signed by it, for
@@ -38,6 +40,22 @@
 HTTP_PKI=
 declare -A HTTP_PID=()
 : "${HTTP_PYTHON:=$(command -v python3)}"
+
+http_require()
+{
+	local why=
+	[ -e "$NLEVD_PLUGINS/http.la" ] || [ -e "$NLEVD_PLUGINS/http.so" ] ||
+		why="no http plugin in $NLEVD_PLUGINS (configure found no libcurl; --with-curl forces it)"
+	[ -n "$why" ] || [ -n "$HTTP_PYTHON" ] || why="python3 is not installed"
+	[ -n "$why" ] || command -v openssl >/dev/null 2>&1 || why="openssl is not installed"
+	[ -z "$why" ] && return 0
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: $TEST_NAME: $why"
+		exit 1
+	fi
+	echo "SKIP: $TEST_NAME: $why"
+	exit 77
+}
 
 # _http_cert DIR NAME CA: a P-256 key and certificate for our names,
 # signed by DIR/CA.pem.
@@ -90,7 +108,7 @@ http_script()
 	local f=$T/http-$1.script
 	printf '%s\n' "$2" | jq -e 'type == "object" or (type == "array" and length > 0)' >/dev/null 2>&1 ||
 		fail "http_script $1: not a JSON object or list: $2"
-	printf '%s\n' "$2" >"$f.tmp" && mv -f "$f.tmp" "$f" || fail "cannot write $f"
+	{ printf '%s\n' "$2" >"$f.tmp" && mv -f "$f.tmp" "$f"; } || fail "cannot write $f"
 }
 
 http_start()
@@ -114,7 +132,7 @@ http_start()
 	HTTP_PID[$name]=$!
 	_PIDS+=("$!")
 	wait_for "[ -s '$ready' ] || ! pid_running ${HTTP_PID[$name]}" 10
-	pid_running "${HTTP_PID[$name]}" && [ -s "$ready" ] ||
+	{ pid_running "${HTTP_PID[$name]}" && [ -s "$ready" ]; } ||
 		fail "http-server $name did not start: $(tail -n 5 "$T/http-$name.err")"
 }
 
@@ -165,7 +183,7 @@ http_conns()
 
 secret_hidden()
 {
-	local secret=$1 f p c hits= args
+	local secret=$1 f p c hits='' args
 	shift
 	[ -n "$secret" ] || fail "secret_hidden: empty secret"
 	# The secret never goes into an argv here either (grep -f, [[ ]]):
