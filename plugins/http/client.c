@@ -206,6 +206,10 @@ int http_req_start(struct curlev *cev, const struct http_config *cfg, const char
 	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	SET(CURLOPT_NOSIGNAL, 1L);
+	/* Abandoning a transfer whose name is still being resolved must not
+	 * wait for the resolver's thread (a reload, a timeout): let it finish
+	 * on its own (CURLOPT_QUICK_EXIT, libcurl 7.87; older ones wait). */
+	curl_easy_setopt(r->easy, CURLOPT_QUICK_EXIT, 1L);
 	SET(CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
 	SET(CURLOPT_USERAGENT, "nlevd/" PACKAGE_VERSION);

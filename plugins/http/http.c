@@ -405,8 +405,8 @@ static void hp_report(struct nlevd_instance *inst, void *priv, struct nlevd_stat
 						 ? "empty"
 						 : outbox_state(p->ob);
 	if (dd)
-		h->status_string(st, "summary", "%s: %s %s", p->names, state,
-				 p->published ? "(published)" : "");
+		h->status_string(st, "summary", "%s: %s%s", p->names, state,
+				 p->published ? " (published)" : "");
 	else
 		h->status_string(st, "summary", "webhook %s: %s", p->cfg.host, state);
 	h->status_string(st, "protocol", "%s", dd ? "dyndns2" : "webhook");
