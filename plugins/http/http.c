@@ -352,11 +352,15 @@ static int hp_push(struct nlevd_instance *inst, void *priv)
 	if (!p->ob)
 		return -EAGAIN;
 	want_update(p);
-	if (p->cfg.protocol == HTTP_DYNDNS2)
+	bool again = true;
+	if (p->cfg.protocol == HTTP_DYNDNS2) {
 		dyndns2_put(p);
-	else if (p->cfg.body == HTTP_BODY_STATE)
+		/* With no address there is nothing to send, not the old one. */
+		again = *p->d4 || *p->d6;
+	} else if (p->cfg.body == HTTP_BODY_STATE) {
 		state_put(p);
-	outbox_push(p->ob);
+	}
+	outbox_push(p->ob, again);
 	return 0;
 }
 

@@ -252,12 +252,12 @@ int outbox_put(struct outbox *o, const char *payload, size_t len, const char *me
 	return 0;
 }
 
-void outbox_push(struct outbox *o)
+void outbox_push(struct outbox *o, bool again)
 {
 	o->blocked = false;
 	o->failures = 0;
 	o->host->timer_stop(o->inst, &o->timer);
-	if (o->latest && !o->cur && !o->head && o->last) {
+	if (again && o->latest && !o->cur && !o->head && o->last) {
 		struct item *it = item_new(o->last->payload, o->last->len, o->last->meta);
 		if (it) {
 			it->force = true;

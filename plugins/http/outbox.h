@@ -29,9 +29,9 @@ void outbox_free(struct outbox *o); /* abandons what is in flight */
 /* Queue payload (len bytes) with meta (a short string for the caller,
  * may be NULL).  0 or -ENOMEM. */
 int outbox_put(struct outbox *o, const char *payload, size_t len, const char *meta);
-/* nlevctl push: send now, whatever back-off or block; with latest and
- * nothing waiting, the last payload again. */
-void outbox_push(struct outbox *o);
+/* nlevctl push: send now, whatever back-off or block; with latest,
+ * nothing waiting and again set, the last payload again. */
+void outbox_push(struct outbox *o, bool again);
 /* A reload: a block after a permanent answer ends, back-off stays. */
 void outbox_unblock(struct outbox *o);
 /* Nothing waiting, nothing in flight. */
