@@ -16,7 +16,8 @@
 #   http_start NAME PORT [MODE]  start server NAME on 127.0.0.1:PORT in $NS;
 #                            MODE tls (default: server.pem), untrusted
 #                            (other.pem) or plain (http://); waits until it
-#                            listens.  A restart keeps its logs and script.
+#                            listens.  A restart keeps its logs and script
+#                            (a list starts again from its first entry).
 #   http_stop NAME           stop it (SIGTERM; must go within 5 s)
 #   http_script NAME JSON    how it answers from now on (see http-server.py:
 #                            {"status", "body", "headers", "delay", "hang",
