@@ -10,8 +10,9 @@
 # (family = ipv4 sends myipv6=preserve; a selected family with no address
 # is left out); an untrusted certificate fails before any request; a server
 # that never answers times out while SIGUSR1 and nlevctl status answer at
-# once; the password is in no log, no process's argv, not in nlevd's
-# environment.
+# once; SIGHUP reads the password file again; --once exits 0 on good and
+# nochg, 1 otherwise; the password is in no log, no process's argv, not in
+# nlevd's environment.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 . "$TESTS_SRCDIR/http-lib.sh"
 test_init http-dyndns2
@@ -35,6 +36,7 @@ for s in dd probe fam bad; do http_script "$s" '{"body": "good"}'; done
 http_script dd '{"body": "good 198.51.100.10\ngood 198.51.100.10"}'
 
 PASSWORD="pw-$$-Zq7x:secret"
+PASSWORD2="pw2-$$-Kd3v-secret"
 printf '%s\n' "$PASSWORD" >"$T/dd.pass"
 chmod 600 "$T/dd.pass"
 
@@ -257,14 +259,16 @@ push dd
 n=$((n + 1))
 http_wait dd $n
 wait_st dd '.state == "blocked" and (.last_result | tostring | test("401"))'
-# SIGHUP unblocks: the desired state (published is still .20) goes out
+# SIGHUP unblocks: the desired state (published is still .20) goes out,
+# with the password file read again
 http_script dd '{"body": "good 198.51.100.5\ngood 198.51.100.5"}'
+printf '%s\n' "$PASSWORD2" >"$T/dd.pass"
 log_mark
 kill -HUP "$NLEVD_PID"
 log_wait 'notice: reloaded'
 n=$((n + 1))
 http_wait dd $n
-assert_jq "$(http_last dd)" '.query.myip == "198.51.100.5" and .password == $p' "after SIGHUP" --arg p "$PASSWORD"
+assert_jq "$(http_last dd)" '.query.myip == "198.51.100.5" and .password == $p' "after SIGHUP: the new password" --arg p "$PASSWORD2"
 wait_st dd '.state == "idle" and .last_result == "good" and .published.a == ["198.51.100.5"]'
 
 # ---- 4. transient answers ----
@@ -330,7 +334,7 @@ dt=$(($(now_ms) - t0))
 note "nlevctl status answered in $dt ms while the request hangs"
 [ "$dt" -le 1000 ] || fail "nlevctl status took $dt ms while a request hangs"
 assert_jq "$s" '.instances[0].status.state == "sending"' "status while the request hangs"
-secret_hidden "$PASSWORD" "$ERR" "$T/nlevd.out" "$EV"
+for p in "$PASSWORD" "$PASSWORD2"; do secret_hidden "$p" "$ERR" "$T/nlevd.out" "$EV"; done
 printf '%s\n' "$s" | grep -qF -- "$PASSWORD" && fail "the password is in the status"
 ctl metrics | grep -qF -- "$PASSWORD" && fail "the password is in the metrics"
 log_wait '\[dd\].*timed out' 10
@@ -363,6 +367,25 @@ c6=$(http_count fam '.query.hostname == "six.example.test"')
 
 assert_running
 stop_nlevd
-secret_hidden "$PASSWORD" "$ERR" "$T/nlevd.out" "$EV"
+for p in "$PASSWORD" "$PASSWORD2"; do secret_hidden "$p" "$ERR" "$T/nlevd.out" "$EV"; done
 check_event_file "$EV"
+
+# ---- 7. --once: the current state, exit 0 on good/nochg, 1 otherwise ----
+printf '%s\n' "[nlevd]" "control_socket = none" "" "[o]" "plugin = http" "protocol = dyndns2" \
+	"url = https://127.0.0.1:8443/" "hostname = once.example.test" "username = user1" \
+	"password_file = $T/dd.pass" "ca_file = $HTTP_PKI/ca.pem" "interfaces = v0" \
+	"timeout = 2s" "retry = 1s" "retry_max = 2s" >"$T/once.conf"
+for w in good nochg badauth 911; do
+	http_script dd "{\"body\": \"$w\"}"
+	c0=$(http_count dd '.query.hostname == "once.example.test"')
+	ip netns exec "$NS" timeout 20 "$NLEVD" --once -c "$T/once.conf" -P "$NLEVD_PLUGINS" >>"$T/once.err" 2>&1
+	rc=$?
+	case $w in good | nochg) want=0 ;; *) want=1 ;; esac
+	[ "$rc" -eq "$want" ] || fail "--once answered $w: exit $rc, not $want: $(tail -n 5 "$T/once.err")"
+	[ "$(http_count dd '.query.hostname == "once.example.test"')" -eq $((c0 + 1)) ] ||
+		fail "--once ($w): not exactly one request"
+	assert_jq "$(http_last dd)" '.query_pairs == [["hostname", "once.example.test"], ["myip", "198.51.100.4"]]' \
+		"--once ($w): the current state"
+done
+secret_hidden "$PASSWORD2" "$T/once.err"
 pass

@@ -8,8 +8,11 @@
 # retried with the same body, 404 dropped and the next body sent; a server
 # stopped and started again gets everything that waited (state: only the
 # final one); a server that never answers times out (timeout = 2s) while
-# SIGUSR1 and nlevctl status answer at once and later bodies queue; the
-# header_file's secret is in no log, argv or nlevd's environment.
+# SIGUSR1 and nlevctl status answer at once and later bodies queue; a full
+# queue drops the oldest (counted); plain http:// works without secrets
+# and -t refuses secrets over it, a bad header_file line, credentials in
+# the URL; the header_file's secret is in no log, argv or nlevd's
+# environment.
 . "${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/lib.sh"
 . "$TESTS_SRCDIR/http-lib.sh"
 test_init http-webhook
@@ -24,8 +27,12 @@ EV=$T/events.json
 http_certs
 http_start wh 8443
 http_start ws 8444
+http_start wq 8445
+http_start plain 8080 plain
 http_script wh '{"status": 200, "body": "ok"}'
 http_script ws '{"status": 204}'
+http_script wq '{"hang": true}'
+http_script plain '{"status": 200}'
 
 TOKEN="tok-$$-Hx9w-secret"
 cat >"$T/headers" <<EOF
@@ -77,6 +84,29 @@ timeout = 2s
 retry = 1s
 retry_max = 2s
 delete_delay = 500ms
+
+; a server that never answers and a queue of 2: the oldest are dropped
+[wq]
+plugin = http
+protocol = webhook
+url = https://127.0.0.1:8445/
+events = addr-add
+queue = 2
+ca_file = $HTTP_PKI/ca.pem
+interfaces = v0
+timeout = 60s
+
+; plain http:// without secrets is allowed
+[wp]
+plugin = http
+protocol = webhook
+url = http://127.0.0.1:8080/plain
+method = PATCH
+body = state
+header = X-Plain: yes
+interfaces = v0
+settle = 100ms
+delete_delay = 0s
 EOF
 
 st() { ctl status "$1" --json | jq -c '.instances[0].status'; }
@@ -111,6 +141,14 @@ compare_events()
 $a
 --- webhook bodies (without time)
 $b"
+	# and byte for byte the log plugin's lines (the body is its event_json)
+	a=$(grep -vF "\"address\":\"$ex\"" "$EV")
+	b=$(delivered | jq -r .)
+	[ "$a" = "$b" ] || fail "webhook bodies are not byte for byte the log plugin's lines:
+--- log plugin
+$a
+--- webhook bodies
+$b"
 	# the times: each within a second of the log plugin's
 	while read -r t1 t2; do
 		d=$(($(time_ms "$t1") - $(time_ms "$t2")))
@@ -139,6 +177,40 @@ state_is()
 # ws_with IPV4-LIST: ws's requests whose state has exactly these IPv4s
 ws_with() { http_requests ws '(.body | fromjson? | .ipv4) == $v' --argjson v "$1"; }
 
+# ---- 0. nlevd -t: secrets never over http://, header_file lines checked ----
+# check_conf NAME KEY MESSAGE: -t of $T/NAME.conf is exit 78 with MESSAGE
+# on FILE:LINE of KEY
+check_conf()
+{
+	local conf=$T/$1.conf line out rc
+	line=$(grep -n "^$2 *=" "$conf" | head -n 1 | cut -d: -f1)
+	out=$("$NLEVD" -t -c "$conf" -P "$NLEVD_PLUGINS" 2>&1)
+	rc=$?
+	[ "$rc" -eq 78 ] || fail "$1: -t exit $rc, not 78: $out"
+	printf '%s\n' "$out" | grep -F "$conf:$line:" | grep -qF -- "$3" ||
+		fail "$1: no '$3' on $conf:$line: $out"
+	note "$1: $(printf '%s\n' "$out" | grep -F "$conf:$line:" | head -n 1)"
+}
+printf '%s\n' "Authorization: Bearer x" "this line has no colon" >"$T/bad-headers"
+chmod 600 "$T/bad-headers"
+printf '%s\n' "$TOKEN" >"$T/pass"
+chmod 600 "$T/pass"
+printf '%s\n' "[h]" "plugin = http" "protocol = webhook" "url = http://127.0.0.1:8080/" \
+	"header_file = $T/headers" >"$T/clear1.conf"
+check_conf clear1 header_file "would be sent in clear over http://; use https://"
+printf '%s\n' "[h]" "plugin = http" "protocol = dyndns2" "url = http://127.0.0.1:8080/" \
+	"hostname = h.example.test" "username = u" "password_file = $T/pass" >"$T/clear2.conf"
+check_conf clear2 password_file "would be sent in clear over http://; use https://"
+printf '%s\n' "[h]" "plugin = http" "protocol = webhook" "url = https://127.0.0.1:8443/" \
+	"header_file = $T/bad-headers" >"$T/badhdr.conf"
+check_conf badhdr header_file "$T/bad-headers: line 2"
+printf '%s\n' "[h]" "plugin = http" "protocol = webhook" "url = https://user:$TOKEN@127.0.0.1:8443/" >"$T/cred.conf"
+check_conf cred url "credentials"
+"$NLEVD" -t -c "$T/cred.conf" -P "$NLEVD_PLUGINS" 2>&1 | grep -qF -- "$TOKEN" &&
+	fail "-t repeats the password of a URL with credentials"
+rm -f "$T/cred.conf"
+"$NLEVD" -t -c "$T/nlevd.conf" -P "$NLEVD_PLUGINS" >"$T/t.out" 2>&1 || fail "-t of the test's config: $(cat "$T/t.out")"
+
 veth_pair v0 v1
 ip -n "$NS" addr add 198.51.100.10/24 dev v0 || fail "addr add"
 ip -n "$NS" addr add 2001:db8::10/64 dev v0 nodad || fail "addr add"
@@ -158,8 +230,11 @@ state_is "$r" '["198.51.100.10"]' '["2001:db8::10"]'
 wait_st ws '.state == "idle" and .protocol == "webhook" and (.queue // 0) == 0'
 wait_st wh '.state == "idle" and .metrics.updates_total.result.ok >= 1'
 note "start-up: $(nevents) events delivered; first body: $(http_requests wh | head -n 1 | jq -r .body)"
-exact=$(comm -12 <(delivered | jq -r . | sort) <(sort "$EV") | grep -c '')
-note "$exact of $(nevents) bodies are byte-identical to the log plugin's lines"
+# plain http://: the state arrives, PATCH, the header
+http_wait plain 1
+assert_jq "$(http_last plain)" '.tls == false and .method == "PATCH" and .path == "/plain" and
+	.headers["x-plain"] == "yes" and (.body | fromjson | .instance == "wp" and .ipv4 == ["198.51.100.10"])' \
+	"plain http://"
 
 # ---- 2. body = state follows changes, addresses sorted ----
 ip -n "$NS" addr add 198.51.100.30/24 dev v0 || fail "addr add"
@@ -270,7 +345,16 @@ wait_for '[ "$(ndelivered)" -ge "$(($(nevents) - 1))" ]' 10 || fail "wh delivere
 compare_events 198.51.100.50
 check_wh_request "$(http_last wh)"
 
+# ---- 7. [wq]: one request hung all along, a queue of 2, the oldest dropped ----
+[ "$(http_count wq)" -eq 1 ] || fail "wq: $(http_count wq) requests, not the one that hangs"
+wait_st wq '.state == "sending" and .queue == 2 and .metrics.queue_dropped_total >= 1'
+grep -q '\[wq\].*queue full.*dropping' "$ERR" || fail "wq: no warning about the dropped events"
+ctl metrics | grep -Eq '^nlevd_queue_dropped_total\{instance="wq"[,}].* [1-9]' ||
+	fail "no nlevd_queue_dropped_total for wq: $(ctl metrics | grep wq)"
+note "wq: $(st wq | jq -c '{queue, dropped: .metrics.queue_dropped_total}')"
+
 assert_running
+# stops at once with a request hanging ([wq])
 stop_nlevd
 secret_hidden "$TOKEN" "$ERR" "$T/nlevd.out" "$EV"
 check_event_file "$EV"
