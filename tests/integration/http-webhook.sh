@@ -94,7 +94,7 @@ events = addr-add
 queue = 2
 ca_file = $HTTP_PKI/ca.pem
 interfaces = v0
-timeout = 60s
+timeout = 10m
 
 ; plain http:// without secrets is allowed
 [wp]
