@@ -3,10 +3,12 @@
 # (tests/http-server.py) in the test namespace: one GET per state with both
 # families (hostname=a,b&myip=..&myipv6=..), basic auth, the first address
 # of each family; good and nochg are success and an unchanged state is
-# never sent again; every permanent answer blocks the instance (even a new
-# state is not sent) until `nlevctl push` or SIGHUP; 911 and dnserr back off
-# at least 5 minutes (checked in the status, not waited for) and hold a new
-# state back; 5xx and garbage retry at `retry`; the absent-family rule
+# never sent again; every permanent answer (the eight words, HTTP 401, 403,
+# 404) blocks the instance (even a new state is not sent) until `nlevctl
+# push` or SIGHUP; 911, dnserr and HTTP 429 back off at least 5 minutes
+# (Retry-After if longer; checked in the status, not waited for) and hold a
+# new state back; 5xx and garbage retry at `retry`; each attempt emits
+# dns-published or dns-failed (zone = the URL's host); the absent-family rule
 # (family = ipv4 sends myipv6=preserve; a selected family with no address
 # is left out); an untrusted certificate fails before any request; a server
 # that never answers times out while SIGUSR1 and nlevctl status answer at
@@ -23,6 +25,7 @@ CTL=$T/run/control
 ctl() { "$NLEVCTL" -s "$CTL" "$@"; }
 ERR=$NLEVD_ERR
 EV=$T/events.json
+PEV=$T/dns-events.json
 
 # The servers: dd (the instance under test), probe (an instance whose
 # requests prove that nlevd handled an event that dd must ignore), fam
@@ -49,6 +52,12 @@ log_level = info
 plugin = log
 format = json
 output = $EV
+
+[pev]
+plugin = log
+format = json
+output = $PEV
+events = dns-published dns-failed
 
 [dd]
 plugin = http
@@ -226,7 +235,7 @@ st_is dd '.state == "idle" and .desired.a == ["198.51.100.20"]' || fail "[dd] af
 # ---- 3. permanent answers block until push or SIGHUP ----
 n=2
 want=198.51.100.20
-for w in badauth '!donator' notfqdn nohost numhost abuse; do
+for w in badauth '!donator' notfqdn nohost numhost abuse badagent '!yours'; do
 	http_script dd "$(jq -nc --arg w "$w" '{body: ($w + "\n" + $w)}')"
 	log_mark
 	push dd
@@ -253,12 +262,14 @@ for w in badauth '!donator' notfqdn nohost numhost abuse; do
 	fi
 	note "$w: blocked ($(st dd | jq -r '.error'))"
 done
-# HTTP 401 is badauth too
-http_script dd '{"status": 401, "body": "unauthorized"}'
-push dd
-n=$((n + 1))
-http_wait dd $n
-wait_st dd '.state == "blocked" and (.last_result | tostring | test("401"))'
+# HTTP 401 and 403 are badauth, other 4xx permanent too
+for code in 401 403 404; do
+	http_script dd "{\"status\": $code, \"body\": \"no\"}"
+	push dd
+	n=$((n + 1))
+	http_wait dd $n
+	wait_st dd ".state == \"blocked\" and (.last_result | tostring | test(\"$code\"))"
+done
 # SIGHUP unblocks: the desired state (published is still .20) goes out,
 # with the password file read again
 http_script dd '{"body": "good 198.51.100.5\ngood 198.51.100.5"}'
@@ -295,6 +306,18 @@ http_wait dd $n
 assert_jq "$(http_last dd)" '.query.myip == "198.51.100.4"' "push after 911"
 wait_st dd ".state == \"backoff\" and .last_result == \"dnserr\" and $RETRY_S >= 290"
 log_wait '\[dd\].*retrying in (29[0-9]|[3-9][0-9][0-9]|[0-9]{4,})'
+# 429: at least 5 minutes, or Retry-After if longer
+http_script dd '{"status": 429, "body": "slow down"}'
+push dd
+n=$((n + 1))
+http_wait dd $n
+wait_st dd ".state == \"backoff\" and (.last_result | tostring | test(\"429\")) and $RETRY_S >= 290"
+http_script dd '{"status": 429, "body": "slow down", "headers": {"Retry-After": "900"}}'
+push dd
+n=$((n + 1))
+http_wait dd $n
+wait_st dd ".state == \"backoff\" and $RETRY_S >= 890"
+note "429 with Retry-After: 900: retry_in $(st dd | jq -r .retry_in)"
 # HTTP 500, then an answer that means nothing: retried at `retry` (1 s), by
 # itself, then good
 for bad in '{"status": 500, "body": "oops"}' '{"body": "wat"}'; do
@@ -334,7 +357,7 @@ dt=$(($(now_ms) - t0))
 note "nlevctl status answered in $dt ms while the request hangs"
 [ "$dt" -le 1000 ] || fail "nlevctl status took $dt ms while a request hangs"
 assert_jq "$s" '.instances[0].status.state == "sending"' "status while the request hangs"
-for p in "$PASSWORD" "$PASSWORD2"; do secret_hidden "$p" "$ERR" "$T/nlevd.out" "$EV"; done
+for p in "$PASSWORD" "$PASSWORD2"; do secret_hidden "$p" "$ERR" "$T/nlevd.out" "$EV" "$PEV"; done
 printf '%s\n' "$s" | grep -qF -- "$PASSWORD" && fail "the password is in the status"
 ctl metrics | grep -qF -- "$PASSWORD" && fail "the password is in the metrics"
 log_wait '\[dd\].*timed out' 10
@@ -367,8 +390,22 @@ c6=$(http_count fam '.query.hostname == "six.example.test"')
 
 assert_running
 stop_nlevd
-for p in "$PASSWORD" "$PASSWORD2"; do secret_hidden "$p" "$ERR" "$T/nlevd.out" "$EV"; done
+for p in "$PASSWORD" "$PASSWORD2"; do secret_hidden "$p" "$ERR" "$T/nlevd.out" "$EV" "$PEV"; done
 check_event_file "$EV"
+
+# the events each attempt emitted
+wait_event "$PEV" '.event == "dns-published" and .source == "dd" and .zone == "127.0.0.1" and
+	.names == "a.example.test b.example.test"'
+wait_event "$PEV" '.event == "dns-failed" and .source == "dd" and (.error | test("badauth"))'
+wait_event "$PEV" '.event == "dns-failed" and .source == "du" and (.error | test("certificate"))'
+wait_event "$PEV" '.event == "dns-published" and .source == "probe" and .zone == "localhost"'
+np=$(ev_count "$PEV" '.event == "dns-published" and .source == "dd"')
+nf=$(ev_count "$PEV" '.event == "dns-failed" and .source == "dd"')
+[ $((np + nf)) -eq "$n" ] || fail "[dd]: $n requests but $np dns-published and $nf dns-failed"
+# every one with time, zone, names and error (empty on success)
+[ "$(jq -c 'select((.time | type) == "string" and (.zone | type) == "string" and
+	(.names | type) == "string" and (.error | type) == "string")' "$PEV" | grep -c '')" -eq "$(grep -c '' "$PEV")" ] ||
+	fail "dns-events.json: an event without time, zone, names or error"
 
 # ---- 7. --once: the current state, exit 0 on good/nochg, 1 otherwise ----
 printf '%s\n' "[nlevd]" "control_socket = none" "" "[o]" "plugin = http" "protocol = dyndns2" \
