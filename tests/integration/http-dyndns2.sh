@@ -200,6 +200,10 @@ assert_jq "$r" '.query_pairs == [["hostname", "six.example.test"], ["myip", "pre
 	"family = ipv6"
 # probe selects none of v0's addresses: nothing to send
 wait_st probe '.state == "empty"'
+# and nlevctl push has nothing to send either (a request would show as
+# sending in the status the same loop answers next)
+push probe
+st_is probe '.state == "empty" and .metrics.updates_sent_total == 0' || fail "[probe] pushed without an address: $(st probe)"
 [ "$(http_count probe)" -eq 0 ] || fail "probe sent without an address: $(http_last probe)"
 
 # an untrusted certificate: an error naming it, no request (the handshake
