@@ -215,6 +215,9 @@ since_mark | grep '\[du\].*certificate' | grep -q 'error' ||
 wait_st du '(.last_result | tostring | startswith("TLS")) and (.error | tostring | test("certificate"))'
 [ "$(http_count bad)" -eq 0 ] || fail "a request reached the untrusted server: $(http_last bad)"
 note "untrusted: $(since_mark | grep -m1 '\[du\].*certificate')"
+# retried at retry_max (3 s, jitter 80-120 %), not at retry
+since_mark | grep -m1 '\[du\].*certificate' | grep -Eq 'retrying in (2\.[4-9]|3\.[0-5]|3\.6)[0-9]* s' ||
+	fail "the certificate failure is not retried at retry_max: $(since_mark | grep -m1 '\[du\]')"
 
 # ---- 2. nochg: success, and an unchanged state is not sent again ----
 http_script dd '{"body": "nochg 198.51.100.20\nnochg 198.51.100.20"}'
