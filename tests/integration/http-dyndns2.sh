@@ -86,6 +86,17 @@ settle = 100ms
 retry = 1s
 retry_max = 2s
 
+; a second probe, for after a reload
+[p2]
+plugin = http
+protocol = dyndns2
+url = https://127.0.0.1:8444/
+hostname = p2.example.test
+ca_file = $HTTP_PKI/ca.pem
+interfaces = v0
+addresses = 198.51.100.201/32
+settle = 100ms
+
 [d4]
 plugin = http
 protocol = dyndns2
@@ -288,6 +299,16 @@ n=$((n + 1))
 http_wait dd $n
 assert_jq "$(http_last dd)" '.query.myip == "198.51.100.5" and .password == $p' "after SIGHUP: the new password" --arg p "$PASSWORD2"
 wait_st dd '.state == "idle" and .last_result == "good" and .published.a == ["198.51.100.5"]'
+# another reload, nothing changed: the published state is not sent again
+# (p2's request for an address added after it proves the reload and the
+# settle are done)
+log_mark
+kill -HUP "$NLEVD_PID"
+log_wait 'notice: reloaded'
+ip -n "$NS" addr add 198.51.100.201/24 dev v0 || fail "addr add"
+http_wait probe 1 10 '.query.hostname == "p2.example.test"'
+st_is dd '.state == "idle" and .published.a == ["198.51.100.5"]' || fail "[dd] after a second reload: $(st dd)"
+[ "$(ddn)" -eq $n ] || fail "a reload sent the unchanged state again: $(http_last dd)"
 
 # ---- 4. transient answers ----
 # 911 and dnserr: at least 5 minutes, whatever retry says, and a new state
