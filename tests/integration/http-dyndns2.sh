@@ -66,6 +66,7 @@ url = https://127.0.0.1:8443/
 hostname = a.example.test b.example.test
 username = user1
 password_file = $T/dd.pass
+header = X-Client: nlevd-test
 ca_file = $HTTP_PKI/ca.pem
 interfaces = v0
 settle = 100ms
@@ -90,7 +91,7 @@ retry_max = 2s
 [p2]
 plugin = http
 protocol = dyndns2
-url = https://127.0.0.1:8444/
+url = https://127.0.0.1:8444/?system=dyndns
 hostname = p2.example.test
 ca_file = $HTTP_PKI/ca.pem
 interfaces = v0
@@ -191,6 +192,7 @@ assert_jq "$r" '.query == {"hostname": "a.example.test,b.example.test", "myip": 
 	"the first state"
 assert_jq "$r" '.user == "user1" and .password == $p' "basic auth" --arg p "$PASSWORD"
 assert_jq "$r" '.headers["user-agent"] | startswith("nlevd/")' "User-Agent"
+assert_jq "$r" '.headers["x-client"] == "nlevd-test"' "the header line"
 wait_st dd '.state == "idle" and .last_result == "good" and .protocol == "dyndns2" and
 	.published.a == ["198.51.100.10"] and .published.aaaa == ["2001:db8::10"] and
 	.desired.a == ["198.51.100.10"] and .desired.aaaa == ["2001:db8::10"] and
@@ -307,6 +309,10 @@ kill -HUP "$NLEVD_PID"
 log_wait 'notice: reloaded'
 ip -n "$NS" addr add 198.51.100.201/24 dev v0 || fail "addr add"
 http_wait probe 1 10 '.query.hostname == "p2.example.test"'
+# (its URL's own query first, the path defaulted)
+assert_jq "$(http_last probe '.query.hostname == "p2.example.test"')" '.path == "/nic/update" and
+	.query_pairs == [["system", "dyndns"], ["hostname", "p2.example.test"], ["myip", "198.51.100.201"]]' \
+	"a URL with a query"
 st_is dd '.state == "idle" and .published.a == ["198.51.100.5"]' || fail "[dd] after a second reload: $(st dd)"
 [ "$(ddn)" -eq $n ] || fail "a reload sent the unchanged state again: $(http_last dd)"
 
