@@ -1,4 +1,5 @@
-/* Address sets for the DNS engine: sorted arrays, merged in linear time. */
+/* Address sets for the DNS engine and the http plugin: sorted arrays,
+ * merged in linear time, and delete_delay's hold of a vanished family. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -113,4 +114,69 @@ void aset_str(const struct aset *s, int family, char *buf, size_t len)
 	}
 	if (!buf[0])
 		snprintf(buf, len, "-");
+}
+
+static bool has_family(const struct aset *s, int family)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].family == family)
+			return true;
+	return false;
+}
+
+static int add_family(struct aset *dst, const struct aset *src, int family)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (src->v[i].family == family && aset_add(dst, src->v[i].family, src->v[i].a) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int aset_hold_apply(struct aset_hold *h, struct aset *d, const struct aset *want, double now,
+		    double delay, bool armed, double *next)
+{
+	static const int fam[2] = {AF_INET, AF_INET6};
+	int began = 0, err = 0;
+	*next = 0;
+	for (int f = 0; f < 2; f++) {
+		if (has_family(d, fam[f])) {
+			/* An address is back: whatever was held goes. */
+			h->until[f] = 0;
+			aset_free(&h->held[f]);
+			continue;
+		}
+		if (h->until[f] && now < h->until[f]) {
+			if (add_family(d, &h->held[f], fam[f]) < 0)
+				err = -ENOMEM;
+		} else if (h->until[f]) {
+			/* The delay is over: the family empties now. */
+			h->until[f] = 0;
+			aset_free(&h->held[f]);
+			continue;
+		} else if (delay > 0 && armed && has_family(want, fam[f])) {
+			/* The family's last address went: keep it a while, a
+			 * flap or a reboot must not withdraw the name. */
+			aset_free(&h->held[f]);
+			if (add_family(&h->held[f], want, fam[f]) < 0 ||
+			    add_family(d, &h->held[f], fam[f]) < 0)
+				err = -ENOMEM;
+			aset_sort_unique(&h->held[f]);
+			h->until[f] = now + delay;
+			began |= 1 << f;
+		} else {
+			continue;
+		}
+		if (!*next || h->until[f] < *next)
+			*next = h->until[f];
+	}
+	aset_sort_unique(d);
+	return err ? err : began;
+}
+
+void aset_hold_free(struct aset_hold *h)
+{
+	for (int f = 0; f < 2; f++) {
+		aset_free(&h->held[f]);
+		h->until[f] = 0;
+	}
 }

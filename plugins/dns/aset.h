@@ -27,6 +27,22 @@ int aset_union(struct aset *dst, const struct aset *src);
 bool aset_equal(const struct aset *x, const struct aset *y);
 int aset_copy(struct aset *dst, const struct aset *src);
 void aset_free(struct aset *s);
+/* delete_delay, per family (0 IPv4, 1 IPv6): the addresses kept while the
+ * family's last address is gone, and until when (0: nothing held). */
+struct aset_hold {
+	struct aset held[2];
+	double until[2];
+};
+/* Apply delete_delay to d, the addresses selected now, against want, the
+ * set desired before: a family with addresses again drops what was held;
+ * one whose last address just went (armed, delay > 0) is held for delay
+ * seconds; a held one keeps its old addresses until its deadline.  d comes
+ * back sorted.  Returns the families that began holding now (bit 0 IPv4,
+ * bit 1 IPv6), for the caller to log, or -ENOMEM; *next is the earliest
+ * deadline, 0 when nothing is held. */
+int aset_hold_apply(struct aset_hold *h, struct aset *d, const struct aset *want, double now,
+		    double delay, bool armed, double *next);
+void aset_hold_free(struct aset_hold *h);
 /* The addresses of one family, space-separated ("-" when none), truncated
  * to len. */
 void aset_str(const struct aset *s, int family, char *buf, size_t len);

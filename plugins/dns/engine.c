@@ -14,22 +14,6 @@
 
 /* ---- pure helpers ---- */
 
-uint64_t dns_backoff_ms(uint64_t retry, uint64_t retry_max, unsigned failures, bool permanent,
-			double u)
-{
-	if (permanent)
-		return retry_max;
-	uint64_t d = retry;
-	for (unsigned i = 1; i < failures && d < retry_max; i++)
-		d *= 2;
-	if (d > retry_max)
-		d = retry_max;
-	/* Jitter: 80% to 120%, never above retry_max. */
-	double j = (double)d * (0.8 + 0.4 * u);
-	d = (uint64_t)j;
-	return d > retry_max ? retry_max : d;
-}
-
 enum dns_result dns_rcode_class(const char *name)
 {
 	static const char *const permanent[] = {"REFUSED", "NOTAUTH", "BADKEY", "BADSIG",
@@ -496,11 +480,11 @@ void dns_engine_report(struct dns_engine *e, struct nlevd_status *st)
 	h->status_end(st);
 	h->status_list(st, "held");
 	for (int f = 0; f < 2; f++)
-		if (e->hold_until[f]) {
+		if (e->hold.until[f]) {
 			h->status_object(st, NULL);
 			h->status_string(st, "family", f ? "ipv6" : "ipv4");
 			h->status_string(st, "deleting_in", "%.1f s",
-					 e->hold_until[f] - ev_now(h->loop));
+					 e->hold.until[f] - ev_now(h->loop));
 			h->status_end(st);
 		}
 	h->status_end(st);
@@ -594,7 +578,6 @@ void dns_engine_free(struct dns_engine *e)
 	free(e->groups);
 	free(e->zones);
 	aset_free(&e->want);
-	aset_free(&e->held[0]);
-	aset_free(&e->held[1]);
+	aset_hold_free(&e->hold);
 	free(e);
 }

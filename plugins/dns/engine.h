@@ -10,6 +10,7 @@
 
 #include <nlevd/plugin.h>
 
+#include "backoff.h"
 #include "keyfile.h"
 
 #define DNS_NAME_MAX 256
@@ -167,8 +168,6 @@ void dns_engine_report(struct dns_engine *e, struct nlevd_status *st); /* plugin
 unsigned long long dns_engine_sent(const struct dns_engine *e);
 
 /* Pure helpers, unit-tested. */
-uint64_t dns_backoff_ms(uint64_t retry, uint64_t retry_max, unsigned failures, bool permanent,
-			double u /* uniform in [0,1) */);
 int dns_ptr_owner(int family, const uint8_t *addr, char *buf, size_t len);
 /* The reverse group of an address: its /24 or /64 zone-ish suffix. */
 int dns_ptr_group(int family, const uint8_t *addr, char *buf, size_t len);

@@ -46,22 +46,6 @@ static int collect_cb(const struct nlevd_link *link, const struct nlevd_addr *a,
 	return 0;
 }
 
-static bool has_family(const struct aset *s, int family)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].family == family)
-			return true;
-	return false;
-}
-
-static int add_family(struct aset *dst, const struct aset *src, int family)
-{
-	for (size_t i = 0; i < src->n; i++)
-		if (src->v[i].family == family && aset_add(dst, src->v[i].family, src->v[i].a) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
 bool dns_want_update(struct dns_engine *e)
 {
 	const struct dns_config *cfg = e->cfg;
@@ -72,40 +56,15 @@ bool dns_want_update(struct dns_engine *e)
 		aset_free(&d);
 		return false; /* out of memory: keep what we had */
 	}
-	ev_tstamp now = ev_now(e->host->loop), next = 0;
-	static const int fam[2] = {AF_INET, AF_INET6};
-	for (int f = 0; f < 2; f++) {
-		if (has_family(&d, fam[f])) {
-			/* An address is back: whatever was held goes. */
-			e->hold_until[f] = 0;
-			aset_free(&e->held[f]);
-			continue;
-		}
-		if (e->hold_until[f] && now < e->hold_until[f]) {
-			add_family(&d, &e->held[f], fam[f]);
-		} else if (e->hold_until[f]) {
-			/* The delay is over: the RRset empties now. */
-			e->hold_until[f] = 0;
-			aset_free(&e->held[f]);
-			continue;
-		} else if (cfg->delete_delay_ms && e->started && has_family(&e->want, fam[f])) {
-			/* The family's last address went: keep its records a while,
-			 * a flap or a reboot must not withdraw the name. */
-			aset_free(&e->held[f]);
-			add_family(&e->held[f], &e->want, fam[f]);
-			aset_sort_unique(&e->held[f]);
-			e->hold_until[f] = now + (double)cfg->delete_delay_ms / 1000.;
-			add_family(&d, &e->held[f], fam[f]);
+	ev_tstamp now = ev_now(e->host->loop);
+	double next;
+	int began = aset_hold_apply(&e->hold, &d, &e->want, now,
+				    (double)cfg->delete_delay_ms / 1000., e->started, &next);
+	for (int f = 0; began > 0 && f < 2; f++)
+		if (began & (1 << f))
 			e->host->log(e->inst, NLEVD_LOG_INFO, "no %s address left: deleting the "
 				     "records in %.1f s unless one comes back",
 				     f ? "IPv6" : "IPv4", (double)cfg->delete_delay_ms / 1000.);
-		} else {
-			continue;
-		}
-		if (!next || e->hold_until[f] < next)
-			next = e->hold_until[f];
-	}
-	aset_sort_unique(&d);
 	ev_timer_stop(e->host->loop, &e->hold_timer);
 	if (next) {
 		ev_timer_set(&e->hold_timer, next - now > 0 ? next - now : 0., 0.);

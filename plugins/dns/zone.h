@@ -83,10 +83,7 @@ struct dns_engine {
 	struct dns_zone **zones;
 	size_t nzones;
 	struct aset want; /* the desired addresses, delete_delay applied */
-	/* delete_delay: per family (0 IPv4, 1 IPv6) the set kept while the
-	 * family's last address is gone, and until when. */
-	struct aset held[2];
-	ev_tstamp hold_until[2];
+	struct aset_hold hold; /* delete_delay */
 	ev_timer hold_timer;
 	ev_timer start_timer; /* begin() after the core's start-up replay */
 	char dhcid[64]; /* ownership = dhcid: our DHCID's base64 is per name */

@@ -5,7 +5,7 @@ set -u
 dir=${TESTS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}/fuzz
 bin=${FUZZ_BIN:-$(dirname "$NLEVD")/tests/fuzz}
 fail=0
-for t in nlmsg config keyfile verify update dhcid query status tkey; do
+for t in nlmsg config keyfile verify update dhcid query status tkey http; do
 	if ! "$bin/fuzz_$t" "$dir/corpus/$t"; then
 		echo "FAIL: fuzz_$t on its corpus"
 		fail=1
