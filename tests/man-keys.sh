@@ -9,7 +9,8 @@ man8=$top/man/nlevd.8.in
 fail=0
 # The string literals of the key arrays in the sources.
 keys=$(awk '/(known|core_keys|keys|dns_config_keys)\[\] = \{/ {on = 1} on {print} on && /NULL\}?;|\};/ {on = 0}' \
-	"$top"/core/config.c "$top"/core/instcfg.c "$top"/plugins/*.c "$top"/plugins/dns/*.c |
+	"$top"/core/config.c "$top"/core/instcfg.c "$top"/plugins/*.c "$top"/plugins/dns/*.c \
+	"$top"/plugins/http/*.c |
 	grep -o '"[a-z_]*"' | tr -d '"' | sort -u)
 n=0
 for k in $keys; do
