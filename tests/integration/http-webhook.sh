@@ -9,7 +9,8 @@
 # stopped and started again gets everything that waited (state: only the
 # final one); a server that never answers times out (timeout = 2s) while
 # SIGUSR1 and nlevctl status answer at once and later bodies queue; a full
-# queue drops the oldest (counted); plain http:// works without secrets
+# queue drops the oldest (counted); nlevctl push retries at once during a
+# long back-off; plain http:// works without secrets
 # and -t refuses secrets over it, a bad header_file line, credentials in
 # the URL; the header_file's secret is in no log, argv or nlevd's
 # environment.
@@ -29,10 +30,12 @@ http_start wh 8443
 http_start ws 8444
 http_start wq 8445
 http_start plain 8080 plain
+http_start wr 8446
 http_script wh '{"status": 200, "body": "ok"}'
 http_script ws '{"status": 204}'
 http_script wq '{"hang": true}'
 http_script plain '{"status": 200}'
+http_script wr '[{"status": 503}, {"status": 200}]'
 
 TOKEN="tok-$$-Hx9w-secret"
 cat >"$T/headers" <<EOF
@@ -95,6 +98,17 @@ queue = 2
 ca_file = $HTTP_PKI/ca.pem
 interfaces = v0
 timeout = 10m
+
+; a back-off of an hour: only nlevctl push gets the state out
+[wr]
+plugin = http
+protocol = webhook
+url = https://127.0.0.1:8446/
+body = state
+ca_file = $HTTP_PKI/ca.pem
+interfaces = v0
+retry = 1h
+retry_max = 2h
 
 ; plain http:// without secrets is allowed
 [wp]
@@ -235,6 +249,14 @@ http_wait plain 1
 assert_jq "$(http_last plain)" '.tls == false and .method == "PATCH" and .path == "/plain" and
 	.headers["x-plain"] == "yes" and (.body | fromjson | .instance == "wp" and .ipv4 == ["198.51.100.10"])' \
 	"plain http://"
+
+# push: the state that failed goes again at once, not in an hour
+http_wait wr 1
+wait_st wr '.state == "backoff" and ((.retry_in // "0 s") | split(" ")[0] | tonumber) >= 2800'
+out=$(ctl push wr 2>&1) || fail "nlevctl push wr: $out"
+http_wait wr 2 5
+[ "$(http_requests wr | jq -r .body | sort -u | grep -c '')" -eq 1 ] || fail "wr: push sent another body: $(http_requests wr | jq -c .body)"
+wait_st wr '.state == "idle" and .last_result == "HTTP 200"'
 
 # ---- 2. body = state follows changes, addresses sorted ----
 ip -n "$NS" addr add 198.51.100.30/24 dev v0 || fail "addr add"
