@@ -156,9 +156,11 @@ $a
 --- webhook bodies (without time)
 $b"
 	# and byte for byte the log plugin's lines (the body is its event_json)
-	a=$(grep -vF "\"address\":\"$ex\"" "$EV")
-	b=$(delivered | jq -r .)
-	[ "$a" = "$b" ] || fail "webhook bodies are not byte for byte the log plugin's lines:
+	# but for the time: each instance stamps the time it delivers at, and
+	# two instances' settle timers may fire a millisecond apart
+	a=$(grep -vF "\"address\":\"$ex\"" "$EV" | sed 's/"time":"[^"]*"/"time":"T"/')
+	b=$(delivered | jq -r . | sed 's/"time":"[^"]*"/"time":"T"/')
+	[ "$a" = "$b" ] || fail "webhook bodies are not byte for byte the log plugin's lines (time apart):
 --- log plugin
 $a
 --- webhook bodies
