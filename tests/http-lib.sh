@@ -36,8 +36,8 @@
 #                            nlevd's /proc/PID/environ
 #
 # Files: $T/http-NAME.json (requests), $T/http-NAME.conn.json (connections),
-# $T/http-NAME.script, $T/http-NAME.err (the server's stderr; lib.sh's
-# diagnostics show all three).
+# $T/http-NAME.script, $T/http-NAME.err (the server's stderr); lib.sh's
+# diagnostics show the .json and .err files.
 HTTP_PKI=
 declare -A HTTP_PID=()
 : "${HTTP_PYTHON:=$(command -v python3)}"
