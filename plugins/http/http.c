@@ -116,46 +116,54 @@ static void dyndns2_put(struct hp *p)
 	first_of(&p->want, AF_INET6, p->d6, sizeof(p->d6));
 	if (!*p->d4 && !*p->d6)
 		return; /* nothing to publish: the status says "empty" */
-	char q[4096], meta[2 * INET6_ADDRSTRLEN + 2];
-	if (dyndns2_query(cfg->hostnames, cfg->nhostnames, param(cfg->want4, p->d4),
-			  param(cfg->want6, p->d6), q, sizeof(q)) < 0) {
-		p->host->log(p->inst, NLEVD_LOG_ERR, "the update does not fit in %zu bytes",
-			     sizeof(q));
+	/* Sized for the worst case (every byte percent-encoded), so any list
+	 * of names the configuration holds fits. */
+	size_t qlen = 64 + 6 * INET6_ADDRSTRLEN;
+	for (size_t i = 0; i < cfg->nhostnames; i++)
+		qlen += 3 * strlen(cfg->hostnames[i]) + 1;
+	char *q = malloc(qlen), meta[2 * INET6_ADDRSTRLEN + 2];
+	if (!q || dyndns2_query(cfg->hostnames, cfg->nhostnames, param(cfg->want4, p->d4),
+				param(cfg->want6, p->d6), q, qlen) < 0) {
+		free(q);
+		p->host->log(p->inst, NLEVD_LOG_ERR, "out of memory: the update is not sent");
 		return;
 	}
 	snprintf(meta, sizeof(meta), "%s %s", *p->d4 ? p->d4 : "-", *p->d6 ? p->d6 : "-");
 	if (outbox_put(p->ob, q, strlen(q), meta) < 0)
 		p->host->log(p->inst, NLEVD_LOG_ERR, "out of memory");
+	free(q);
 }
 
-/* Append s to buf as a JSON string (instance names and addresses). */
-static void json_str(char *buf, size_t len, size_t *at, const char *s)
+/* s as a JSON string (an instance's name). */
+static void json_str(FILE *f, const char *s)
 {
-	if (*at < len)
-		*at += (size_t)snprintf(buf + *at, len - *at, "\"");
-	for (; *s && *at < len; s++) {
+	fputc('"', f);
+	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
-			*at += (size_t)snprintf(buf + *at, len - *at, "\\%c", c);
+			fprintf(f, "\\%c", c);
 		else if (c < 0x20)
-			*at += (size_t)snprintf(buf + *at, len - *at, "\\u%04x", c);
+			fprintf(f, "\\u%04x", c);
 		else
-			buf[(*at)++] = (char)c;
+			fputc(c, f);
 	}
-	if (*at < len)
-		*at += (size_t)snprintf(buf + *at, len - *at, "\"");
+	fputc('"', f);
 }
 
-/* body = state: {"instance","time","ipv4":[...],"ipv6":[...]}. */
+/* body = state: {"instance","time","ipv4":[...],"ipv6":[...]}, in a
+ * buffer that grows with the state (open_memstream). */
 static void state_put(struct hp *p)
 {
 	if (p->put_once && aset_equal(&p->want, &p->sent))
 		return;
-	size_t len = 256 + p->want.n * (INET6_ADDRSTRLEN + 4), at = 0;
-	char *buf = malloc(len);
-	if (!buf || aset_copy(&p->sent, &p->want) < 0) {
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f || aset_copy(&p->sent, &p->want) < 0) {
+		if (f)
+			fclose(f);
 		free(buf);
-		p->host->log(p->inst, NLEVD_LOG_ERR, "out of memory");
+		p->host->log(p->inst, NLEVD_LOG_ERR, "out of memory: the state is not sent");
 		return;
 	}
 	p->put_once = true;
@@ -166,29 +174,27 @@ static void state_put(struct hp *p)
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t n = strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(t + n, sizeof(t) - n, ".%03ldZ", ts.tv_nsec / 1000000);
-	at += (size_t)snprintf(buf + at, len - at, "{\"instance\":");
-	json_str(buf, len, &at, p->host->instance_name(p->inst));
-	at += (size_t)snprintf(buf + at, len - at, ",\"time\":\"%s\"", t);
+	fputs("{\"instance\":", f);
+	json_str(f, p->host->instance_name(p->inst));
+	fprintf(f, ",\"time\":\"%s\"", t);
 	static const int fam[2] = {AF_INET, AF_INET6};
-	for (int f = 0; f < 2 && at < len; f++) {
-		at += (size_t)snprintf(buf + at, len - at, ",\"%s\":[", f ? "ipv6" : "ipv4");
+	for (int i = 0; i < 2; i++) {
+		fprintf(f, ",\"%s\":[", i ? "ipv6" : "ipv4");
 		bool first = true;
-		for (size_t i = 0; i < p->want.n && at < len; i++) {
-			if (p->want.v[i].family != fam[f])
+		for (size_t j = 0; j < p->want.n; j++) {
+			if (p->want.v[j].family != fam[i])
 				continue;
 			char a[INET6_ADDRSTRLEN];
-			inet_ntop(fam[f], p->want.v[i].a, a, sizeof(a));
-			at += (size_t)snprintf(buf + at, len - at, "%s\"%s\"", first ? "" : ",", a);
+			inet_ntop(fam[i], p->want.v[j].a, a, sizeof(a));
+			fprintf(f, "%s\"%s\"", first ? "" : ",", a);
 			first = false;
 		}
-		if (at < len)
-			at += (size_t)snprintf(buf + at, len - at, "]");
+		fputc(']', f);
 	}
-	if (at < len)
-		at += (size_t)snprintf(buf + at, len - at, "}");
-	if (at >= len)
-		p->host->log(p->inst, NLEVD_LOG_ERR, "the state does not fit in %zu bytes", len);
-	else if (outbox_put(p->ob, buf, at, NULL) < 0)
+	fputc('}', f);
+	if (fclose(f) != 0 || !buf)
+		p->host->log(p->inst, NLEVD_LOG_ERR, "out of memory: the state is not sent");
+	else if (outbox_put(p->ob, buf, len, NULL) < 0)
 		p->host->log(p->inst, NLEVD_LOG_ERR, "out of memory");
 	free(buf);
 }
