@@ -362,7 +362,7 @@ tcp0=$(tcp_accepts)
 conf "$T/big.conf" "name = big.example.test" "${USUAL[@]}"
 log_mark
 start_nlevd "$T/big.conf"
-wait_for "since_mark | grep -q 'info: \[dns\] updated: '" 15 || fail "the big UPDATE was not answered"
+wait_for "since_mark | matches 'info: \[dns\] updated: '" 15 || fail "the big UPDATE was not answered"
 tcp1=$(tcp_accepts)
 [ "$((tcp1 - tcp0))" -ge 1 ] || fail "a 1.7 kB UPDATE went over UDP"
 wait_for "[ \$(dns_query big.example.test AAAA | grep -c '^2001:db8:0:2::') -eq 60 ]" 15 ||

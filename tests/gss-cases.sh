@@ -103,7 +103,7 @@ usr1_ms()
 	log_mark
 	t0=$(now_ms)
 	kill -USR1 "$NLEVD_PID" || fail "kill -USR1"
-	while ! since_mark | grep -q '\[ad\] summary'; do
+	while ! since_mark | matches '\[ad\] summary'; do
 		t1=$(now_ms)
 		[ $((t1 - t0)) -le 2000 ] || fail "no status for [ad] within 2 s of SIGUSR1"
 		pid_running "$NLEVD_PID" || fail "nlevd died"
@@ -298,7 +298,7 @@ wrong_principal()
 	wait_for "since_mark | grep -E 'error: \[ad\] .*$re'" 20 ||
 		fail "no error naming $p: $(since_mark | grep '\[ad\]' | tail -n 5)"
 	note "$p: $(since_mark | grep -E "error: \[ad\] .*$re" | head -n 1)"
-	[ -z "$also" ] || since_mark | grep -E "error: \[ad\] .*$re" | grep -qE -- "$also" ||
+	[ -z "$also" ] || since_mark | grep -E "error: \[ad\] .*$re" | matches -E -- "$also" ||
 		fail "the error for $p does not match [$also]: $(since_mark | grep -E 'error: \[ad\]' | head -n 2)"
 	n0=$(grep -c '' "$NLEVD_ERR")
 	e0=$(grep -cE 'error: \[ad\]' "$NLEVD_ERR")

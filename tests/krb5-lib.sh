@@ -116,7 +116,7 @@ _kadmin()
 	kadmin.local -r "$KRB5_REALM" -q "$1" >>"$KRB5_DIR/kadmin.out" 2>&1 ||
 		fail "kadmin.local -q '$1': $(tail -n 5 "$KRB5_DIR/kadmin.out")"
 	# (kadmin.local exits 0 after many failed queries)
-	! tail -n 3 "$KRB5_DIR/kadmin.out" | grep -qiE 'error|cannot|not found|failed' ||
+	! tail -n 3 "$KRB5_DIR/kadmin.out" | matches -iE 'error|cannot|not found|failed' ||
 		fail "kadmin.local -q '$1': $(tail -n 3 "$KRB5_DIR/kadmin.out")"
 }
 

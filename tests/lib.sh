@@ -66,6 +66,12 @@ diagnostics()
 	echo "---- end of diagnostics ----"
 }
 
+# matches GREP-ARGS...: "grep -q" for the right-hand side of a pipeline.
+# grep -q exits at its first match; a writer with more to write then dies
+# of SIGPIPE, and pipefail makes the whole pipeline fail although the line
+# was there (nlevctl metrics under ASan, a long log).  This reads it all.
+matches() { grep "$@" >/dev/null; }
+
 _DIAG_DONE=
 fail()
 {

@@ -281,7 +281,7 @@ samba_computer()
 	rm -f "$keytab"
 	_samba_tool domain exportkeytab "$keytab" --principal="$name\$" \
 		>>"$SAMBA_DIR/accounts.log" 2>&1 || fail "samba-tool domain exportkeytab $name\$ failed"
-	klist -k "$keytab" 2>/dev/null | grep -q " $name\\\$@$SAMBA_REALM\$" ||
+	klist -k "$keytab" 2>/dev/null | matches " $name\\\$@$SAMBA_REALM\$" ||
 		fail "$keytab has no $name\$@$SAMBA_REALM"
 }
 

@@ -84,7 +84,7 @@ check_refused()
 	out=$("$NLEVD" -t -c "$1" -P "$NLEVD_PLUGINS" 2>&1)
 	rc=$?
 	[ "$rc" -eq 78 ] || fail "-t with $3 exited $rc, wanted 78: $out"
-	printf '%s\n' "$out" | grep -q -- "$2" || fail "-t with $3: no [$2] in: $out"
+	printf '%s\n' "$out" | matches -- "$2" || fail "-t with $3: no [$2] in: $out"
 }
 conf 11 >"$T/limit.conf"
 line=$(grep -n '^limit = 11$' "$T/limit.conf" | cut -d: -f1)

@@ -164,7 +164,7 @@ wait_for "grep -q 'address=10.2.0.1 ' '$TX'" || fail "format = text: no line for
 line=$(grep 'address=10.2.0.1 ' "$TX")
 [ "$(printf '%s\n' "$line" | grep -c .)" -eq 1 ] || fail "format = text: not one line per event: $line"
 note "text: $line"
-printf '%s\n' "$line" | grep -Eq "^$TS addr-add ifname=v0 ifindex=$IDX0 initial=false family=ipv4 address=10.2.0.1 prefixlen=24 scope=global flags=permanent valid_lft=forever preferred_lft=forever$" ||
+printf '%s\n' "$line" | matches -E "^$TS addr-add ifname=v0 ifindex=$IDX0 initial=false family=ipv4 address=10.2.0.1 prefixlen=24 scope=global flags=permanent valid_lft=forever preferred_lft=forever$" ||
 	fail "format = text: unexpected line: $line"
 # Initial events in text too, and no JSON.
 grep -Eq "^$TS link-add ifname=v0 ifindex=$IDX0 initial=true " "$TX" || fail "format = text: no initial link-add v0"

@@ -57,8 +57,8 @@ ctl status a b 2>/dev/null
 [ $? -eq 64 ] || fail "two instances are not exit 64"
 "$NLEVCTL" 2>/dev/null
 [ $? -eq 64 ] || fail "no command is not exit 64"
-"$NLEVCTL" -V | grep -q '^nlevctl [0-9]' || fail "-V: $("$NLEVCTL" -V)"
-"$NLEVCTL" -h | grep -q 'monitor \[--json\] \[EVENT\]' || fail "-h lists no monitor"
+"$NLEVCTL" -V | matches '^nlevctl [0-9]' || fail "-V: $("$NLEVCTL" -V)"
+"$NLEVCTL" -h | matches 'monitor \[--json\] \[EVENT\]' || fail "-h lists no monitor"
 
 # ---- status follows address changes (JSON) ----
 ip -n "$NS" addr add 192.0.2.1/24 dev v0 || fail "addr add"
@@ -101,7 +101,7 @@ awk '/^[0-9]+ +v0 /{v=1; next} /^[0-9]/{v=0} v && /192\.0\.2\.1\/24/{ok=1} END{e
 grep -Eq '^INSTANCE +PLUGIN +VERSION +SETTLING$' "$T/status.txt" || fail "no instance header"
 grep -Eq '^all +log +[^ ]+ +[0-9]+$' "$T/status.txt" || fail "no instance row"
 # its status lines indented under it (the log plugin's start with "summary")
-grep -A1 -E '^all +log ' "$T/status.txt" | grep -Eq '^    summary [0-9]+ lines written' ||
+grep -A1 -E '^all +log ' "$T/status.txt" | matches -E '^    summary [0-9]+ lines written' ||
 	fail "the instance's lines are not indented under it: $(cat "$T/status.txt")"
 
 # ---- one instance; an unknown one ----

@@ -93,7 +93,7 @@ done
 out=$(ctl push events 2>&1)
 rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 1 ] || fail "push of the log instance: exit $rc"
-printf '%s\n' "$out" | grep -q 'pushed' && fail "the log instance was pushed: $out"
+printf '%s\n' "$out" | matches 'pushed' && fail "the log instance was pushed: $out"
 ctl push nosuch 2>"$T/nosuch.err" >/dev/null
 [ $? -eq 1 ] || fail "push of an unknown instance is not exit 1"
 grep -q "nosuch" "$T/nosuch.err" || fail "push nosuch: $(cat "$T/nosuch.err")"

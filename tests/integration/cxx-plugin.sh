@@ -51,7 +51,7 @@ sed '/^record = .*cxx20.rec$/d' "$T/nlevd.conf" >"$T/bad.conf"
 out=$("$NLEVD" -t -c "$T/bad.conf" -P "$NLEVD_PLUGINS" 2>&1)
 rc=$?
 [ "$rc" -eq 78 ] || fail "-t without record exited $rc, wanted 78: $out"
-printf '%s\n' "$out" | grep -q 'bad.conf:[0-9]*: \[new-cxx\] record = FILE is required' ||
+printf '%s\n' "$out" | matches 'bad.conf:[0-9]*: \[new-cxx\] record = FILE is required' ||
 	fail "no FILE:LINE error from the C++ plugin: $out"
 
 start_nlevd "$T/nlevd.conf"

@@ -70,7 +70,7 @@ since_mark() { tail -n +"$((MARK + 1))" "$ERR"; }
 reload() {
 	log_mark
 	kill -HUP "$NLEVD_PID"
-	wait_for "since_mark | grep -q 'notice: reloaded'" 10 || fail "no reload: $(since_mark)"
+	wait_for "since_mark | matches 'notice: reloaded'" 10 || fail "no reload: $(since_mark)"
 }
 
 # 3. Readable by others and writable by group: warned at every reload, by
@@ -85,7 +85,7 @@ for round in 1 2; do
 done
 chmod 0600 "$KEY"
 reload
-since_mark | grep -q 'holds a secret' && fail "still warned after chmod 0600: $(since_mark)"
+since_mark | matches 'holds a secret' && fail "still warned after chmod 0600: $(since_mark)"
 
 # 4. Owned by another user: warned at start-up, as for -t.
 chown 4242 "$KEY" || fail "chown"
@@ -104,13 +104,13 @@ mv "$KEY" "$KEY.orig"
 mkfifo "$KEY" || fail "mkfifo"
 reload
 for i in n1 n2 d; do
-	since_mark | grep -qF "[$i] " || fail "[$i] said nothing at reload"
-	since_mark | grep -F "error: [$i] " | grep -qF "$KEY is not a regular file" ||
+	since_mark | matches -F "[$i] " || fail "[$i] said nothing at reload"
+	since_mark | grep -F "error: [$i] " | matches -F "$KEY is not a regular file" ||
 		fail "[$i]: the FIFO at reload was not reported: $(since_mark)"
 done
 log_mark
 kill -USR1 "$NLEVD_PID"
-wait_for "since_mark | grep -q 'notice: \[d\] .*updates_sent'" 10 || fail "no status after the reload: the daemon hangs?"
+wait_for "since_mark | matches 'notice: \[d\] .*updates_sent'" 10 || fail "no status after the reload: the daemon hangs?"
 assert_running "after a FIFO key file at SIGHUP"
 rm -f "$KEY"
 mv "$KEY.orig" "$KEY"

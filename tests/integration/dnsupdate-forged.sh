@@ -94,7 +94,7 @@ W='127\.0\.0\.1#5300'
 fake_start ok
 run_nlevd
 wait_log 'info: \[dns\] updated: zone example\.test\.: 1 UPDATE message$'
-fake_since | grep ' UPDATE ' | head -n 1 | grep -E "udp: request #[0-9]+ id [0-9]+ UPDATE example\.test\., signed, MAC ok: answered NOERROR, signed" >/dev/null ||
+fake_since | grep ' UPDATE ' | sed -n 1p | grep -E "udp: request #[0-9]+ id [0-9]+ UPDATE example\.test\., signed, MAC ok: answered NOERROR, signed" >/dev/null ||
 	fail "fake-dns did not see a signed UPDATE: $(fake_since)"
 since_mark | grep 'ignoring a response' >/dev/null && fail "a proper answer was ignored"
 fake_stop
@@ -153,7 +153,7 @@ run_nlevd
 wait_log 'info: \[dns\] updated: zone example\.test\.: 1 UPDATE message$'
 since_mark | grep "debug: \[dns\] $W: truncated, retrying over TCP\$" >/dev/null ||
 	fail "no 'truncated, retrying over TCP' logged: $(since_mark | grep '\[dns\]')"
-fake_since | grep ' UPDATE ' | head -n 1 | grep -E '^fake-dns: udp: request #[0-9]+ .*: answered TC' >/dev/null || fail "fake-dns: no TC over UDP: $(fake_since)"
+fake_since | grep ' UPDATE ' | sed -n 1p | grep -E '^fake-dns: udp: request #[0-9]+ .*: answered TC' >/dev/null || fail "fake-dns: no TC over UDP: $(fake_since)"
 fake_since | grep -E '^fake-dns: tcp: request #[0-9]+ id [0-9]+ UPDATE example\.test\., signed, MAC ok: answered NOERROR, signed' >/dev/null ||
 	fail "fake-dns: no signed answer over TCP: $(fake_since)"
 # The next change goes out over UDP again (and is truncated again).

@@ -70,7 +70,7 @@ for how in badkey badsig refused notauth badkey-noerror; do
 	run_nlevd
 	wait_log 'info: \[dns\] updated: '
 	wait_records host.example.test A "198.51.100.$i"
-	fake_since $P | grep ' UPDATE ' | head -n 1 | grep -E "udp: request #[0-9]+ .*UPDATE example\.test\., signed, MAC ok: $how" >/dev/null ||
+	fake_since $P | grep ' UPDATE ' | sed -n 1p | grep -E "udp: request #[0-9]+ .*UPDATE example\.test\., signed, MAC ok: $how" >/dev/null ||
 		fail "$how: the fake sent no forged answer first: $(fake_since $P | head -n 3)"
 	fake_since $P | grep 'udp: relayed the answer from the real server' >/dev/null ||
 		fail "$how: BIND's answer was not relayed: $(fake_since $P | head -n 5)"

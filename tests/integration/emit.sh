@@ -115,7 +115,7 @@ EOF
 sed 's/^events = dns-published$/events = dns-publish/' "$T/nlevd.conf" >"$T/typo.conf"
 out=$("$NLEVD" -t -c "$T/typo.conf" -P "$NLEVD_PLUGINS" 2>&1) && fail "-t accepted events = dns-publish"
 line=$(grep -n '^events = dns-publish$' "$T/typo.conf" | cut -d: -f1)
-printf '%s\n' "$out" | grep -q "typo.conf:$line: .*unknown event 'dns-publish'" ||
+printf '%s\n' "$out" | matches "typo.conf:$line: .*unknown event 'dns-publish'" ||
 	fail "no FILE:LINE error for an unknown event: $out"
 "$NLEVD" -t -c "$T/nlevd.conf" -P "$NLEVD_PLUGINS" >/dev/null 2>&1 || fail "-t refused the config"
 
@@ -167,8 +167,8 @@ assert_jq "$ev" '.zone == $z and .error == $e and .blob == $b' "hostile JSON val
 wait_for "grep -q 'source=evil' '$TXT'" || fail "no text line for the hostile event"
 line=$(grep 'source=evil' "$TXT")
 [ "$(grep -c 'source=evil' "$TXT")" -eq 1 ] || fail "the hostile event is not one text line"
-printf '%s\n' "$line" | grep -qF 'zone="ev\"il\x0azone\x01\x1b[31m\\end"' || fail "text zone: $line"
-printf '%s\n' "$line" | grep -qF "error=\"it's 'bad'\\x0d\\x0a\$(id) \`x\` \\x7f;\"" || fail "text error: $line"
+printf '%s\n' "$line" | matches -F 'zone="ev\"il\x0azone\x01\x1b[31m\\end"' || fail "text zone: $line"
+printf '%s\n' "$line" | matches -F "error=\"it's 'bad'\\x0d\\x0a\$(id) \`x\` \\x7f;\"" || fail "text error: $line"
 ! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TXT" || fail "raw control bytes in the text log"
 
 # ---- the emitter gets other instances' events, never its own ----

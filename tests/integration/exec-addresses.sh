@@ -50,7 +50,7 @@ wait_event "$EV" '.event == "addr-add" and .address == "10.20.0.1"' 1 120
 # address.
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$NLEVD_PID/status")
 before=$(wc -l <"$T/runs")
-wait_for "[ \$(wc -l <$T/runs) -ge $((before + 3)) ] || grep -q 'cannot run' $NLEVD_ERR" 60
+wait_for "[ \$(wc -l <$T/runs) -ge $((before + 3)) ] || matches 'cannot run' $NLEVD_ERR" 60
 note "daemon VmHWM ${hwm} kB with a full queue, $(wc -l <"$T/runs") runs so far"
 ! grep -q 'cannot run' "$NLEVD_ERR" || fail "a hook could not run: $(grep -m1 'cannot run' "$NLEVD_ERR")"
 [ "$hwm" -lt 51200 ] || fail "daemon peak RSS ${hwm} kB with a full queue (want < 50 MB)"

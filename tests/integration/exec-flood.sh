@@ -98,7 +98,7 @@ grep -q 'notice: \[burst\] sh: line 199$' "$NLEVD_ERR" || fail "[burst]: the fir
 [ "$n" -ge 200 ] && [ "$n" -le 210 ] || fail "[burst]: $n of 500 lines logged, not about 200"
 sum=$(grep -A1 '\[burst\] sh (pid [0-9]*): [0-9]* output lines suppressed' "$NLEVD_ERR")
 printf '%s\n' "$sum" | sed 's/^/# /'
-printf '%s\n' "$sum" | tail -n 1 | grep -q 'notice: \[burst\] sh: after$' ||
+printf '%s\n' "$sum" | tail -n 1 | matches 'notice: \[burst\] sh: after$' ||
 	fail "[burst]: the suppressed count was not logged just before the next line"
 m=$(printf '%s\n' "$sum" | sed -n 's/.*: \([0-9]*\) output lines suppressed.*/\1/p')
 [ $((n + m)) -eq 500 ] || fail "[burst]: $n logged + $m suppressed is not 500"

@@ -161,7 +161,7 @@ since_mark() { tail -n +"$((MARK + 1))" "$ERR"; }
 log_wait()
 {
 	_lr=$1
-	wait_for 'since_mark | grep -Eq -- "$_lr"' "${2:-10}" || fail "no log line matching [$1] since the mark: $(since_mark | tail -n 20)"
+	wait_for 'since_mark | matches -E -- "$_lr"' "${2:-10}" || fail "no log line matching [$1] since the mark: $(since_mark | tail -n 20)"
 }
 # dd's requests: count, Nth (1-based)
 ddn() { http_count dd; }
@@ -199,7 +199,7 @@ wait_st dd '.state == "idle" and .last_result == "good" and .protocol == "dyndns
 	(.url | startswith("https://127.0.0.1:8443/nic/update"))'
 st_is dd '.metrics.updates_sent_total >= 1' || fail "[dd] metrics: $(st dd)"
 log_wait '\[dd\].*127\.0\.0\.1: .*a\.example\.test.*: good'
-ctl metrics | grep -Eq '^nlevd_updates_sent_total\{instance="dd"[,}].* [1-9]' ||
+ctl metrics | matches -E '^nlevd_updates_sent_total\{instance="dd"[,}].* [1-9]' ||
 	fail "no nlevd_updates_sent_total for dd: $(ctl metrics | grep dd)"
 
 # the absent-family rule: a family the instance does not select is preserved
@@ -223,13 +223,13 @@ st_is probe '.state == "empty" and .metrics.updates_sent_total == 0' || fail "[p
 # failed: the server saw the connection and the refusal)
 wait_for '[ "$(http_conns bad tls-error)" -ge 1 ]' 10 || fail "no TLS handshake at the untrusted server"
 log_wait '\[du\].*certificate'
-since_mark | grep '\[du\].*certificate' | grep -q 'error' ||
+since_mark | grep '\[du\].*certificate' | matches 'error' ||
 	fail "the certificate failure is not logged at error level: $(since_mark | grep '\[du\]')"
 wait_st du '(.last_result | tostring | startswith("TLS")) and (.error | tostring | test("certificate"))'
 [ "$(http_count bad)" -eq 0 ] || fail "a request reached the untrusted server: $(http_last bad)"
 note "untrusted: $(since_mark | grep -m1 '\[du\].*certificate')"
 # retried at retry_max (3 s, jitter 80-120 %), not at retry
-since_mark | grep -m1 '\[du\].*certificate' | grep -Eq 'retrying in (2\.[4-9]|3\.[0-5]|3\.6)[0-9]* s' ||
+since_mark | grep '\[du\].*certificate' | sed -n 1p | matches -E 'retrying in (2\.[4-9]|3\.[0-5]|3\.6)[0-9]* s' ||
 	fail "the certificate failure is not retried at retry_max: $(since_mark | grep -m1 '\[du\]')"
 
 # ---- 2. nochg: success, and an unchanged state is not sent again ----
@@ -266,9 +266,9 @@ for w in badauth '!donator' notfqdn nohost numhost abuse badagent '!yours'; do
 	wait_st dd ".state == \"blocked\" and .last_result == $wq and (.error | type == \"string\") and
 		((.retry_in // null) == null)"
 	_w=$w
-	wait_for 'since_mark | grep -F "[dd]" | grep -F -- "$_w" | grep -q permanent' 10 ||
+	wait_for 'since_mark | grep -F "[dd]" | grep -F -- "$_w" | matches permanent' 10 ||
 		fail "$w: no error line with 'permanent': $(since_mark | grep -F '[dd]')"
-	since_mark | grep -F "[dd]" | grep -F -- "$w" | grep -q 'nothing is sent until a reload or nlevctl push' ||
+	since_mark | grep -F "[dd]" | grep -F -- "$w" | matches 'nothing is sent until a reload or nlevctl push' ||
 		fail "$w: the log does not say what unblocks: $(since_mark | grep -F '[dd]')"
 	if [ "$w" = badauth ]; then
 		# a new state while blocked: not sent (probe proves the event
@@ -381,7 +381,7 @@ http_wait dd $n
 t_req=$(now_ms)
 t0=$(now_ms)
 kill -USR1 "$NLEVD_PID"
-wait_for 'since_mark | grep -q "\[dd\] plugin http"' 5 || fail "no status on SIGUSR1 while a request hangs"
+wait_for 'since_mark | matches "\[dd\] plugin http"' 5 || fail "no status on SIGUSR1 while a request hangs"
 dt=$(($(now_ms) - t0))
 note "SIGUSR1 answered in $dt ms while the request hangs"
 [ "$dt" -le 1000 ] || fail "SIGUSR1 took $dt ms while a request hangs"
@@ -392,8 +392,8 @@ note "nlevctl status answered in $dt ms while the request hangs"
 [ "$dt" -le 1000 ] || fail "nlevctl status took $dt ms while a request hangs"
 assert_jq "$s" '.instances[0].status.state == "sending"' "status while the request hangs"
 for p in "$PASSWORD" "$PASSWORD2"; do secret_hidden "$p" "$ERR" "$T/nlevd.out" "$EV" "$PEV"; done
-printf '%s\n' "$s" | grep -qF -- "$PASSWORD" && fail "the password is in the status"
-ctl metrics | grep -qF -- "$PASSWORD" && fail "the password is in the metrics"
+printf '%s\n' "$s" | matches -F -- "$PASSWORD" && fail "the password is in the status"
+ctl metrics | matches -F -- "$PASSWORD" && fail "the password is in the metrics"
 log_wait '\[dd\].*timed out' 10
 dt=$(($(now_ms) - t_req))
 note "timed out after $dt ms (timeout = 2s)"

@@ -135,7 +135,7 @@ since_mark() { tail -n +"$((MARK + 1))" "$ERR"; }
 log_wait()
 {
 	_lr=$1
-	wait_for 'since_mark | grep -Eq -- "$_lr"' "${2:-10}" || fail "no log line matching [$1] since the mark: $(since_mark | tail -n 20)"
+	wait_for 'since_mark | matches -E -- "$_lr"' "${2:-10}" || fail "no log line matching [$1] since the mark: $(since_mark | tail -n 20)"
 }
 # the bodies [wh] delivered (answered 2xx), one per line
 delivered() { http_requests wh '(.answer | type == "number") and .answer < 300' | jq -c '.body'; }
@@ -203,7 +203,7 @@ check_conf()
 	out=$("$NLEVD" -t -c "$conf" -P "$NLEVD_PLUGINS" 2>&1)
 	rc=$?
 	[ "$rc" -eq 78 ] || fail "$1: -t exit $rc, not 78: $out"
-	printf '%s\n' "$out" | grep -F "$conf:$line:" | grep -qF -- "$3" ||
+	printf '%s\n' "$out" | grep -F "$conf:$line:" | matches -F -- "$3" ||
 		fail "$1: no '$3' on $conf:$line: $out"
 	note "$1: $(printf '%s\n' "$out" | grep -F "$conf:$line:" | head -n 1)"
 }
@@ -222,7 +222,7 @@ printf '%s\n' "[h]" "plugin = http" "protocol = webhook" "url = https://127.0.0.
 check_conf badhdr header_file "$T/bad-headers: line 2"
 printf '%s\n' "[h]" "plugin = http" "protocol = webhook" "url = https://user:$TOKEN@127.0.0.1:8443/" >"$T/cred.conf"
 check_conf cred url "credentials"
-"$NLEVD" -t -c "$T/cred.conf" -P "$NLEVD_PLUGINS" 2>&1 | grep -qF -- "$TOKEN" &&
+"$NLEVD" -t -c "$T/cred.conf" -P "$NLEVD_PLUGINS" 2>&1 | matches -F -- "$TOKEN" &&
 	fail "-t repeats the password of a URL with credentials"
 rm -f "$T/cred.conf"
 "$NLEVD" -t -c "$T/nlevd.conf" -P "$NLEVD_PLUGINS" >"$T/t.out" 2>&1 || fail "-t of the test's config: $(cat "$T/t.out")"
@@ -292,7 +292,7 @@ ip -n "$NS" addr add 198.51.100.50/24 dev v0 || fail "addr add"
 wait_for '[ -n "$(wh_for 198.51.100.50)" ]' 10 || fail "no request for .50"
 wait_st wh '.metrics.updates_total.result.failed >= 1'
 log_wait '\[wh\].*404'
-since_mark | grep '\[wh\].*404' | grep -q error || fail "404 not logged at error level: $(since_mark | grep '\[wh\]')"
+since_mark | grep '\[wh\].*404' | matches error || fail "404 not logged at error level: $(since_mark | grep '\[wh\]')"
 ip -n "$NS" addr add 198.51.100.60/24 dev v0 || fail "addr add"
 wait_for '[ -n "$(wh_for 198.51.100.60)" ]' 10 || fail "no request for .60 after the 404"
 [ "$(wh_for 198.51.100.50 | grep -c '')" -eq 1 ] || fail "the body answered 404 was sent again: $(wh_for 198.51.100.50)"
@@ -339,7 +339,7 @@ wait_for '[ -n "$(wh_for 198.51.100.80)" ]' 10 || fail "no request for .80"
 t_req=$(now_ms)
 t0=$(now_ms)
 kill -USR1 "$NLEVD_PID"
-wait_for 'since_mark | grep -q "\[wh\] plugin http"' 5 || fail "no status on SIGUSR1 while a request hangs"
+wait_for 'since_mark | matches "\[wh\] plugin http"' 5 || fail "no status on SIGUSR1 while a request hangs"
 dt=$(($(now_ms) - t0))
 note "SIGUSR1 answered in $dt ms while the request hangs"
 [ "$dt" -le 1000 ] || fail "SIGUSR1 took $dt ms while a request hangs"
@@ -350,7 +350,7 @@ note "nlevctl status answered in $dt ms while the request hangs"
 [ "$dt" -le 1000 ] || fail "nlevctl status took $dt ms while a request hangs"
 assert_jq "$s" '.instances[0].status.state == "sending"' "status while the request hangs"
 secret_hidden "$TOKEN" "$ERR" "$T/nlevd.out" "$EV"
-printf '%s\n' "$s" | grep -qF -- "$TOKEN" && fail "the token is in the status"
+printf '%s\n' "$s" | matches -F -- "$TOKEN" && fail "the token is in the status"
 # a second event waits behind the one in flight
 ip -n "$NS" addr add 198.51.100.90/24 dev v0 || fail "addr add"
 wait_event "$EV" '.event == "addr-add" and .address == "198.51.100.90"'
@@ -373,7 +373,7 @@ check_wh_request "$(http_last wh)"
 [ "$(http_count wq)" -eq 1 ] || fail "wq: $(http_count wq) requests, not the one that hangs"
 wait_st wq '.state == "sending" and .queue == 2 and .metrics.queue_dropped_total >= 1'
 grep -q '\[wq\].*queue full.*dropping' "$ERR" || fail "wq: no warning about the dropped events"
-ctl metrics | grep -Eq '^nlevd_queue_dropped_total\{instance="wq"[,}].* [1-9]' ||
+ctl metrics | matches -E '^nlevd_queue_dropped_total\{instance="wq"[,}].* [1-9]' ||
 	fail "no nlevd_queue_dropped_total for wq: $(ctl metrics | grep wq)"
 note "wq: $(st wq | jq -c '{queue, dropped: .metrics.queue_dropped_total}')"
 
